@@ -1,0 +1,113 @@
+package checks
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// Challenge is a parsed WWW-Authenticate header.
+type Challenge struct {
+	Scheme  string            `json:"scheme"` // "bearer", "basic", or "none" when /v2/ needs no auth
+	Realm   string            `json:"realm,omitempty"`
+	Service string            `json:"service,omitempty"`
+	Scope   string            `json:"scope,omitempty"`
+	Error   string            `json:"error,omitempty"`
+	Params  map[string]string `json:"params,omitempty"`
+	Raw     string            `json:"raw,omitempty"`
+	// Endpoint is the base URL the challenge came from.
+	Endpoint  string `json:"endpoint"`
+	PlainHTTP bool   `json:"plain_http,omitempty"`
+}
+
+// ParseChallenge parses one WWW-Authenticate value per RFC 7235, as
+// registries use it: a scheme followed by comma-separated key=value pairs
+// whose values may be quoted. It never fails; unparseable input yields an
+// empty scheme.
+func ParseChallenge(h string) Challenge {
+	h = strings.TrimSpace(h)
+	c := Challenge{Raw: truncate(h, 512), Params: map[string]string{}}
+	scheme, rest, _ := strings.Cut(h, " ")
+	if scheme == "" || strings.Contains(scheme, "=") {
+		return c
+	}
+	c.Scheme = strings.ToLower(scheme)
+	for len(rest) > 0 && len(c.Params) < 32 {
+		rest = strings.TrimLeft(rest, " ,\t")
+		key, after, ok := strings.Cut(rest, "=")
+		if !ok {
+			break
+		}
+		key = strings.ToLower(strings.TrimSpace(key))
+		var val string
+		if strings.HasPrefix(after, `"`) {
+			val, rest = readQuoted(after[1:])
+		} else {
+			val, rest, _ = strings.Cut(after, ",")
+			val = strings.TrimSpace(val)
+		}
+		if key != "" {
+			c.Params[key] = val
+		}
+	}
+	c.Realm, c.Service, c.Scope, c.Error = c.Params["realm"], c.Params["service"], c.Params["scope"], c.Params["error"]
+	return c
+}
+
+// readQuoted reads a quoted-string body (after the opening quote) and
+// returns it unescaped with the remaining input.
+func readQuoted(s string) (string, string) {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			if i+1 < len(s) {
+				i++
+				b.WriteByte(s[i])
+			}
+		case '"':
+			return b.String(), s[i+1:]
+		default:
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String(), ""
+}
+
+// AuthChallenge reads the challenge from the /v2/ answer: no extra request.
+func AuthChallenge() Check {
+	return Check{
+		ID:    IDAuthChallenge,
+		Title: "auth challenge",
+		Uses:  []string{IDPingHTTPS, IDPingHTTP},
+		Run: func(ctx context.Context, env *Env, deps Deps) Result {
+			ep, ok := ChooseEndpoint(deps)
+			if !ok {
+				return skipped("no endpoint answered as a registry")
+			}
+			var c Challenge
+			switch ep.Ping.Status {
+			case http.StatusOK:
+				c = Challenge{Scheme: "none"}
+			default:
+				c = ParseChallenge(ep.Ping.Header("WWW-Authenticate"))
+			}
+			c.Endpoint, c.PlainHTTP = ep.Base, ep.PlainHTTP
+			res := Result{Evidence: &c, Data: &c, Status: Pass}
+			switch c.Scheme {
+			case "none":
+				res.Summary = "/v2/ needs no authentication"
+			case "bearer":
+				res.Summary = fmt.Sprintf("Bearer realm=%q service=%q", c.Realm, c.Service)
+			case "basic":
+				res.Summary = fmt.Sprintf("Basic realm=%q", c.Realm)
+			case "":
+				res.Status, res.Summary = Fail, fmt.Sprintf("401 with an unparseable WWW-Authenticate header %q", c.Raw)
+			default:
+				res.Status, res.Summary = Fail, fmt.Sprintf("unsupported auth scheme %q", c.Scheme)
+			}
+			return res
+		},
+	}
+}

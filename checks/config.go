@@ -1,0 +1,414 @@
+package checks
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Options are the user's choices for one run.
+type Options struct {
+	Timeout   time.Duration // bounds the whole run
+	TLSVerify bool          // false: skip verification and accept plain HTTP, as skopeo --tls-verify=false
+	CertDir   string        // replaces the certs.d lookup, as skopeo --cert-dir
+	AuthFile  string        // overrides $REGISTRY_AUTH_FILE, as skopeo --authfile
+	Platform  string        // os/arch[/variant]
+	PushCheck bool
+	// CertsDirs are the certs.d roots searched for HOST:PORT/ directories
+	// when CertDir is empty. nil means the clients' defaults.
+	CertsDirs []string
+	// Env reads environment variables; nil means os.Getenv. Tests inject it.
+	Env func(string) string
+}
+
+func (o Options) getenv(k string) string {
+	if o.Env != nil {
+		return o.Env(k)
+	}
+	return os.Getenv(k)
+}
+
+// Credentials are the stored credentials a client would use for the target.
+// The secret fields are excluded from JSON and must never be printed.
+type Credentials struct {
+	Source        string `json:"source"` // file, or "credential helper docker-credential-NAME"
+	Key           string `json:"key"`    // the key they are stored under
+	Username      string `json:"username,omitempty"`
+	Password      string `json:"-"`
+	IdentityToken string `json:"-"`
+}
+
+// AuthFile describes one auth file that was consulted.
+type AuthFile struct {
+	Path   string   `json:"path"`
+	Exists bool     `json:"exists"`
+	Keys   []string `json:"keys,omitempty"` // registries it holds credentials for
+	Error  string   `json:"error,omitempty"`
+}
+
+// CertDir describes one certs.d directory that was consulted.
+type CertDir struct {
+	Path        string   `json:"path"`
+	CAs         []string `json:"cas,omitempty"`
+	ClientCerts []string `json:"client_certs,omitempty"`
+}
+
+// Problem is a mistake in the client's own configuration.
+type Problem struct {
+	Code    string `json:"code"` // a diagnosis code
+	File    string `json:"file"`
+	Line    int    `json:"line,omitempty"`
+	Message string `json:"message"`
+}
+
+// ClientConfig is what the client side knows about the target: stored
+// credentials, trust, proxies. It is read once, before any network step.
+type ClientConfig struct {
+	Creds     *Credentials `json:"credentials,omitempty"`
+	AuthFiles []AuthFile   `json:"auth_files"`
+	CertDirs  []CertDir    `json:"cert_dirs,omitempty"`
+	Proxy     string       `json:"proxy,omitempty"` // proxy URL (userinfo removed) the target's HTTPS traffic goes through
+	Problems  []Problem    `json:"problems,omitempty"`
+
+	RootCAs     *x509.CertPool    `json:"-"`
+	ClientCerts []tls.Certificate `json:"-"`
+}
+
+// AuthFilePaths lists the auth files in the order podman consults them,
+// followed by docker's.
+func AuthFilePaths(o Options) []string {
+	home := o.getenv("HOME")
+	var paths []string
+	switch {
+	case o.AuthFile != "":
+		paths = append(paths, o.AuthFile)
+	case o.getenv("REGISTRY_AUTH_FILE") != "":
+		paths = append(paths, o.getenv("REGISTRY_AUTH_FILE"))
+	case o.getenv("XDG_RUNTIME_DIR") != "":
+		paths = append(paths, filepath.Join(o.getenv("XDG_RUNTIME_DIR"), "containers", "auth.json"))
+	}
+	if home != "" {
+		paths = append(paths, filepath.Join(home, ".config", "containers", "auth.json"))
+	}
+	if d := o.getenv("DOCKER_CONFIG"); d != "" {
+		paths = append(paths, filepath.Join(d, "config.json"))
+	} else if home != "" {
+		paths = append(paths, filepath.Join(home, ".docker", "config.json"))
+	}
+	return paths
+}
+
+// maxConfigFile bounds what we read from any local config file.
+const maxConfigFile = 4 << 20
+
+type authEntry struct {
+	Auth          string `json:"auth"`
+	Username      string `json:"username"`
+	Password      string `json:"password"`
+	IdentityToken string `json:"identitytoken"`
+}
+
+type authFileJSON struct {
+	Auths       map[string]authEntry `json:"auths"`
+	CredHelpers map[string]string    `json:"credHelpers"`
+	CredsStore  string               `json:"credsStore"`
+}
+
+// LoadClientConfig reads credentials, trust and proxy settings for t.
+func LoadClientConfig(ctx context.Context, t Target, o Options) *ClientConfig {
+	cc := &ClientConfig{}
+	cc.loadAuth(ctx, t, o)
+	cc.loadTrust(t, o)
+	cc.loadProxy(t, o)
+	return cc
+}
+
+func (cc *ClientConfig) problem(code, file string, line int, format string, args ...any) {
+	cc.Problems = append(cc.Problems, Problem{Code: code, File: file, Line: line, Message: fmt.Sprintf(format, args...)})
+}
+
+func (cc *ClientConfig) loadAuth(ctx context.Context, t Target, o Options) {
+	want := registryKeys(t.Registry)
+	for _, p := range AuthFilePaths(o) {
+		af := AuthFile{Path: p}
+		data, err := readBounded(p)
+		if errors.Is(err, os.ErrNotExist) {
+			cc.AuthFiles = append(cc.AuthFiles, af)
+			continue
+		}
+		af.Exists = true
+		if err != nil {
+			af.Error = err.Error()
+			cc.AuthFiles = append(cc.AuthFiles, af)
+			continue
+		}
+		var f authFileJSON
+		if err := json.Unmarshal(data, &f); err != nil {
+			line := jsonErrorLine(data, err)
+			af.Error = fmt.Sprintf("line %d: %v", line, err)
+			cc.problem("config-invalid", p, line, "%s does not parse: %v; podman and docker refuse to use it", p, err)
+			cc.AuthFiles = append(cc.AuthFiles, af)
+			continue
+		}
+		for k := range f.Auths {
+			af.Keys = append(af.Keys, k)
+		}
+		for k := range f.CredHelpers {
+			af.Keys = append(af.Keys, k+" (credHelper)")
+		}
+		sort.Strings(af.Keys)
+		cc.AuthFiles = append(cc.AuthFiles, af)
+		if cc.Creds != nil {
+			continue
+		}
+		cc.Creds = cc.credsFrom(ctx, p, &f, want, t)
+	}
+}
+
+// credsFrom finds the target's entry in one parsed auth file.
+func (cc *ClientConfig) credsFrom(ctx context.Context, path string, f *authFileJSON, want []string, t Target) *Credentials {
+	for _, w := range want {
+		if h, ok := f.CredHelpers[w]; ok {
+			return cc.fromHelper(ctx, path, h, w)
+		}
+	}
+	for _, key := range sortedKeys(f.Auths) {
+		if !matchesAny(normalizeKey(key), want) {
+			continue
+		}
+		e := f.Auths[key]
+		c := &Credentials{Source: path, Key: key, Username: e.Username, Password: e.Password, IdentityToken: e.IdentityToken}
+		if e.Auth != "" {
+			raw, err := base64.StdEncoding.DecodeString(e.Auth)
+			user, pass, ok := strings.Cut(string(raw), ":")
+			if err != nil || !ok {
+				// Never echo the field: it is the secret.
+				cc.problem("config-invalid", path, 0, "the \"auth\" field for %q in %s is not base64 of user:password", key, path)
+				continue
+			}
+			c.Username, c.Password = user, pass
+		}
+		if c.Username == "" && c.IdentityToken == "" {
+			if f.CredsStore != "" {
+				return cc.fromHelper(ctx, path, f.CredsStore, key)
+			}
+			continue
+		}
+		return c
+	}
+	if f.CredsStore != "" {
+		// The store may hold the registry even though auths has no entry.
+		if c := cc.fromHelper(ctx, path, f.CredsStore, want[0]); c != nil && c.Username != "" {
+			return c
+		}
+	}
+	return nil
+}
+
+// fromHelper asks a docker credential helper, as docker and podman do.
+func (cc *ClientConfig) fromHelper(ctx context.Context, path, helper, server string) *Credentials {
+	bin := "docker-credential-" + helper
+	if _, err := exec.LookPath(bin); err != nil {
+		cc.problem("config-invalid", path, 0, "%s names credential helper %q but %s is not in PATH", path, helper, bin)
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "get")
+	cmd.Stdin = strings.NewReader(server)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	if err := cmd.Run(); err != nil {
+		// Helpers print "credentials not found in native keychain" when
+		// they simply hold nothing for this server.
+		return nil
+	}
+	var resp struct{ Username, Secret string }
+	if err := json.Unmarshal(out.Bytes(), &resp); err != nil || resp.Secret == "" {
+		return nil
+	}
+	c := &Credentials{Source: "credential helper " + bin + " (from " + path + ")", Key: server, Username: resp.Username, Password: resp.Secret}
+	if resp.Username == "<token>" {
+		c.Username, c.Password, c.IdentityToken = "", "", resp.Secret
+	}
+	return c
+}
+
+// registryKeys are the auth-file keys under which clients look up a registry.
+func registryKeys(registry string) []string {
+	switch registry {
+	case "index.docker.io", "docker.io", "registry-1.docker.io":
+		return []string{"docker.io", "index.docker.io", "registry-1.docker.io", "index.docker.io/v1"}
+	}
+	return []string{registry}
+}
+
+// normalizeKey strips what clients tolerate around a key: a scheme and a
+// trailing API path.
+func normalizeKey(k string) string {
+	k = strings.TrimPrefix(strings.TrimPrefix(k, "https://"), "http://")
+	k = strings.TrimSuffix(k, "/")
+	k = strings.TrimSuffix(k, "/v2")
+	return k
+}
+
+func matchesAny(key string, want []string) bool {
+	for _, w := range want {
+		// A repository-scoped key ("host/team") also belongs to the host.
+		if key == w || strings.HasPrefix(key, w+"/") && w != "index.docker.io/v1" {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys(m map[string]authEntry) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	// Longest first, so a repository-scoped entry wins over the host entry,
+	// as in containers/image.
+	sort.Slice(keys, func(i, j int) bool {
+		if len(keys[i]) != len(keys[j]) {
+			return len(keys[i]) > len(keys[j])
+		}
+		return keys[i] < keys[j]
+	})
+	return keys
+}
+
+func readBounded(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var buf bytes.Buffer
+	n, err := buf.ReadFrom(limitReader(f, maxConfigFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if n > maxConfigFile {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, maxConfigFile)
+	}
+	return buf.Bytes(), nil
+}
+
+// jsonErrorLine turns a decoder offset into a 1-based line number.
+func jsonErrorLine(data []byte, err error) int {
+	var off int64
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		off = se.Offset
+	case errors.As(err, &te):
+		off = te.Offset
+	default:
+		return 0
+	}
+	if off > int64(len(data)) {
+		off = int64(len(data))
+	}
+	return bytes.Count(data[:off], []byte("\n")) + 1
+}
+
+// DefaultCertsDirs are the certs.d roots of podman (system and user) and docker.
+func DefaultCertsDirs(o Options) []string {
+	dirs := []string{"/etc/containers/certs.d"}
+	if home := o.getenv("HOME"); home != "" {
+		dirs = append(dirs, filepath.Join(home, ".config", "containers", "certs.d"))
+	}
+	return append(dirs, "/etc/docker/certs.d")
+}
+
+func (cc *ClientConfig) loadTrust(t Target, o Options) {
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	cc.RootCAs = pool
+	var dirs []string
+	if o.CertDir != "" {
+		dirs = []string{o.CertDir}
+	} else {
+		roots := o.CertsDirs
+		if roots == nil {
+			roots = DefaultCertsDirs(o)
+		}
+		for _, r := range roots {
+			dirs = append(dirs, filepath.Join(r, t.Registry))
+		}
+	}
+	for _, d := range dirs {
+		cc.loadCertDir(d)
+	}
+}
+
+// loadCertDir follows containers/image's certs.d rules: *.crt are CAs, and
+// each *.cert needs its *.key and the other way round.
+func (cc *ClientConfig) loadCertDir(dir string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	cd := CertDir{Path: dir}
+	for _, e := range entries {
+		name := e.Name()
+		full := filepath.Join(dir, name)
+		switch filepath.Ext(name) {
+		case ".crt":
+			data, err := readBounded(full)
+			if err != nil || !cc.RootCAs.AppendCertsFromPEM(data) {
+				cc.problem("certs-dir-invalid", full, 0, "%s holds no PEM certificate", full)
+				continue
+			}
+			cd.CAs = append(cd.CAs, name)
+		case ".cert":
+			key := strings.TrimSuffix(full, ".cert") + ".key"
+			if _, err := os.Stat(key); err != nil {
+				cc.problem("certs-dir-invalid", full, 0, "missing key %s for client certificate %s", filepath.Base(key), name)
+				continue
+			}
+			pair, err := tls.LoadX509KeyPair(full, key)
+			if err != nil {
+				cc.problem("certs-dir-invalid", full, 0, "client certificate %s: %v", name, err)
+				continue
+			}
+			cc.ClientCerts = append(cc.ClientCerts, pair)
+			cd.ClientCerts = append(cd.ClientCerts, name)
+		case ".key":
+			cert := strings.TrimSuffix(full, ".key") + ".cert"
+			if _, err := os.Stat(cert); err != nil {
+				cc.problem("certs-dir-invalid", full, 0, "missing client certificate %s for key %s", filepath.Base(cert), name)
+			}
+		}
+	}
+	cc.CertDirs = append(cc.CertDirs, cd)
+}
+
+func (cc *ClientConfig) loadProxy(t Target, o Options) {
+	req := &http.Request{URL: &url.URL{Scheme: "https", Host: t.Host}}
+	u, err := proxyFunc(o)(req)
+	if err != nil {
+		cc.problem("proxy-misconfigured", "environment", 0, "the proxy settings do not parse: %v", err)
+		return
+	}
+	if u != nil {
+		cc.Proxy = redactURL(u)
+	}
+}

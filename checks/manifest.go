@@ -1,0 +1,175 @@
+package checks
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+)
+
+// ManifestAccept is what podman, docker and containerd send when resolving.
+var ManifestAccept = strings.Join([]string{
+	"application/vnd.oci.image.index.v1+json",
+	"application/vnd.oci.image.manifest.v1+json",
+	"application/vnd.docker.distribution.manifest.list.v2+json",
+	"application/vnd.docker.distribution.manifest.v2+json",
+}, ", ")
+
+// ManifestEvidence records HEAD and GET on the manifest: docker and
+// containerd resolve with HEAD, podman and skopeo with GET, and proxies
+// that route by method make them disagree.
+type ManifestEvidence struct {
+	URL       string    `json:"url"`
+	Head      *Exchange `json:"head"`
+	Get       *Exchange `json:"get"`
+	MediaType string    `json:"media_type,omitempty"`
+	Digest    string    `json:"digest,omitempty"`
+	Platforms []string  `json:"platforms,omitempty"`
+	Platform  string    `json:"platform,omitempty"` // as requested with --platform
+	Matched   bool      `json:"platform_matched,omitempty"`
+}
+
+// Manifest resolves the reference with HEAD and GET concurrently.
+func Manifest() Check {
+	return Check{
+		ID:    IDManifest,
+		Title: "manifest",
+		Needs: []string{IDAuthChallenge},
+		Uses:  []string{IDAuthChallenge, IDToken},
+		Run: func(ctx context.Context, env *Env, deps Deps) Result {
+			if env.Target.Repository == "" {
+				return skipped("no repository given")
+			}
+			auth, why := Authorization(env, deps)
+			if why != "" {
+				return skipped(why)
+			}
+			t := env.Target
+			c := deps.Get(IDAuthChallenge).Data.(*Challenge)
+			ev := &ManifestEvidence{URL: c.Endpoint + "/v2/" + t.Repository + "/manifests/" + t.Reference, Platform: env.Opts.Platform}
+			hdr := http.Header{"Accept": {ManifestAccept}}
+			var body []byte
+			var wg sync.WaitGroup
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				ev.Head, _ = env.Do(ctx, request{Method: http.MethodHead, URL: ev.URL, Header: hdr, Auth: auth})
+			}()
+			go func() {
+				defer wg.Done()
+				ev.Get, body = env.Do(ctx, request{Method: http.MethodGet, URL: ev.URL, Header: hdr, Auth: auth, Limit: 4 << 20})
+			}()
+			wg.Wait()
+			res := Result{Evidence: ev}
+			if ev.Get.Status != http.StatusOK {
+				res.Status, res.Summary = Fail, fmt.Sprintf("GET %s: %s", t.Reference, exchangeOutcome(ev.Get))
+				return res
+			}
+			ev.MediaType = ev.Get.Header("Content-Type")
+			ev.Digest = ev.Get.Header("Docker-Content-Digest")
+			ev.Platforms = indexPlatforms(body)
+			res.Status, res.Summary = Pass, fmt.Sprintf("%s resolves to %s (%s)", t.Reference, orUnknown(ev.Digest), shortMediaType(ev.MediaType))
+			if ev.Head.Status != http.StatusOK {
+				res.Status, res.Summary = Warn, fmt.Sprintf("GET works but HEAD gets %s", exchangeOutcome(ev.Head))
+			}
+			if p := env.Opts.Platform; p != "" && len(ev.Platforms) > 0 {
+				ev.Matched = platformIn(p, ev.Platforms)
+				if !ev.Matched {
+					res.Status, res.Summary = Fail, fmt.Sprintf("index has no %s (it has %s)", p, strings.Join(ev.Platforms, ", "))
+				}
+			}
+			return res
+		},
+	}
+}
+
+// Authorization returns the Authorization header the user's client would
+// send to the registry, or why the request cannot be made.
+func Authorization(env *Env, deps Deps) (auth, skip string) {
+	c := deps.Get(IDAuthChallenge).Data.(*Challenge)
+	switch c.Scheme {
+	case "bearer":
+		r := deps.Get(IDToken)
+		tok, _ := r.Data.(string)
+		if !r.Status.Ok() || tok == "" {
+			return "", "no token (see token)"
+		}
+		return "Bearer " + tok, ""
+	case "basic":
+		cr := env.Config.Creds
+		if cr == nil || cr.Username == "" || !CredentialsAllowed(env, c.Endpoint) {
+			return "", ""
+		}
+		return "Basic " + base64.StdEncoding.EncodeToString([]byte(cr.Username+":"+cr.Password)), ""
+	}
+	return "", ""
+}
+
+func exchangeOutcome(x *Exchange) string {
+	if x.Error != "" {
+		return describeErr(x)
+	}
+	s := fmt.Sprintf("%d %s", x.Status, http.StatusText(x.Status))
+	for _, e := range x.Errors {
+		s += fmt.Sprintf(", %s: %s", e.Code, e.Message)
+	}
+	return s
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown digest"
+	}
+	return s
+}
+
+func shortMediaType(mt string) string {
+	mt = strings.TrimPrefix(mt, "application/vnd.")
+	return strings.TrimSuffix(mt, "+json")
+}
+
+// indexPlatforms lists the platforms of an image index or manifest list.
+func indexPlatforms(body []byte) []string {
+	var idx struct {
+		Manifests []struct {
+			Platform *struct {
+				OS           string `json:"os"`
+				Architecture string `json:"architecture"`
+				Variant      string `json:"variant"`
+			} `json:"platform"`
+		} `json:"manifests"`
+	}
+	if json.Unmarshal(body, &idx) != nil {
+		return nil
+	}
+	var out []string
+	for _, m := range idx.Manifests {
+		if m.Platform == nil || m.Platform.OS == "unknown" {
+			continue // attestation manifests
+		}
+		p := m.Platform.OS + "/" + m.Platform.Architecture
+		if m.Platform.Variant != "" {
+			p += "/" + m.Platform.Variant
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// platformIn matches os/arch[/variant]; a request without a variant matches
+// any variant, as clients do.
+func platformIn(want string, have []string) bool {
+	for _, h := range have {
+		if h == want || strings.Count(want, "/") == 1 && strings.HasPrefix(h, want+"/") {
+			return true
+		}
+		// arm64 images are published as arm64/v8 or plain arm64.
+		if want+"/v8" == h || h+"/v8" == want {
+			return true
+		}
+	}
+	return false
+}

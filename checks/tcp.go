@@ -1,0 +1,46 @@
+package checks
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"time"
+)
+
+// TCPEvidence is the outcome of connecting to the registry's HTTPS port.
+type TCPEvidence struct {
+	Address    string  `json:"address"`
+	Port       string  `json:"port"`
+	Proxy      string  `json:"proxy,omitempty"`
+	Error      string  `json:"error,omitempty"`
+	ErrorKind  ErrKind `json:"error_kind,omitempty"`
+	DurationMS int64   `json:"duration_ms"`
+}
+
+// TCP connects to the port the HTTPS client would use.
+func TCP() Check {
+	return Check{
+		ID:    IDTCP,
+		Title: "TCP connect",
+		Needs: []string{IDDNS},
+		Run: func(ctx context.Context, env *Env, _ Deps) Result {
+			addr := env.Target.HostPort("https")
+			_, port, _ := net.SplitHostPort(addr)
+			ev := &TCPEvidence{Address: addr, Port: port, Proxy: env.Config.Proxy}
+			start := time.Now()
+			conn, err := dial(ctx, env, addr)
+			ev.DurationMS = time.Since(start).Milliseconds()
+			if err != nil {
+				ev.Error, ev.ErrorKind = err.Error(), Classify(err, false)
+				return Result{Status: Fail, Summary: fmt.Sprintf("cannot connect to %s: %s", addr, ev.ErrorKind), Evidence: ev}
+			}
+			conn.Close()
+			return Result{Status: Pass, Summary: "connected to " + addr, Evidence: ev}
+		},
+	}
+}
+
+func dial(ctx context.Context, env *Env, addr string) (net.Conn, error) {
+	d := net.Dialer{Timeout: env.Opts.Timeout}
+	return d.DialContext(ctx, "tcp", addr)
+}

@@ -1,0 +1,179 @@
+package checks
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+)
+
+// CertInfo describes one certificate of the served chain.
+type CertInfo struct {
+	Subject     string    `json:"subject"`
+	Issuer      string    `json:"issuer"`
+	DNSNames    []string  `json:"dns_names,omitempty"`
+	IPAddresses []string  `json:"ip_addresses,omitempty"`
+	NotBefore   time.Time `json:"not_before"`
+	NotAfter    time.Time `json:"not_after"`
+	SelfSigned  bool      `json:"self_signed,omitempty"`
+	IsCA        bool      `json:"is_ca,omitempty"`
+}
+
+// TLSProblem is one reason the chain would be rejected.
+type TLSProblem struct {
+	Kind    ErrKind `json:"kind"`
+	Message string  `json:"message"`
+}
+
+// TLSEvidence is what the handshake showed.
+type TLSEvidence struct {
+	Address    string       `json:"address"`
+	ServerName string       `json:"server_name"`
+	Version    string       `json:"version,omitempty"`
+	ALPN       string       `json:"alpn,omitempty"`
+	Chain      []CertInfo   `json:"chain,omitempty"`
+	Problems   []TLSProblem `json:"problems,omitempty"`
+	LocalTime  time.Time    `json:"local_time"`
+	Error      string       `json:"error,omitempty"`
+	ErrorKind  ErrKind      `json:"error_kind,omitempty"`
+}
+
+// Has reports whether the chain has a problem of kind k.
+func (ev *TLSEvidence) Has(k ErrKind) bool {
+	for _, p := range ev.Problems {
+		if p.Kind == k {
+			return true
+		}
+	}
+	return false
+}
+
+// TLS performs its own handshake without verification, records the chain,
+// and then verifies it piece by piece. Go's verifier stops at the first
+// problem (expiry, then name, then authority); a doctor lists them all.
+func TLS() Check {
+	return Check{
+		ID:    IDTLS,
+		Title: "TLS handshake",
+		Needs: []string{IDTCP},
+		Run: func(ctx context.Context, env *Env, _ Deps) Result {
+			addr := env.Target.HostPort("https")
+			host := env.Target.Hostname()
+			ev := &TLSEvidence{Address: addr, ServerName: host, LocalTime: time.Now().UTC()}
+			d := tls.Dialer{
+				NetDialer: &net.Dialer{Timeout: env.Opts.Timeout},
+				Config: &tls.Config{
+					ServerName:         host,
+					InsecureSkipVerify: true, //nolint:gosec // verified by hand below, to see every problem
+					Certificates:       env.Config.ClientCerts,
+					NextProtos:         []string{"h2", "http/1.1"},
+				},
+			}
+			hctx, cancel := context.WithTimeout(ctx, env.Opts.Timeout)
+			defer cancel()
+			conn, err := d.DialContext(hctx, "tcp", addr)
+			if err != nil {
+				ev.Error, ev.ErrorKind = err.Error(), Classify(err, true)
+				if ev.ErrorKind == KindHTTPToHTTPS {
+					return Result{Status: Fail, Summary: addr + " answers plain HTTP, not TLS", Evidence: ev}
+				}
+				return Result{Status: Fail, Summary: fmt.Sprintf("TLS handshake with %s failed: %s", addr, ev.ErrorKind), Evidence: ev}
+			}
+			defer conn.Close()
+			st := conn.(*tls.Conn).ConnectionState()
+			ev.Version = tls.VersionName(st.Version)
+			ev.ALPN = st.NegotiatedProtocol
+			for _, c := range st.PeerCertificates {
+				ev.Chain = append(ev.Chain, certInfo(c))
+			}
+			ev.Problems = verifyChain(st.PeerCertificates, env.Config.RootCAs, host, time.Now())
+			if len(ev.Problems) == 0 {
+				return Result{Status: Pass, Summary: fmt.Sprintf("%s, certificate for %s issued by %s, valid until %s",
+					ev.Version, leafNames(ev.Chain[0]), ev.Chain[0].Issuer, ev.Chain[0].NotAfter.Format("2006-01-02")), Evidence: ev}
+			}
+			var msgs []string
+			for _, p := range ev.Problems {
+				msgs = append(msgs, p.Message)
+			}
+			status := Fail
+			if !env.Opts.TLSVerify {
+				status = Warn
+				msgs = append(msgs, "ignored: --tls-verify=false")
+			}
+			return Result{Status: status, Summary: strings.Join(msgs, "; "), Evidence: ev}
+		},
+	}
+}
+
+func certInfo(c *x509.Certificate) CertInfo {
+	ci := CertInfo{
+		Subject:    c.Subject.String(),
+		Issuer:     c.Issuer.String(),
+		DNSNames:   c.DNSNames,
+		NotBefore:  c.NotBefore.UTC(),
+		NotAfter:   c.NotAfter.UTC(),
+		SelfSigned: c.Subject.String() == c.Issuer.String() && c.CheckSignatureFrom(c) == nil,
+		IsCA:       c.IsCA,
+	}
+	for _, ip := range c.IPAddresses {
+		ci.IPAddresses = append(ci.IPAddresses, ip.String())
+	}
+	return ci
+}
+
+func leafNames(c CertInfo) string {
+	names := append(append([]string{}, c.DNSNames...), c.IPAddresses...)
+	if len(names) == 0 {
+		return c.Subject
+	}
+	return strings.Join(names, ", ")
+}
+
+// verifyChain checks authority, validity dates and host name independently.
+func verifyChain(chain []*x509.Certificate, roots *x509.CertPool, host string, now time.Time) []TLSProblem {
+	if len(chain) == 0 {
+		return []TLSProblem{{Kind: KindTLS, Message: "the server sent no certificate"}}
+	}
+	leaf := chain[0]
+	var out []TLSProblem
+	inter := x509.NewCertPool()
+	for _, c := range chain[1:] {
+		inter.AddCert(c)
+	}
+	// Check the authority at a moment when the leaf is valid, so an expired
+	// certificate does not hide an untrusted one.
+	at := now
+	if now.Before(leaf.NotBefore) || now.After(leaf.NotAfter) {
+		at = leaf.NotBefore.Add(leaf.NotAfter.Sub(leaf.NotBefore) / 2)
+	}
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at}); err != nil {
+		var ua x509.UnknownAuthorityError
+		if errors.As(err, &ua) {
+			what := "signed by an unknown authority"
+			if certInfo(leaf).SelfSigned {
+				what = "self-signed and not trusted"
+			}
+			out = append(out, TLSProblem{Kind: KindUnknownCA, Message: fmt.Sprintf("certificate is %s (issuer %q)", what, leaf.Issuer.String())})
+		} else if !strings.Contains(err.Error(), "expired") {
+			out = append(out, TLSProblem{Kind: KindTLS, Message: "certificate chain does not verify: " + err.Error()})
+		}
+	}
+	for _, c := range chain {
+		if now.After(c.NotAfter) {
+			out = append(out, TLSProblem{Kind: KindCertExpired, Message: fmt.Sprintf("certificate %q expired on %s", c.Subject.CommonName, c.NotAfter.UTC().Format(time.RFC3339))})
+			break
+		}
+		if now.Before(c.NotBefore) {
+			out = append(out, TLSProblem{Kind: KindCertExpired, Message: fmt.Sprintf("certificate %q is not valid before %s", c.Subject.CommonName, c.NotBefore.UTC().Format(time.RFC3339))})
+			break
+		}
+	}
+	if err := leaf.VerifyHostname(host); err != nil {
+		out = append(out, TLSProblem{Kind: KindHostname, Message: fmt.Sprintf("certificate is valid for %s, not %s", leafNames(certInfo(leaf)), host)})
+	}
+	return out
+}

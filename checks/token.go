@@ -1,0 +1,268 @@
+package checks
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// JWTClaims are the claims of a registry token, decoded without verifying
+// the signature: they explain denials and clock problems. The signature is
+// never kept.
+type JWTClaims struct {
+	Issuer    string        `json:"iss,omitempty"`
+	Subject   string        `json:"sub,omitempty"`
+	Audience  any           `json:"aud,omitempty"`
+	ExpiresAt *time.Time    `json:"exp,omitempty"`
+	NotBefore *time.Time    `json:"nbf,omitempty"`
+	IssuedAt  *time.Time    `json:"iat,omitempty"`
+	Access    []TokenAccess `json:"access"`
+}
+
+// TokenAccess is one grant in a distribution token.
+type TokenAccess struct {
+	Type    string   `json:"type"`
+	Name    string   `json:"name"`
+	Actions []string `json:"actions"`
+}
+
+// Grants reports whether the token grants action on repository repo.
+func (c *JWTClaims) Grants(repo, action string) bool {
+	for _, a := range c.Access {
+		if a.Type == "repository" && (a.Name == repo || a.Name == "*") {
+			for _, act := range a.Actions {
+				if act == action || act == "*" {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// TokenAttempt is one request to the realm.
+type TokenAttempt struct {
+	As       string     `json:"as"` // "anonymous" or the username
+	Exchange *Exchange  `json:"request,omitempty"`
+	Obtained bool       `json:"obtained"`
+	NotSent  string     `json:"not_sent,omitempty"` // why credentials were withheld
+	JWT      bool       `json:"jwt"`
+	Claims   *JWTClaims `json:"claims,omitempty"`
+	// ExpiresIn is the token lifetime the realm announced, in seconds.
+	ExpiresIn int `json:"expires_in,omitempty"`
+	token     string
+}
+
+// TokenEvidence records both attempts: the anonymous one, and the one with
+// the stored credentials when there are any.
+type TokenEvidence struct {
+	Realm       string        `json:"realm"`
+	Scope       string        `json:"scope,omitempty"`
+	Anonymous   *TokenAttempt `json:"anonymous"`
+	Credentials *TokenAttempt `json:"credentials,omitempty"`
+	CredsSource string        `json:"credentials_source,omitempty"`
+}
+
+// ClientAttempt is the attempt the user's client would make.
+func (ev *TokenEvidence) ClientAttempt() *TokenAttempt {
+	if ev.Credentials != nil {
+		return ev.Credentials
+	}
+	return ev.Anonymous
+}
+
+// Token asks the realm for a pull token, anonymously and with the stored
+// credentials, concurrently.
+func Token() Check {
+	return Check{
+		ID:    IDToken,
+		Title: "token",
+		Needs: []string{IDAuthChallenge},
+		Uses:  []string{IDAuthChallenge, IDTokenRealm},
+		Run: func(ctx context.Context, env *Env, deps Deps) Result {
+			c := deps.Get(IDAuthChallenge).Data.(*Challenge)
+			if c.Scheme != "bearer" {
+				return skipped("no token needed: challenge is " + c.Scheme)
+			}
+			if r := deps.Get(IDTokenRealm); r.Status == Fail {
+				return skipped("the realm URL is malformed (see token-realm)")
+			}
+			scope := ""
+			if env.Target.Repository != "" {
+				scope = "repository:" + env.Target.Repository + ":pull"
+			}
+			ev := FetchTokens(ctx, env, c, scope)
+			att := ev.ClientAttempt()
+			res := Result{Evidence: ev, Data: att.token}
+			switch {
+			case att.Obtained:
+				res.Status, res.Summary = Pass, fmt.Sprintf("token for %s obtained as %s", orRegistry(scope), att.As)
+				if att.Claims != nil && scope != "" && !att.Claims.Grants(env.Target.Repository, "pull") {
+					res.Status, res.Summary = Warn, fmt.Sprintf("token obtained as %s, but it grants no pull on %s", att.As, env.Target.Repository)
+				}
+			case att.NotSent != "":
+				res.Status, res.Summary = Fail, att.NotSent
+			default:
+				res.Status, res.Summary = Fail, fmt.Sprintf("realm refused %s: %s", att.As, statusOrError(att.Exchange))
+			}
+			if ev.Credentials != nil && ev.Anonymous != nil {
+				res.Summary += fmt.Sprintf(" (anonymous: %s)", statusOrError(ev.Anonymous.Exchange))
+			}
+			return res
+		},
+	}
+}
+
+func orRegistry(scope string) string {
+	if scope == "" {
+		return "the registry"
+	}
+	return scope
+}
+
+func statusOrError(x *Exchange) string {
+	if x == nil {
+		return "not asked"
+	}
+	if x.Error != "" {
+		return describeErr(x)
+	}
+	return fmt.Sprintf("%d %s", x.Status, http.StatusText(x.Status))
+}
+
+// FetchTokens performs the anonymous and the credentialed token requests.
+func FetchTokens(ctx context.Context, env *Env, c *Challenge, scope string) *TokenEvidence {
+	ev := &TokenEvidence{Realm: redactURLString(c.Realm), Scope: scope}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		ev.Anonymous = requestToken(ctx, env, c, scope, nil)
+	}()
+	if cr := env.Config.Creds; cr != nil {
+		ev.CredsSource = cr.Source
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ev.Credentials = requestToken(ctx, env, c, scope, cr)
+		}()
+	}
+	wg.Wait()
+	return ev
+}
+
+// CredentialsAllowed says whether credentials may be sent to url: over
+// HTTPS always; over plain HTTP only when the user turned verification off
+// (skopeo --tls-verify=false), which is what makes clients use HTTP at all.
+func CredentialsAllowed(env *Env, rawURL string) bool {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return false
+	}
+	return u.Scheme == "https" || !env.Opts.TLSVerify
+}
+
+func requestToken(ctx context.Context, env *Env, c *Challenge, scope string, cr *Credentials) *TokenAttempt {
+	att := &TokenAttempt{As: "anonymous"}
+	u, err := url.Parse(c.Realm)
+	if err != nil {
+		att.NotSent = "realm is not a URL"
+		return att
+	}
+	q := u.Query()
+	if c.Service != "" {
+		q.Set("service", c.Service)
+	}
+	if scope != "" {
+		q.Set("scope", scope)
+	}
+	r := request{Method: http.MethodGet, Limit: 256 << 10}
+	if cr != nil {
+		att.As = cr.Username
+		if cr.IdentityToken != "" {
+			att.As = "identity token"
+		}
+		if !CredentialsAllowed(env, c.Realm) {
+			att.NotSent = "credentials not sent: the realm is plain HTTP and TLS verification is on"
+			return att
+		}
+		if cr.IdentityToken != "" {
+			// OAuth2 refresh-token grant, as docker and podman do for identity tokens.
+			form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {cr.IdentityToken}, "service": {c.Service}, "client_id": {"regdoctor"}}
+			if scope != "" {
+				form.Set("scope", scope)
+			}
+			r.Method, r.Body = http.MethodPost, []byte(form.Encode())
+			r.Header = http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+		} else {
+			r.Auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(cr.Username+":"+cr.Password))
+		}
+	}
+	if r.Method == http.MethodGet {
+		u.RawQuery = q.Encode()
+	}
+	r.URL = u.String()
+	x, body := env.Do(ctx, r)
+	att.Exchange = x
+	if x.Status != http.StatusOK {
+		return att
+	}
+	var resp struct {
+		Token       string `json:"token"`
+		AccessToken string `json:"access_token"`
+		ExpiresIn   int    `json:"expires_in"`
+	}
+	if err := json.Unmarshal(body, &resp); err != nil {
+		x.Malformed = true
+		return att
+	}
+	att.token = resp.Token
+	if att.token == "" {
+		att.token = resp.AccessToken
+	}
+	att.ExpiresIn = resp.ExpiresIn
+	att.Obtained = att.token != ""
+	att.Claims, att.JWT = DecodeJWT(att.token)
+	return att
+}
+
+// DecodeJWT reads the claims of a JWT without verifying it. Registries
+// (Docker Hub, Harbor, GitLab, distribution) issue JWTs; others (Nexus,
+// Artifactory) issue opaque tokens, which is fine.
+func DecodeJWT(tok string) (*JWTClaims, bool) {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 || len(parts[1]) > 64<<10 {
+		return nil, false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return nil, false
+	}
+	var c struct {
+		Iss    string        `json:"iss"`
+		Sub    string        `json:"sub"`
+		Aud    any           `json:"aud"`
+		Exp    *float64      `json:"exp"`
+		Nbf    *float64      `json:"nbf"`
+		Iat    *float64      `json:"iat"`
+		Access []TokenAccess `json:"access"`
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return nil, false
+	}
+	return &JWTClaims{Issuer: c.Iss, Subject: c.Sub, Audience: c.Aud, ExpiresAt: unix(c.Exp), NotBefore: unix(c.Nbf), IssuedAt: unix(c.Iat), Access: c.Access}, true
+}
+
+func unix(f *float64) *time.Time {
+	if f == nil {
+		return nil
+	}
+	t := time.Unix(int64(*f), 0).UTC()
+	return &t
+}

@@ -1,0 +1,149 @@
+// Command regdoctor diagnoses why a container registry pull or push fails.
+// This file holds flags and wiring only; the work happens in checks,
+// diagnose and report.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/fatih/color"
+	flag "github.com/spf13/pflag"
+
+	"github.com/regdoctor/regdoctor/checks"
+	"github.com/regdoctor/regdoctor/diagnose"
+	"github.com/regdoctor/regdoctor/report"
+)
+
+const usage = `regdoctor: find out why a container registry pull or push fails.
+
+Usage:
+  regdoctor check [flags] REGISTRY[/REPOSITORY[:TAG|@DIGEST]]
+  regdoctor demo [flags] [SCENARIO...]   run against built-in fixture registries
+  regdoctor version
+
+Run 'regdoctor check --help' for the flags.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return report.ExitUsage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	switch args[0] {
+	case "check":
+		return cmdCheck(ctx, args[1:], stdout, stderr)
+	case "demo":
+		return cmdDemo(ctx, args[1:], stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "regdoctor", checks.Version)
+		return report.ExitOK
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return report.ExitOK
+	}
+	fmt.Fprintf(stderr, "regdoctor: unknown command %q\n%s", args[0], usage)
+	return report.ExitUsage
+}
+
+// checkFlags are the flags of check, also applied to demo scenarios.
+type checkFlags struct {
+	fs      *flag.FlagSet
+	opts    checks.Options
+	output  string
+	noColor bool
+	trace   bool
+}
+
+func newCheckFlags(name string) *checkFlags {
+	f := &checkFlags{fs: flag.NewFlagSet(name, flag.ContinueOnError)}
+	f.fs.SetOutput(io.Discard)
+	f.fs.StringVarP(&f.output, "output", "o", "table", "output format: table or json")
+	f.fs.DurationVar(&f.opts.Timeout, "timeout", 10*time.Second, "bound on the whole run; each network step also times out within it")
+	f.fs.BoolVar(&f.opts.TLSVerify, "tls-verify", true, "verify TLS and require HTTPS (false: as skopeo --tls-verify=false)")
+	f.fs.StringVar(&f.opts.CertDir, "cert-dir", "", "use certificates (*.crt CAs, *.cert/*.key client pairs) in DIR instead of certs.d, as skopeo --cert-dir")
+	f.fs.StringVar(&f.opts.AuthFile, "authfile", "", "auth file to read instead of $REGISTRY_AUTH_FILE / the podman default, as skopeo --authfile")
+	f.fs.StringVar(&f.opts.Platform, "platform", "", "check that the image index has os/arch[/variant]")
+	f.fs.BoolVar(&f.opts.PushCheck, "push-check", false, "also probe a blob upload (started, a few MiB sent, then cancelled)")
+	f.fs.BoolVar(&f.trace, "trace", false, "write every HTTP exchange to stderr, with secrets redacted")
+	f.fs.BoolVar(&f.noColor, "no-color", false, "disable colour (also: NO_COLOR=1)")
+	return f
+}
+
+func (f *checkFlags) parse(args []string) error {
+	if err := f.fs.Parse(args); err != nil {
+		return err
+	}
+	if f.output != "table" && f.output != "json" {
+		return fmt.Errorf("unknown output %q (want table or json)", f.output)
+	}
+	if f.opts.Timeout <= 0 {
+		return errors.New("--timeout must be positive")
+	}
+	if p := f.opts.Platform; p != "" && (strings.Count(p, "/") < 1 || strings.Count(p, "/") > 2 || strings.Contains(p, "//")) {
+		return fmt.Errorf("--platform %q: want os/arch[/variant], e.g. linux/arm64", p)
+	}
+	return nil
+}
+
+func usageError(stderr io.Writer, cmd string, err error) int {
+	fmt.Fprintf(stderr, "regdoctor %s: %v (see 'regdoctor %s --help')\n", cmd, err, cmd)
+	return report.ExitUsage
+}
+
+func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	f := newCheckFlags("check")
+	if err := f.parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(stdout, "Usage: regdoctor check [flags] REGISTRY[/REPOSITORY[:TAG|@DIGEST]]\n\n%s", f.fs.FlagUsages())
+			return report.ExitOK
+		}
+		return usageError(stderr, "check", err)
+	}
+	if f.fs.NArg() != 1 {
+		return usageError(stderr, "check", fmt.Errorf("want exactly one target, got %d", f.fs.NArg()))
+	}
+	t, err := checks.ParseTarget(f.fs.Arg(0))
+	if err != nil {
+		return usageError(stderr, "check", err)
+	}
+	rep := runCheck(ctx, t, f.opts, f.traceTo(stderr))
+	if err := f.write(stdout, rep); err != nil {
+		fmt.Fprintln(stderr, "regdoctor:", err)
+	}
+	return report.ExitCode(rep)
+}
+
+func (f *checkFlags) traceTo(stderr io.Writer) io.Writer {
+	if f.trace {
+		return stderr
+	}
+	return nil
+}
+
+func runCheck(ctx context.Context, t checks.Target, o checks.Options, trace io.Writer) *diagnose.Report {
+	env := checks.NewEnv(ctx, t, o)
+	env.Trace = trace
+	defer env.Close()
+	return diagnose.Run(ctx, env, checks.All(), nil)
+}
+
+func (f *checkFlags) write(w io.Writer, rep *diagnose.Report) error {
+	if f.output == "json" {
+		return report.WriteJSON(w, rep)
+	}
+	return report.WriteTable(w, rep, report.NewPalette(!color.NoColor && !f.noColor))
+}

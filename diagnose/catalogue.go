@@ -1,0 +1,140 @@
+package diagnose
+
+import "sort"
+
+// Severity of a diagnosis. Part of the JSON contract.
+type Severity string
+
+const (
+	Error   Severity = "error"
+	Warning Severity = "warning"
+	Info    Severity = "info"
+)
+
+func (s Severity) rank() int {
+	switch s {
+	case Error:
+		return 3
+	case Warning:
+		return 2
+	case Info:
+		return 1
+	}
+	return 0
+}
+
+// Layer is where in the stack a failure lives.
+type Layer string
+
+const (
+	LayerConfig   Layer = "config"
+	LayerNetwork  Layer = "network"
+	LayerTLS      Layer = "tls"
+	LayerAPI      Layer = "registry-api"
+	LayerAuth     Layer = "auth"
+	LayerPush     Layer = "push"
+	docsBase            = "docs/codes/"
+	docsExtension       = ".md"
+)
+
+// Code is one entry of the catalogue. Codes are a contract: never rename
+// one; add a new code and retire the old one in the docs instead.
+type Code struct {
+	Code     string
+	Severity Severity // default; a rule may lower it when only some clients fail
+	Layer    Layer
+	Title    string
+}
+
+// Docs is the path of the code's documentation page.
+func (c Code) Docs() string { return docsBase + c.Code + docsExtension }
+
+// The catalogue, in the order a user should fix things: the first layer
+// that broke comes first.
+var catalogue = []Code{
+	{"config-invalid", Error, LayerConfig, "A client configuration file does not parse"},
+	{"certs-dir-invalid", Error, LayerConfig, "A certs.d directory holds a client key without its certificate"},
+	{"dns-lookup-failed", Error, LayerNetwork, "The registry host name does not resolve"},
+	{"proxy-misconfigured", Error, LayerNetwork, "HTTP(S)_PROXY routes registry traffic through a proxy that fails"},
+	{"connection-refused", Error, LayerNetwork, "Nothing listens on the registry port"},
+	{"connection-timeout", Error, LayerNetwork, "The connection attempt got no answer"},
+	{"server-not-responding", Error, LayerNetwork, "The server accepts connections but never answers"},
+	{"plain-http-registry", Error, LayerTLS, "The registry speaks plain HTTP where the client uses HTTPS"},
+	{"tls-unknown-authority", Error, LayerTLS, "The certificate is signed by an authority the client does not trust"},
+	{"tls-cert-expired", Error, LayerTLS, "The certificate has expired or is not yet valid"},
+	{"tls-hostname-mismatch", Error, LayerTLS, "The certificate does not name the registry host"},
+	{"not-a-registry", Error, LayerAPI, "The address answers HTTP but is not a registry API"},
+	{"registry-misbehaving", Error, LayerAPI, "The registry answers, but not as the registry API specifies"},
+	{"rate-limited", Error, LayerAPI, "The registry is rate-limiting requests"},
+	{"token-realm-misconfigured", Error, LayerAuth, "The token realm URL in the challenge is malformed"},
+	{"token-realm-unreachable", Error, LayerAuth, "The token realm named by the registry cannot be reached"},
+	{"not-logged-in", Error, LayerAuth, "The registry refuses anonymous access and no credentials are stored"},
+	{"bad-credentials", Error, LayerAuth, "The stored credentials are refused"},
+	{"access-denied", Error, LayerAuth, "The credentials are valid but grant no access to this repository"},
+	{"clock-skew", Warning, LayerAuth, "The token's validity window disagrees with the local clock"},
+	{"repository-not-found", Error, LayerAPI, "The repository does not exist"},
+	{"tag-not-found", Error, LayerAPI, "The repository exists but the tag does not"},
+	{"head-get-mismatch", Error, LayerAPI, "HEAD on the manifest fails while GET succeeds"},
+	{"platform-not-available", Error, LayerAPI, "The image index has no manifest for the requested platform"},
+	{"upload-too-large", Error, LayerPush, "A proxy rejects the upload body as too large"},
+	{"upload-refused", Error, LayerPush, "The upload is refused by a proxy or by a group repository"},
+}
+
+var byCode = func() map[string]Code {
+	m := make(map[string]Code, len(catalogue))
+	for _, c := range catalogue {
+		m[c.Code] = c
+	}
+	return m
+}()
+
+// Catalogue returns every code, in fix-first order.
+func Catalogue() []Code { return append([]Code(nil), catalogue...) }
+
+// Lookup returns the catalogue entry for code.
+func Lookup(code string) (Code, bool) {
+	c, ok := byCode[code]
+	return c, ok
+}
+
+// order is a code's position in the catalogue, used to put root causes first.
+func order(code string) int {
+	for i, c := range catalogue {
+		if c.Code == code {
+			return i
+		}
+	}
+	return len(catalogue)
+}
+
+// Diagnosis is one named root cause found in a run. Part of the JSON contract.
+type Diagnosis struct {
+	Code        string   `json:"code"`
+	Severity    Severity `json:"severity"`
+	Title       string   `json:"title"`
+	Detail      string   `json:"detail"`
+	Remediation []string `json:"remediation"`
+	Docs        string   `json:"docs"`
+	Layer       Layer    `json:"layer"`
+}
+
+// newDiagnosis fills title, docs, layer and default severity from the catalogue.
+func newDiagnosis(code, detail string, remediation ...string) Diagnosis {
+	c, ok := byCode[code]
+	if !ok {
+		panic("diagnosis code not in catalogue: " + code)
+	}
+	return Diagnosis{Code: code, Severity: c.Severity, Title: c.Title, Detail: detail, Remediation: remediation, Docs: c.Docs(), Layer: c.Layer}
+}
+
+func (d Diagnosis) withSeverity(s Severity) Diagnosis { d.Severity = s; return d }
+
+// sortDiagnoses puts errors first, then the lower layers first.
+func sortDiagnoses(ds []Diagnosis) {
+	sort.SliceStable(ds, func(i, j int) bool {
+		if ds[i].Severity.rank() != ds[j].Severity.rank() {
+			return ds[i].Severity.rank() > ds[j].Severity.rank()
+		}
+		return order(ds[i].Code) < order(ds[j].Code)
+	})
+}

@@ -1,0 +1,369 @@
+//go:build integration
+
+package integration
+
+import (
+	"encoding/base64"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+)
+
+// What answers at the scenario's address.
+type serverKind int
+
+const (
+	directRegistry   serverKind = iota // docker-registry itself
+	nginxBodyLimit                     // nginx with the default 1m client_max_body_size
+	nginxMethodSplit                   // nginx sending GET to "group", the rest to empty "hosted"
+	closedPortServer                   // nothing listens
+	silentServer                       // accepts TCP, never answers
+)
+
+// Which certificate the registry serves.
+type certKind int
+
+const (
+	plainHTTP certKind = iota
+	goodCert
+	expiredCert
+	otherHostCert
+	selfSignedCert
+)
+
+func (c certKind) pair(p *testPKI) *keyPair {
+	switch c {
+	case goodCert:
+		return &p.good
+	case expiredCert:
+		return &p.expired
+	case otherHostCert:
+		return &p.otherHost
+	case selfSignedCert:
+		return &p.selfSigned
+	}
+	return nil
+}
+
+type authKind int
+
+const (
+	noAuth     authKind = iota
+	basicAuth           // htpasswd
+	bearerAuth          // token server
+)
+
+// What `skopeo login` planted in the auth file before the checks.
+type credKind int
+
+const (
+	noCreds       credKind = iota
+	devCreds               // developer, right password
+	staleCreds             // developer logged in, then the password was rotated server-side
+	noRightsCreds          // norights: authenticates, but its tokens grant nothing
+)
+
+type scenario struct {
+	name string
+
+	server serverKind
+	cert   certKind
+	auth   authKind
+	creds  credKind
+
+	repoTag   string // default team/app:1.0.0
+	certDir   bool   // both clients get --cert-dir with the test CA
+	verifyOff bool   // both clients get --tls-verify=false
+
+	skopeoGlobal  []string // e.g. --override-arch s390x
+	regdoctorArgs []string // e.g. --platform linux/s390x; --timeout defaults to 10s
+
+	// wantCode is the error diagnosis regdoctor must report; "" means healthy.
+	wantCode string
+	// skopeoFails says whether `skopeo inspect` fails, and skopeoSays what it
+	// prints then. Normally skopeoFails == (wantCode != ""); when a problem
+	// only hits some clients, clientSpecific explains which one and why.
+	skopeoFails    bool
+	skopeoSays     string
+	clientSpecific string
+
+	// skopeoExtra runs more reference-client checks before regdoctor runs;
+	// extra checks regdoctor's report beyond the common assertions.
+	skopeoExtra func(t *testing.T, f *fixture)
+	extra       func(t *testing.T, f *fixture, rep *report)
+}
+
+var scenarios = []scenario{
+	// 1. plain HTTP registry.
+	{name: "plain-http/default-tls", server: directRegistry, cert: plainHTTP,
+		wantCode: "plain-http-registry", skopeoFails: true, skopeoSays: "server gave HTTP response to HTTPS client"},
+	{name: "plain-http/tls-verify-false", server: directRegistry, cert: plainHTTP, verifyOff: true},
+
+	// 2. HTTPS with the test CA.
+	{name: "https/ca-in-cert-dir", server: directRegistry, cert: goodCert, certDir: true},
+	{name: "https/ca-not-trusted", server: directRegistry, cert: goodCert,
+		wantCode: "tls-unknown-authority", skopeoFails: true, skopeoSays: "certificate signed by unknown authority"},
+
+	// 3. broken certificates (the CA is trusted, so only the named defect remains).
+	{name: "https/expired-cert", server: directRegistry, cert: expiredCert, certDir: true,
+		wantCode: "tls-cert-expired", skopeoFails: true, skopeoSays: "certificate has expired"},
+	{name: "https/other-host-cert", server: directRegistry, cert: otherHostCert, certDir: true,
+		wantCode: "tls-hostname-mismatch", skopeoFails: true, skopeoSays: "x509: cannot validate certificate for 127.0.0.1 because it doesn't contain any IP SANs"},
+	{name: "https/self-signed-cert", server: directRegistry, cert: selfSignedCert, certDir: true,
+		wantCode: "tls-unknown-authority", skopeoFails: true, skopeoSays: "certificate signed by unknown authority"},
+
+	// 4. htpasswd Basic auth.
+	{name: "basic/not-logged-in", server: directRegistry, cert: goodCert, certDir: true, auth: basicAuth,
+		wantCode: "not-logged-in", skopeoFails: true, skopeoSays: "authentication required"},
+	{name: "basic/logged-in", server: directRegistry, cert: goodCert, certDir: true, auth: basicAuth, creds: devCreds},
+	{name: "basic/stale-password", server: directRegistry, cert: goodCert, certDir: true, auth: basicAuth, creds: staleCreds,
+		wantCode: "bad-credentials", skopeoFails: true, skopeoSays: "authentication required"},
+
+	// 5. Bearer tokens from a Nexus-like token server.
+	{name: "bearer/anonymous", server: directRegistry, cert: goodCert, certDir: true, auth: bearerAuth,
+		wantCode: "not-logged-in", skopeoFails: true, skopeoSays: "invalid status code from registry 403"},
+	{name: "bearer/developer", server: directRegistry, cert: goodCert, certDir: true, auth: bearerAuth, creds: devCreds},
+	{name: "bearer/stale-password", server: directRegistry, cert: goodCert, certDir: true, auth: bearerAuth, creds: staleCreds,
+		wantCode: "bad-credentials", skopeoFails: true, skopeoSays: "invalid username/password"},
+	{name: "bearer/no-rights", server: directRegistry, cert: goodCert, certDir: true, auth: bearerAuth, creds: noRightsCreds,
+		wantCode: "access-denied", skopeoFails: true, skopeoSays: "requested access to the resource is denied"},
+
+	// 6. wrong names.
+	{name: "name/tag-with-v-prefix", server: directRegistry, cert: goodCert, certDir: true, repoTag: appRepo + ":v" + appTag,
+		wantCode: "tag-not-found", skopeoFails: true, skopeoSays: "manifest unknown",
+		extra: func(t *testing.T, f *fixture, rep *report) {
+			d := rep.find("tag-not-found")
+			text := strings.ReplaceAll(d.Detail+"\n"+strings.Join(d.Remediation, "\n"), "v"+appTag, "")
+			if !strings.Contains(text, appTag) {
+				t.Errorf("tag-not-found should point at the existing tag %q; detail=%q remediation=%q", appTag, d.Detail, d.Remediation)
+			}
+		}},
+	{name: "name/missing-repository", server: directRegistry, cert: goodCert, certDir: true, repoTag: "team/nosuch:" + appTag,
+		wantCode: "repository-not-found", skopeoFails: true, skopeoSays: "manifest unknown"},
+
+	// 7. platforms of a multi-arch index.
+	{name: "platform/available", server: directRegistry, cert: goodCert, certDir: true, repoTag: multiRepo + ":" + appTag,
+		skopeoGlobal: []string{"--override-os", "linux", "--override-arch", "arm64"}, regdoctorArgs: []string{"--platform", "linux/arm64"}},
+	{name: "platform/not-available", server: directRegistry, cert: goodCert, certDir: true, repoTag: multiRepo + ":" + appTag,
+		skopeoGlobal: []string{"--override-os", "linux", "--override-arch", "s390x"}, regdoctorArgs: []string{"--platform", "linux/s390x"},
+		wantCode: "platform-not-available", skopeoFails: true, skopeoSays: "no image found in image index for architecture s390x"},
+
+	// 8. reverse proxies in front of the registry.
+	{name: "nginx/head-get-split", server: nginxMethodSplit, verifyOff: true,
+		wantCode: "head-get-mismatch", skopeoFails: false,
+		clientSpecific: "skopeo/podman pull read the manifest with GET (routed to the group that has it) and succeed; " +
+			"clients that HEAD first (docker, containerd, crane digest, buildkit cache checks) get 404 from the empty hosted repository"},
+	{name: "nginx/body-limit-pull-only", server: nginxBodyLimit, verifyOff: true},
+	{name: "nginx/body-limit-push", server: nginxBodyLimit, verifyOff: true, regdoctorArgs: []string{"--push-check"},
+		wantCode: "upload-too-large", skopeoFails: false,
+		clientSpecific: "pulls are fine through the proxy; pushing a layer over 1 MiB fails with 413 (asserted with skopeo copy)",
+		skopeoExtra:    assertPushGets413},
+
+	// 9. nothing useful at the address.
+	{name: "down/connection-refused", server: closedPortServer, certDir: true,
+		wantCode: "connection-refused", skopeoFails: true, skopeoSays: "connection refused"},
+	{name: "down/silent-server", server: silentServer, certDir: true,
+		skopeoGlobal: []string{"--command-timeout", "5s"}, regdoctorArgs: []string{"--timeout", "3s"},
+		wantCode: "server-not-responding", skopeoFails: true, skopeoSays: "context deadline exceeded"},
+}
+
+func TestScenarios(t *testing.T) {
+	requireBinaries(t, "docker-registry", "nginx", "skopeo", "htpasswd")
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
+			sc.run(t)
+		})
+	}
+}
+
+// fixture is what a scenario set up: the address to check, the isolated
+// client environment, and the secrets that must never be printed.
+type fixture struct {
+	host    string
+	target  string
+	env     *clientEnv
+	tls     tlsOpts
+	tokens  *tokenServer
+	secrets []string
+}
+
+func (sc scenario) run(t *testing.T) {
+	if sc.skopeoFails != (sc.wantCode != "") && sc.clientSpecific == "" {
+		t.Fatalf("table error: skopeo outcome and regdoctor verdict disagree without a clientSpecific explanation")
+	}
+	f := sc.setup(t)
+
+	// The reference client first: this validates the fixture itself.
+	sk := f.env.skopeoInspect(f.target, f.tls, sc.skopeoGlobal...)
+	t.Logf("skopeo:\n%s", sk)
+	switch {
+	case sk.err != nil && !sc.skopeoFails:
+		t.Fatalf("skopeo did not finish: %v", sk.err)
+	case sc.skopeoFails && sk.exitCode == 0:
+		t.Errorf("skopeo inspect succeeded, the fixture should make it fail with %q", sc.skopeoSays)
+	case sc.skopeoFails && !strings.Contains(sk.stderr, sc.skopeoSays):
+		t.Errorf("skopeo failed, but not with %q", sc.skopeoSays)
+	case !sc.skopeoFails && sk.exitCode != 0:
+		t.Errorf("skopeo inspect failed, the fixture should let it pull")
+	}
+	if sc.skopeoExtra != nil {
+		sc.skopeoExtra(t, f)
+	}
+	if sc.clientSpecific != "" {
+		t.Logf("client-specific: %s", sc.clientSpecific)
+	}
+
+	rep, res := f.env.regdoctorJSON(t, f.target, sc.regdoctorFlags(f)...)
+	t.Logf("regdoctor:\n%s", res)
+	if sc.wantCode == "" {
+		if res.exitCode != 0 || !rep.Healthy {
+			t.Errorf("want healthy (exit 0, healthy=true), got exit %d healthy=%v", res.exitCode, rep.Healthy)
+		}
+		if bad := rep.ofSeverity("error", "warning"); len(bad) > 0 {
+			t.Errorf("healthy target got diagnoses %v", bad)
+		}
+	} else {
+		d := rep.find(sc.wantCode)
+		switch {
+		case d == nil:
+			t.Fatalf("want diagnosis %q, got %v", sc.wantCode, rep.ofSeverity("error", "warning", "info"))
+		case d.Severity != "error":
+			t.Errorf("diagnosis %q has severity %q, want error", sc.wantCode, d.Severity)
+		}
+		if res.exitCode != 1 || rep.Healthy {
+			t.Errorf("want exit 1 and healthy=false with an error diagnosis, got exit %d healthy=%v", res.exitCode, rep.Healthy)
+		}
+	}
+	if sc.extra != nil {
+		sc.extra(t, f, rep)
+	}
+	if len(f.secrets) > 0 {
+		t.Run("no-secrets-in-output", func(t *testing.T) { f.assertNoSecrets(t, sc, res) })
+	}
+}
+
+func (sc scenario) regdoctorFlags(f *fixture) []string {
+	flags := []string{"--timeout", "10s"}
+	flags = append(flags, f.tls.flags("")...)
+	return append(flags, sc.regdoctorArgs...) // a later --timeout overrides
+}
+
+// setup starts the servers, seeds content and plants credentials.
+func (sc scenario) setup(t *testing.T) *fixture {
+	t.Helper()
+	pki := sharedPKI(t)
+	f := &fixture{env: newClientEnv(t), tls: tlsOpts{verifyOff: sc.verifyOff}}
+	if sc.certDir {
+		f.tls.certDir = pki.certDir
+	}
+	repoTag := sc.repoTag
+	if repoTag == "" {
+		repoTag = appRepo + ":" + appTag
+	}
+
+	var rotatePassword func()
+	switch sc.server {
+	case closedPortServer:
+		f.host = closedPort(t)
+	case silentServer:
+		f.host = startSilentListener(t)
+	case nginxBodyLimit:
+		reg := startRegistry(t, registryOpts{})
+		seeder{reg: reg}.standard(t)
+		f.host = startNginx(t, bodyLimitSite(reg)).host
+	case nginxMethodSplit:
+		hosted := startRegistry(t, registryOpts{}) // empty, like a fresh Nexus hosted repo
+		group := startRegistry(t, registryOpts{})
+		seeder{reg: group}.standard(t)
+		f.host = startNginx(t, methodSplitSite(hosted, group)).host
+	case directRegistry:
+		opts := registryOpts{tls: sc.cert.pair(pki)}
+		var seedAuth authn.Authenticator
+		switch sc.auth {
+		case basicAuth:
+			htpasswd := filepath.Join(t.TempDir(), "htpasswd")
+			writeHtpasswd(t, htpasswd, devPassword)
+			opts.htpasswd = htpasswd
+			rotatePassword = func() { writeHtpasswd(t, htpasswd, devNewPassword) }
+		case bearerAuth:
+			if sc.cert != goodCert {
+				t.Fatalf("table error: the bearer front always serves the good certificate")
+			}
+			f.tokens = startTokenServer(t)
+			opts.token = f.tokens.auth()
+			opts.tls = nil // the front terminates TLS
+			rotatePassword = func() { f.tokens.setPassword(devUser, devNewPassword) }
+		}
+		if sc.auth != noAuth {
+			seedAuth = &authn.Basic{Username: devUser, Password: devPassword}
+		}
+		reg := startRegistry(t, opts)
+		if f.tokens != nil {
+			reg = f.tokens.front(reg)
+		}
+		seeder{reg: reg, auth: seedAuth}.standard(t)
+		f.host = reg.host
+	}
+	f.target = f.host + "/" + repoTag
+
+	switch sc.creds {
+	case devCreds, staleCreds:
+		f.env.login(t, f.host, devUser, devPassword, f.tls)
+		f.addSecret(devUser, devPassword)
+		if sc.creds == staleCreds {
+			rotatePassword()
+			f.addSecret(devUser, devNewPassword)
+		}
+	case noRightsCreds:
+		f.env.login(t, f.host, noRightsUser, noRightsPass, f.tls)
+		f.addSecret(noRightsUser, noRightsPass)
+	}
+	return f
+}
+
+func (f *fixture) addSecret(user, password string) {
+	f.secrets = append(f.secrets, password,
+		base64.StdEncoding.EncodeToString([]byte(user+":"+password)),
+		base64.RawStdEncoding.EncodeToString([]byte(user+":"+password)),
+		base64.URLEncoding.EncodeToString([]byte(user+":"+password)))
+}
+
+// assertNoSecrets checks the JSON run and a human-format run of the same
+// check for any planted password, its base64 user:pass form, or any bearer
+// token the token server issued during the scenario.
+func (f *fixture) assertNoSecrets(t *testing.T, sc scenario, jsonRun cmdResult) {
+	human := f.env.regdoctorCheck(t, f.target, sc.regdoctorFlags(f)...)
+	if human.err != nil {
+		t.Fatalf("regdoctor (human output) did not finish:\n%s", human)
+	}
+	secrets := append([]string(nil), f.secrets...)
+	if f.tokens != nil {
+		for _, tok := range f.tokens.issuedTokens() {
+			secrets = append(secrets, tok, tok[strings.LastIndex(tok, ".")+1:]) // whole JWT and its signature
+		}
+	}
+	for _, run := range []cmdResult{jsonRun, human} {
+		out := run.stdout + "\n" + run.stderr
+		for _, s := range secrets {
+			if strings.Contains(out, s) {
+				t.Errorf("%s printed a secret (%.12s...):\n%s", strings.Join(run.argv, " "), s, run)
+			}
+		}
+	}
+}
+
+// assertPushGets413 proves that a real client's push through the proxy dies
+// on the body limit: skopeo copies a 3 MiB-layer image into it.
+func assertPushGets413(t *testing.T, f *fixture) {
+	img := randomImage(t, 3<<20, seedPlatforms[0])
+	src := writeLayout(t, img, "big")
+	res := f.env.skopeo(nil, append(append([]string{"copy", "--dest-authfile", f.env.authFile}, f.tls.flags("dest-")...),
+		"oci:"+src+":big", "docker://"+f.host+"/team/pushed:big")...)
+	t.Logf("skopeo copy:\n%s", res)
+	if res.exitCode == 0 || !strings.Contains(res.stderr, "413") {
+		t.Errorf("want skopeo copy through the proxy to fail with 413")
+	}
+}

@@ -1,0 +1,80 @@
+// Package report renders a diagnose.Report for people (a table), for
+// tickets (JSON) and for machines that probe (exit codes).
+package report
+
+import (
+	"encoding/json"
+	"io"
+
+	"github.com/regdoctor/regdoctor/checks"
+	"github.com/regdoctor/regdoctor/diagnose"
+)
+
+// JSONCheck is one check in the JSON output. Field names are a contract.
+type JSONCheck struct {
+	ID         string        `json:"id"`
+	Status     checks.Status `json:"status"`
+	Summary    string        `json:"summary"`
+	DurationMS int64         `json:"duration_ms"`
+	Evidence   any           `json:"evidence,omitempty"`
+}
+
+// JSONReport is the JSON document for one target. Field names are a
+// contract: add fields freely, never rename or remove one.
+type JSONReport struct {
+	Target     string               `json:"target"`
+	Registry   string               `json:"registry"`
+	Repository string               `json:"repository"`
+	Reference  string               `json:"reference"`
+	Product    string               `json:"product,omitempty"`
+	Healthy    bool                 `json:"healthy"`
+	Checks     []JSONCheck          `json:"checks"`
+	Diagnoses  []diagnose.Diagnosis `json:"diagnoses"`
+	DurationMS int64                `json:"duration_ms"`
+	Version    string               `json:"version"`
+}
+
+// ToJSON converts a report to its JSON document.
+func ToJSON(rep *diagnose.Report) JSONReport {
+	j := JSONReport{
+		Target:     rep.Target.Input,
+		Registry:   rep.Target.Registry,
+		Repository: rep.Target.Repository,
+		Reference:  rep.Target.Reference,
+		Product:    rep.Product.Name,
+		Healthy:    rep.Healthy(),
+		Checks:     []JSONCheck{},
+		Diagnoses:  rep.Diagnoses,
+		DurationMS: rep.Duration.Milliseconds(),
+		Version:    checks.Version,
+	}
+	if j.Diagnoses == nil {
+		j.Diagnoses = []diagnose.Diagnosis{}
+	}
+	for _, r := range rep.Results {
+		j.Checks = append(j.Checks, JSONCheck{ID: r.ID, Status: r.Status, Summary: r.Summary, DurationMS: r.Duration.Milliseconds(), Evidence: r.Evidence})
+	}
+	return j
+}
+
+// WriteJSON writes one report as an indented JSON object.
+func WriteJSON(w io.Writer, rep *diagnose.Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(ToJSON(rep))
+}
+
+// Exit codes. Part of the contract.
+const (
+	ExitOK    = 0 // no diagnosis of severity error
+	ExitError = 1 // at least one error-severity diagnosis
+	ExitUsage = 2 // bad usage: unknown flag, unparseable reference
+)
+
+// ExitCode maps a report to the process exit code.
+func ExitCode(rep *diagnose.Report) int {
+	if rep.Worst() == diagnose.Error {
+		return ExitError
+	}
+	return ExitOK
+}
