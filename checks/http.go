@@ -33,7 +33,7 @@ type Env struct {
 
 	client   *http.Client
 	noFollow *http.Client
-	traceMu sync.Mutex
+	traceMu  sync.Mutex
 }
 
 // NewEnv reads the client configuration and prepares an HTTP client that
