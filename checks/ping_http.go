@@ -24,7 +24,7 @@ func PingHTTP() Check {
 			switch {
 			case p.RegistryAPI:
 				summary = "plain HTTP: " + summary
-			case p.Status == 400 && strings.Contains(strings.ToLower(p.Body), "https port"):
+			case p.Status == 400 && strings.Contains(strings.ToLower(p.Body), "https"):
 				summary = "plain HTTP refused: the port expects HTTPS"
 			case p.Error != "":
 				summary = "no registry on plain HTTP (" + summary + ")"

@@ -4,6 +4,8 @@ package integration
 
 import (
 	"encoding/base64"
+	"fmt"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -89,9 +91,10 @@ type scenario struct {
 	skopeoSays     string
 	clientSpecific string
 
-	// skopeoExtra runs more reference-client checks before regdoctor runs;
-	// extra checks regdoctor's report beyond the common assertions.
-	skopeoExtra func(t *testing.T, f *fixture)
+	// clientCheck proves the client-specific failure with another real
+	// client before regdoctor runs; extra checks regdoctor's report beyond
+	// the common assertions.
+	clientCheck func(t *testing.T, f *fixture)
 	extra       func(t *testing.T, f *fixture, rep *report)
 }
 
@@ -154,12 +157,13 @@ var scenarios = []scenario{
 	{name: "nginx/head-get-split", server: nginxMethodSplit, verifyOff: true,
 		wantCode: "head-get-mismatch", skopeoFails: false,
 		clientSpecific: "skopeo/podman pull read the manifest with GET (routed to the group that has it) and succeed; " +
-			"clients that HEAD first (docker, containerd, crane digest, buildkit cache checks) get 404 from the empty hosted repository"},
+			"clients that HEAD first (docker, containerd, crane digest, buildkit cache checks) get 404 from the empty hosted repository",
+		clientCheck: assertHeadGetSplit},
 	{name: "nginx/body-limit-pull-only", server: nginxBodyLimit, verifyOff: true},
 	{name: "nginx/body-limit-push", server: nginxBodyLimit, verifyOff: true, regdoctorArgs: []string{"--push-check"},
 		wantCode: "upload-too-large", skopeoFails: false,
 		clientSpecific: "pulls are fine through the proxy; pushing a layer over 1 MiB fails with 413 (asserted with skopeo copy)",
-		skopeoExtra:    assertPushGets413},
+		clientCheck:    assertPushGets413},
 
 	// 9. nothing useful at the address.
 	{name: "down/connection-refused", server: closedPortServer, certDir: true,
@@ -209,8 +213,8 @@ func (sc scenario) run(t *testing.T) {
 	case !sc.skopeoFails && sk.exitCode != 0:
 		t.Errorf("skopeo inspect failed, the fixture should let it pull")
 	}
-	if sc.skopeoExtra != nil {
-		sc.skopeoExtra(t, f)
+	if sc.clientCheck != nil {
+		sc.clientCheck(t, f)
 	}
 	if sc.clientSpecific != "" {
 		t.Logf("client-specific: %s", sc.clientSpecific)
@@ -218,6 +222,9 @@ func (sc scenario) run(t *testing.T) {
 
 	rep, res := f.env.regdoctorJSON(t, f.target, sc.regdoctorFlags(f)...)
 	t.Logf("regdoctor:\n%s", res)
+	if len(f.secrets) > 0 {
+		t.Run("no-secrets-in-output", func(t *testing.T) { f.assertNoSecrets(t, sc, res) })
+	}
 	if sc.wantCode == "" {
 		if res.exitCode != 0 || !rep.Healthy {
 			t.Errorf("want healthy (exit 0, healthy=true), got exit %d healthy=%v", res.exitCode, rep.Healthy)
@@ -226,22 +233,19 @@ func (sc scenario) run(t *testing.T) {
 			t.Errorf("healthy target got diagnoses %v", bad)
 		}
 	} else {
-		d := rep.find(sc.wantCode)
-		switch {
-		case d == nil:
-			t.Fatalf("want diagnosis %q, got %v", sc.wantCode, rep.ofSeverity("error", "warning", "info"))
-		case d.Severity != "error":
-			t.Errorf("diagnosis %q has severity %q, want error", sc.wantCode, d.Severity)
-		}
 		if res.exitCode != 1 || rep.Healthy {
 			t.Errorf("want exit 1 and healthy=false with an error diagnosis, got exit %d healthy=%v", res.exitCode, rep.Healthy)
+		}
+		d := rep.find(sc.wantCode)
+		if d == nil {
+			t.Fatalf("want diagnosis %q, got %v", sc.wantCode, rep.ofSeverity("error", "warning", "info"))
+		}
+		if d.Severity != "error" {
+			t.Errorf("diagnosis %q has severity %q, want error", sc.wantCode, d.Severity)
 		}
 	}
 	if sc.extra != nil {
 		sc.extra(t, f, rep)
-	}
-	if len(f.secrets) > 0 {
-		t.Run("no-secrets-in-output", func(t *testing.T) { f.assertNoSecrets(t, sc, res) })
 	}
 }
 
@@ -347,10 +351,15 @@ func (f *fixture) assertNoSecrets(t *testing.T, sc scenario, jsonRun cmdResult) 
 	}
 	for _, run := range []cmdResult{jsonRun, human} {
 		out := run.stdout + "\n" + run.stderr
+		var leaked []string
 		for _, s := range secrets {
 			if strings.Contains(out, s) {
-				t.Errorf("%s printed a secret (%.12s...):\n%s", strings.Join(run.argv, " "), s, run)
+				leaked = append(leaked, fmt.Sprintf("%.6s...", s))
+				out = strings.ReplaceAll(out, s, "<SECRET>")
 			}
+		}
+		if len(leaked) > 0 {
+			t.Errorf("%s printed secrets %v; output with them masked:\n%s", strings.Join(run.argv, " "), leaked, out)
 		}
 	}
 }
@@ -365,5 +374,28 @@ func assertPushGets413(t *testing.T, f *fixture) {
 	t.Logf("skopeo copy:\n%s", res)
 	if res.exitCode == 0 || !strings.Contains(res.stderr, "413") {
 		t.Errorf("want skopeo copy through the proxy to fail with 413")
+	}
+}
+
+// assertHeadGetSplit shows what a HEAD-first client sees through the proxy:
+// HEAD on the manifest is 404 (hosted), GET is 200 (group).
+func assertHeadGetSplit(t *testing.T, f *fixture) {
+	path := "http://" + f.host + "/v2/" + appRepo + "/manifests/" + appTag
+	client := &http.Client{Transport: &http.Transport{Proxy: nil}}
+	defer client.CloseIdleConnections()
+	for method, want := range map[string]int{http.MethodHead: http.StatusNotFound, http.MethodGet: http.StatusOK} {
+		req, err := http.NewRequest(method, path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Accept", acceptAll)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("%s %s through the method-split proxy: %d, want %d", method, path, resp.StatusCode, want)
+		}
 	}
 }
