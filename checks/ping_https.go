@@ -14,8 +14,12 @@ func PingHTTPS() Check {
 		Run: func(ctx context.Context, env *Env, _ Deps) Result {
 			p := ping(ctx, env, "https://"+env.Target.Host)
 			res := Result{Evidence: p, Summary: p.describe(), Status: Fail}
-			if p.RegistryAPI && (p.Status == http.StatusOK || p.Status == http.StatusUnauthorized) {
+			switch {
+			case p.RegistryAPI && (p.Status == http.StatusOK || p.Status == http.StatusUnauthorized):
 				res.Status = Pass
+			case p.ErrorKind == KindHTTPToHTTPS && !env.Opts.TLSVerify:
+				// The user chose plain HTTP, as skopeo --tls-verify=false does.
+				res.Status, res.Summary = Skip, "plain HTTP only, accepted with --tls-verify=false"
 			}
 			return res
 		},

@@ -79,6 +79,9 @@ func TLS() Check {
 			if err != nil {
 				ev.Error, ev.ErrorKind = err.Error(), Classify(err, true)
 				if ev.ErrorKind == KindHTTPToHTTPS {
+					if !env.Opts.TLSVerify {
+						return Result{Status: Skip, Summary: addr + " answers plain HTTP, accepted with --tls-verify=false", Evidence: ev}
+					}
 					return Result{Status: Fail, Summary: addr + " answers plain HTTP, not TLS", Evidence: ev}
 				}
 				return Result{Status: Fail, Summary: fmt.Sprintf("TLS handshake with %s failed: %s", addr, ev.ErrorKind), Evidence: ev}
