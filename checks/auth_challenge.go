@@ -78,9 +78,10 @@ func readQuoted(s string) (string, string) {
 // AuthChallenge reads the challenge from the /v2/ answer: no extra request.
 func AuthChallenge() Check {
 	return Check{
-		ID:    IDAuthChallenge,
-		Title: "auth challenge",
-		Uses:  []string{IDPingHTTPS, IDPingHTTP},
+		ID:       IDAuthChallenge,
+		Title:    "auth challenge",
+		Uses:     []string{IDPingHTTPS},
+		Fallback: []string{IDPingHTTP},
 		Run: func(ctx context.Context, env *Env, deps Deps) Result {
 			ep, ok := ChooseEndpoint(deps)
 			if !ok {

@@ -41,12 +41,17 @@ type Result struct {
 // pass, the pipeline skips this check instead of running it, so the check is
 // not blamed for an upstream failure. Uses are soft: the check waits for them
 // and reads their results, but decides itself what their outcome means.
+//
+// Fallback checks are waited for only when one of Uses did not pass: the
+// auth challenge reads plain HTTP's answer only when HTTPS failed, so a
+// firewalled port 80 never delays a healthy HTTPS registry.
 type Check struct {
-	ID    string
-	Title string
-	Needs []string
-	Uses  []string
-	Run   func(ctx context.Context, env *Env, deps Deps) Result
+	ID       string
+	Title    string
+	Needs    []string
+	Uses     []string
+	Fallback []string
+	Run      func(ctx context.Context, env *Env, deps Deps) Result
 }
 
 // Deps gives a check the results of its Needs and Uses.

@@ -9,7 +9,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/exec"
@@ -80,7 +82,8 @@ type ClientConfig struct {
 	Creds     *Credentials `json:"credentials,omitempty"`
 	AuthFiles []AuthFile   `json:"auth_files"`
 	CertDirs  []CertDir    `json:"cert_dirs,omitempty"`
-	Proxy     string       `json:"proxy,omitempty"` // proxy URL (userinfo removed) the target's HTTPS traffic goes through
+	Proxy     string       `json:"proxy,omitempty"` // proxy URL (password removed) the target's HTTPS traffic goes through
+	ProxyAddr string       `json:"-"`               // host:port of that proxy
 	Problems  []Problem    `json:"problems,omitempty"`
 
 	RootCAs     *x509.CertPool    `json:"-"`
@@ -410,5 +413,34 @@ func (cc *ClientConfig) loadProxy(t Target, o Options) {
 	}
 	if u != nil {
 		cc.Proxy = redactURL(u)
+		cc.ProxyAddr = u.Host
+		if u.Port() == "" {
+			port := "80"
+			if u.Scheme == "https" {
+				port = "443"
+			}
+			cc.ProxyAddr = net.JoinHostPort(u.Hostname(), port)
+		}
+		if internalHost(t.Hostname()) {
+			cc.problem("proxy-misconfigured", "environment", 0,
+				"%s looks internal but is not in NO_PROXY, so its traffic goes through proxy %s", t.Hostname(), cc.Proxy)
+		}
 	}
+}
+
+// internalHost guesses whether a registry host is on the internal network,
+// where a corporate proxy usually cannot reach it.
+func internalHost(h string) bool {
+	if a, err := netip.ParseAddr(h); err == nil {
+		return a.IsPrivate() || a.IsLoopback() || a.IsLinkLocalUnicast()
+	}
+	if !strings.Contains(h, ".") {
+		return true // a single-label name
+	}
+	for _, suffix := range []string{".local", ".internal", ".lan", ".corp", ".home.arpa", ".intranet", ".svc", ".cluster.local"} {
+		if strings.HasSuffix(h, suffix) {
+			return true
+		}
+	}
+	return false
 }

@@ -25,6 +25,9 @@ func TCP() Check {
 		Needs: []string{IDDNS},
 		Run: func(ctx context.Context, env *Env, _ Deps) Result {
 			addr := env.Target.HostPort("https")
+			if px := env.Config.ProxyAddr; px != "" {
+				addr = px // the client connects to the proxy, not the registry
+			}
 			_, port, _ := net.SplitHostPort(addr)
 			ev := &TCPEvidence{Address: addr, Port: port, Proxy: env.Config.Proxy}
 			start := time.Now()

@@ -61,6 +61,9 @@ func TLS() Check {
 		Title: "TLS handshake",
 		Needs: []string{IDTCP},
 		Run: func(ctx context.Context, env *Env, _ Deps) Result {
+			if env.Config.Proxy != "" {
+				return skipped("through proxy " + env.Config.Proxy + ": see ping-https for the handshake")
+			}
 			addr := env.Target.HostPort("https")
 			host := env.Target.Hostname()
 			ev := &TLSEvidence{Address: addr, ServerName: host, LocalTime: time.Now().UTC()}

@@ -86,22 +86,28 @@ func Run(ctx context.Context, env *checks.Env, list []checks.Check, observe Obse
 	for _, c := range list {
 		go func(c checks.Check) {
 			deps := checks.Deps{}
-			for _, id := range append(append([]string{}, c.Needs...), c.Uses...) {
-				ch, ok := done[id]
-				if !ok {
-					continue
-				}
-				select {
-				case <-ch:
-				case <-ctx.Done():
-				}
-			}
 			// Results of finished dependencies are written before their
-			// channel is closed, so reading them here is race-free.
-			for _, id := range append(append([]string{}, c.Needs...), c.Uses...) {
-				if ch, ok := done[id]; ok && isClosed(ch) {
-					deps[id] = results[slot[id]]
+			// channel is closed, so reading them after the wait is race-free.
+			wait := func(ids []string) (allOk bool) {
+				allOk = true
+				for _, id := range ids {
+					ch, ok := done[id]
+					if !ok {
+						continue
+					}
+					select {
+					case <-ch:
+						deps[id] = results[slot[id]]
+						allOk = allOk && deps[id].Status.Ok()
+					case <-ctx.Done():
+						allOk = false
+					}
 				}
+				return allOk
+			}
+			wait(c.Needs)
+			if !wait(c.Uses) {
+				wait(c.Fallback)
 			}
 			res := runOne(ctx, env, c, deps)
 			results[slot[c.ID]] = res
@@ -145,15 +151,6 @@ loop:
 func startDeadline(ctx context.Context) time.Time {
 	d, _ := ctx.Deadline()
 	return d
-}
-
-func isClosed(ch chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
-	}
 }
 
 // runOne runs a check unless a hard dependency did not pass. A panic in a

@@ -3,6 +3,7 @@ package diagnose
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,18 +38,37 @@ var rules = []rule{
 func Diagnose(rep *Report) []Diagnosis {
 	f := facts{rep: rep, t: rep.Target}
 	var out []Diagnosis
-	seen := map[string]bool{}
+	at := map[string]int{}
 	for _, r := range rules {
 		for _, d := range r(f) {
-			key := d.Code + "\x00" + d.Detail
-			if !seen[key] {
-				seen[key] = true
+			i, dup := at[d.Code]
+			if !dup {
+				at[d.Code] = len(out)
 				out = append(out, d)
+				continue
 			}
+			out[i] = merge(out[i], d)
 		}
 	}
 	sortDiagnoses(out)
 	return out
+}
+
+// merge folds two findings of one code into one diagnosis, so a code is
+// reported once with all its evidence and the higher severity.
+func merge(a, b Diagnosis) Diagnosis {
+	if b.Severity.rank() > a.Severity.rank() {
+		a, b = b, a
+	}
+	if b.Detail != "" && !strings.Contains(a.Detail, b.Detail) {
+		a.Detail = strings.TrimSpace(a.Detail + " Also: " + b.Detail)
+	}
+	for _, r := range b.Remediation {
+		if !slices.Contains(a.Remediation, r) {
+			a.Remediation = append(a.Remediation, r)
+		}
+	}
+	return a
 }
 
 func one(d Diagnosis) []Diagnosis { return []Diagnosis{d} }
@@ -65,7 +85,10 @@ func ruleConfig(f facts) []Diagnosis {
 			out = append(out, newDiagnosis(p.Code, p.Message,
 				"Give every client key X.key its certificate X.cert in the same directory, or remove the key: podman refuses the whole directory ("+p.File+")."))
 		case "proxy-misconfigured":
-			out = append(out, newDiagnosis(p.Code, p.Message, "Correct HTTPS_PROXY / HTTP_PROXY / NO_PROXY in the environment of the client (and of the podman or docker service)."))
+			// A warning on its own: the proxy may well reach the host. The
+			// ping's proxyconnect failure, when there is one, makes it an error.
+			out = append(out, newDiagnosis(p.Code, p.Message+".",
+				"Correct HTTPS_PROXY / HTTP_PROXY / NO_PROXY in the environment of the client (and of the podman or docker service).").withSeverity(Warning))
 		}
 	}
 	return out
@@ -120,6 +143,9 @@ const usualPorts = "443 (HTTPS, Harbor, Artifactory, Quay, GitLab), 5000 (distri
 
 func ruleConnection(f facts) []Diagnosis {
 	tcp := f.tcp()
+	if f.rep.Config.Proxy != "" {
+		return nil // the connection goes to the proxy; ruleProxy speaks for it
+	}
 	if tcp == nil || f.res(checks.IDTCP).Status != checks.Fail || f.plainHTTPOnly() {
 		return ruleNoResponse(f)
 	}
