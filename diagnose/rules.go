@@ -583,7 +583,7 @@ func ruleHeadGet(f facts) []Diagnosis {
 		return nil
 	}
 	return one(newDiagnosis("head-get-mismatch",
-		fmt.Sprintf("GET %s answers 200 but HEAD answers %d. docker and containerd resolve tags with HEAD and fail (\"manifest unknown\" / \"not found\"); podman and skopeo use GET and work.", m.URL, m.Head.Status),
+		fmt.Sprintf("GET %s answers 200 but HEAD answers %d. containerd, nerdctl, Kubernetes, BuildKit and docker with the containerd image store resolve tags with HEAD and fail (\"not found\"); podman and skopeo use GET and work, and classic docker falls back to GET.", m.URL, m.Head.Status),
 		"A reverse proxy routes HEAD elsewhere. In the nginx split from the usual Nexus guide, route HEAD with GET:\nif ($request_method ~* '^(GET|HEAD)$') { set $upstream \"nexus_docker_group\"; }",
 		"Verify with `curl -I -H 'Accept: "+checks.ManifestAccept+"' "+m.URL+"` (add the token or -u user)."))
 }
