@@ -19,6 +19,10 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/regdoctor/regdoctor/clientconf"
 )
 
 // Options are the user's choices for one run.
@@ -34,7 +38,18 @@ type Options struct {
 	CertsDirs []string
 	// Env reads environment variables; nil means os.Getenv. Tests inject it.
 	Env func(string) string
+	// SysRoot prefixes system configuration paths (/etc/containers, /etc/docker,
+	// /etc/containerd); "" means "/".
+	SysRoot string
+	// Clients are the clients to judge for ("podman", "docker", "containerd",
+	// "crane"); empty means those installed, or podman when none is.
+	Clients []string
+	// LookPath finds installed clients; nil means exec.LookPath.
+	LookPath func(string) (string, error)
 }
+
+// Sys is where the clients' configuration files are, for package clientconf.
+func (o Options) Sys() clientconf.Sys { return clientconf.Sys{Root: o.SysRoot, Getenv: o.getenv} }
 
 func (o Options) getenv(k string) string {
 	if o.Env != nil {
@@ -86,6 +101,17 @@ type ClientConfig struct {
 	ProxyAddr string       `json:"-"`               // host:port of that proxy
 	Problems  []Problem    `json:"problems,omitempty"`
 
+	// What the clients' own configuration says about this registry.
+	Clients     []string                   `json:"clients"`
+	Containers  *clientconf.RegistriesConf `json:"registries_conf,omitempty"`
+	Registry    *clientconf.Registry       `json:"registries_conf_entry,omitempty"`
+	Docker      *clientconf.DockerDaemon   `json:"docker_daemon,omitempty"`
+	Containerd  *clientconf.ContainerdHost `json:"containerd_hosts,omitempty"`
+	ShortName   *clientconf.ShortName      `json:"short_name,omitempty"`
+	InsecureOK  bool                       `json:"insecure_allowed,omitempty"` // a chosen client accepts plain HTTP/unverified TLS for this host
+	InsecureWhy string                     `json:"insecure_reason,omitempty"`
+
+	hostIPs     []string
 	RootCAs     *x509.CertPool    `json:"-"`
 	ClientCerts []tls.Certificate `json:"-"`
 }
@@ -136,7 +162,79 @@ func LoadClientConfig(ctx context.Context, t Target, o Options) *ClientConfig {
 	cc.loadAuth(ctx, t, o)
 	cc.loadTrust(t, o)
 	cc.loadProxy(t, o)
+	cc.loadClients(ctx, t, o)
 	return cc
+}
+
+// loadClients reads the configuration of every client regdoctor judges for.
+func (cc *ClientConfig) loadClients(ctx context.Context, t Target, o Options) {
+	sys := o.Sys()
+	cc.Clients = o.Clients
+	if len(cc.Clients) == 0 {
+		cc.Clients = clientconf.Installed(o.LookPath)
+	}
+	if len(cc.Clients) == 0 {
+		cc.Clients = []string{"podman"}
+	}
+	cc.Containers = clientconf.LoadRegistriesConf(sys)
+	if r, ok := cc.Containers.Find(t.Registry + "/" + t.Repository); ok {
+		cc.Registry = &r
+	}
+	cc.Docker = clientconf.LoadDockerDaemon(sys)
+	cc.hostIPs = hostIPs(ctx, t)
+	cc.Containerd = clientconf.LoadContainerdHost(sys, t.Registry)
+	for _, ps := range [][]clientconf.Problem{cc.Containers.Problems, cc.Docker.Problems, cc.Containerd.Problems} {
+		for _, p := range ps {
+			cc.Problems = append(cc.Problems, Problem(p))
+		}
+	}
+	if t.Short != nil {
+		cc.ShortName = t.Short
+	}
+	for _, c := range cc.Clients {
+		if ok, why := cc.AcceptsInsecure(c, t); ok {
+			cc.InsecureOK, cc.InsecureWhy = true, why
+			break
+		}
+	}
+}
+
+// AcceptsInsecure reports whether client would talk plain HTTP (or skip TLS
+// verification) to t's registry, and which setting makes it so.
+func (cc *ClientConfig) AcceptsInsecure(client string, t Target) (bool, string) {
+	switch client {
+	case "podman":
+		if cc.Registry != nil && cc.Registry.Insecure {
+			return true, fmt.Sprintf("insecure = true for %q in %s", cc.Registry.Location, cc.Registry.File)
+		}
+	case "docker":
+		if cc.Docker != nil {
+			return cc.Docker.Insecure(t.Registry, cc.hostIPs)
+		}
+	case "containerd":
+		if h := cc.Containerd; h != nil && (h.PlainHTTP || h.SkipVerify) {
+			return true, "plain http or skip_verify in " + h.File
+		}
+	case "crane":
+		// go-containerregistry falls back to plain HTTP for localhost,
+		// loopback, RFC 1918 and .local registries (but still verifies TLS).
+		if r, err := name.NewRegistry(t.Registry); err == nil && r.Scheme() == "http" {
+			return true, "crane falls back to plain HTTP for local and private addresses"
+		}
+	}
+	return false, ""
+}
+
+// hostIPs resolves the registry host for dockerd's CIDR rules, briefly:
+// the DNS check proper reports lookup failures.
+func hostIPs(ctx context.Context, t Target) []string {
+	if ip := net.ParseIP(t.Hostname()); ip != nil {
+		return []string{ip.String()}
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	addrs, _ := net.DefaultResolver.LookupHost(ctx, t.Hostname())
+	return addrs
 }
 
 func (cc *ClientConfig) problem(code, file string, line int, format string, args ...any) {
@@ -179,6 +277,30 @@ func (cc *ClientConfig) loadAuth(ctx context.Context, t Target, o Options) {
 		}
 		cc.Creds = cc.credsFrom(ctx, p, &f, want, t)
 	}
+	if cc.Creds == nil {
+		cc.findMisfiledCreds(t)
+	}
+}
+
+// findMisfiledCreds catches credentials stored for the same host under
+// another key: another port ("host" for "host:5000"), which clients treat as
+// another registry.
+func (cc *ClientConfig) findMisfiledCreds(t Target) {
+	for _, af := range cc.AuthFiles {
+		for _, k := range af.Keys {
+			key := normalizeKey(strings.TrimSuffix(k, " (credHelper)"))
+			host, _, _ := strings.Cut(key, "/")
+			h := host
+			if hh, _, err := net.SplitHostPort(host); err == nil {
+				h = hh
+			}
+			if h == t.Hostname() && host != t.Registry {
+				cc.problem("credentials-for-other-host", af.Path, 0,
+					"%s holds credentials under %q, but clients look them up as %q for %s; they are not used", af.Path, k, t.Registry, t.ImageRef())
+				return
+			}
+		}
+	}
 }
 
 // credsFrom finds the target's entry in one parsed auth file.
@@ -189,7 +311,7 @@ func (cc *ClientConfig) credsFrom(ctx context.Context, path string, f *authFileJ
 		}
 	}
 	for _, key := range sortedKeys(f.Auths) {
-		if !matchesAny(normalizeKey(key), want) {
+		if !matchesAny(normalizeKey(key), want, t.Repository) {
 			continue
 		}
 		e := f.Auths[key]
@@ -268,10 +390,19 @@ func normalizeKey(k string) string {
 	return k
 }
 
-func matchesAny(key string, want []string) bool {
+// matchesAny reports whether an auth-file key applies to repository repo on
+// one of the registry's names. A repository-scoped key ("host/team") applies
+// to repositories under that path only, as in containers/image.
+func matchesAny(key string, want []string, repo string) bool {
 	for _, w := range want {
-		// A repository-scoped key ("host/team") also belongs to the host.
-		if key == w || strings.HasPrefix(key, w+"/") && w != "index.docker.io/v1" {
+		if key == w {
+			return true
+		}
+		if w == "index.docker.io/v1" || !strings.HasPrefix(key, w+"/") {
+			continue
+		}
+		path := strings.TrimPrefix(key, w+"/")
+		if repo == path || strings.HasPrefix(repo, path+"/") {
 			return true
 		}
 	}

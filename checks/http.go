@@ -289,7 +289,7 @@ func (x *Exchange) parseErrors(data []byte) {
 			return
 		}
 		for _, e := range body.Errors {
-			x.Errors = append(x.Errors, RegistryError{Code: truncate(e.Code, 64), Message: truncate(e.Message, 256)})
+			x.Errors = append(x.Errors, RegistryError{Code: truncate(redactBody(e.Code), 64), Message: truncate(redactBody(e.Message), 256)})
 		}
 		return
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/regdoctor/regdoctor/clientconf"
 )
 
 // Target is what the user asked regdoctor to check.
@@ -16,6 +18,11 @@ type Target struct {
 	Repository string // "" when only a registry was given
 	Reference  string // tag or digest; "" when only a registry was given
 	IsDigest   bool
+	// ShortInput is the name as typed when it named no registry ("redis"),
+	// which podman resolves through aliases and search registries.
+	ShortInput string
+	// Short records how a short name was resolved; nil for qualified names.
+	Short *clientconf.ShortName
 }
 
 // Hostname is Host without its port.
@@ -100,25 +107,69 @@ func ParseTarget(s string) (Target, error) {
 	}
 	_, t.IsDigest = ref.(name.Digest)
 	t.Host = dialHost(t.Registry)
+	if first, _, _ := strings.Cut(s, "/"); !strings.Contains(s, "/") || !isDomain(first) {
+		t.ShortInput = shortRepo(s)
+	}
 	return t, nil
 }
 
-// looksLikeRegistry applies the rule clients use to tell a registry host
-// from a repository path: the first component names a host when it has a
-// dot or a port, or is localhost.
+// shortRepo strips the tag or digest from a short name.
+func shortRepo(s string) string {
+	if i := strings.Index(s, "@"); i >= 0 {
+		s = s[:i]
+	}
+	if i := strings.LastIndex(s, ":"); i >= 0 && !strings.Contains(s[i:], "/") {
+		s = s[:i]
+	}
+	return s
+}
+
+// ResolveShortName applies podman's short-name rules (aliases, then the
+// unqualified-search registries) to a target typed without a registry.
+// Unresolvable names keep docker.io, docker's rule, with Short.Error set.
+func ResolveShortName(t Target, rc *clientconf.RegistriesConf) (Target, error) {
+	if t.ShortInput == "" {
+		return t, nil
+	}
+	sn := rc.ResolveShortName(t.ShortInput)
+	if sn.Error != "" {
+		t.Short = &sn
+		return t, nil
+	}
+	sep := ":"
+	if t.IsDigest {
+		sep = "@"
+	}
+	nt, err := ParseTarget(sn.Resolved + sep + t.Reference)
+	if err != nil {
+		return t, fmt.Errorf("short name %q resolves to %q (%s in %s), which is not a valid reference: %v", t.ShortInput, sn.Resolved, sn.Via, sn.File, err)
+	}
+	nt.Input, nt.ShortInput, nt.Short = t.Input, t.ShortInput, &sn
+	return nt, nil
+}
+
+// looksLikeRegistry tells a bare registry ("mirror.example.com",
+// "10.0.0.5:5000", "localhost:5000") from an image name without a path
+// ("redis", "redis:7"): a bare registry needs a dot, an IP literal or
+// localhost, because "name:7" is an image with tag 7, as docker reads it.
 func looksLikeRegistry(s string) bool {
 	if strings.ContainsAny(s, "/@") {
 		return false
 	}
-	if strings.HasPrefix(s, "[") || s == "localhost" {
+	if strings.HasPrefix(s, "[") {
 		return true
 	}
-	if i := strings.LastIndex(s, ":"); i >= 0 {
-		// "redis:latest" is a tag; "host:5000" is a port.
-		port := s[i+1:]
-		return port != "" && strings.Trim(port, "0123456789") == ""
+	host := s
+	if h, _, err := net.SplitHostPort(s); err == nil {
+		host = h
 	}
-	return strings.Contains(s, ".")
+	return host == "localhost" || strings.Contains(host, ".") || net.ParseIP(host) != nil
+}
+
+// isDomain is docker's rule for the first component of a path: it names a
+// registry when it has a dot or a port, or is localhost.
+func isDomain(first string) bool {
+	return strings.ContainsAny(first, ".:") || first == "localhost"
 }
 
 // dialHost maps Docker Hub's canonical names to the host its API lives on.

@@ -122,7 +122,9 @@ func certInfo(c *x509.Certificate) CertInfo {
 		DNSNames:   c.DNSNames,
 		NotBefore:  c.NotBefore.UTC(),
 		NotAfter:   c.NotAfter.UTC(),
-		SelfSigned: c.Subject.String() == c.Issuer.String() && c.CheckSignatureFrom(c) == nil,
+		// CheckSignatureFrom would refuse a leaf that is not a CA; a
+		// self-signed leaf is still self-signed.
+		SelfSigned: c.Subject.String() == c.Issuer.String() && c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil,
 		IsCA:       c.IsCA,
 	}
 	for _, ip := range c.IPAddresses {

@@ -54,6 +54,9 @@ func (c Code) Docs() string { return docsBase + c.Code + docsExtension }
 var catalogue = []Code{
 	{"config-invalid", Error, LayerConfig, "A client configuration file does not parse"},
 	{"certs-dir-invalid", Error, LayerConfig, "A certs.d directory holds a client key without its certificate"},
+	{"short-name-unresolved", Error, LayerConfig, "A short image name resolves to no registry"},
+	{"registry-blocked", Error, LayerConfig, "registries.conf blocks this registry"},
+	{"credentials-for-other-host", Warning, LayerConfig, "Credentials are stored under a key the client does not look up"},
 	{"dns-lookup-failed", Error, LayerNetwork, "The registry host name does not resolve"},
 	{"proxy-misconfigured", Error, LayerNetwork, "HTTP(S)_PROXY routes registry traffic through a proxy that fails"},
 	{"connection-refused", Error, LayerNetwork, "Nothing listens on the registry port"},

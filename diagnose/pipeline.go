@@ -19,6 +19,7 @@ type Report struct {
 	Config    *checks.ClientConfig
 	Results   []*checks.Result // in display order
 	Diagnoses []Diagnosis
+	Clients   []ClientVerdict
 	Product   Product
 	Started   time.Time
 	Duration  time.Duration

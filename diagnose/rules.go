@@ -16,6 +16,7 @@ type rule func(f facts) []Diagnosis
 
 var rules = []rule{
 	ruleConfig,
+	ruleClientConfig,
 	ruleDNS,
 	ruleProxy,
 	ruleConnection,
@@ -51,6 +52,8 @@ func Diagnose(rep *Report) []Diagnosis {
 		}
 	}
 	sortDiagnoses(out)
+	rep.Clients, out = verdicts(f, out)
+	sortDiagnoses(out)
 	return out
 }
 
@@ -81,6 +84,9 @@ func ruleConfig(f facts) []Diagnosis {
 			out = append(out, newDiagnosis(p.Code, p.Message,
 				"Fix or remove "+p.File+lineSuffix(p.Line)+"; `podman login` rewrites a valid file, and `jq . "+p.File+"` shows where it breaks.",
 				"Until then podman, skopeo and docker fail before they contact any registry."))
+		case "credentials-for-other-host":
+			out = append(out, newDiagnosis(p.Code, p.Message,
+				"Log in again with the exact registry name the image reference uses: `podman login "+f.t.Registry+"` / `docker login "+f.t.Registry+"`; that stores the entry under the right key."))
 		case "certs-dir-invalid":
 			out = append(out, newDiagnosis(p.Code, p.Message,
 				"Give every client key X.key its certificate X.cert in the same directory, or remove the key: podman refuses the whole directory ("+p.File+")."))

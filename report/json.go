@@ -22,16 +22,18 @@ type JSONCheck struct {
 // JSONReport is the JSON document for one target. Field names are a
 // contract: add fields freely, never rename or remove one.
 type JSONReport struct {
-	Target     string               `json:"target"`
-	Registry   string               `json:"registry"`
-	Repository string               `json:"repository"`
-	Reference  string               `json:"reference"`
-	Product    string               `json:"product,omitempty"`
-	Healthy    bool                 `json:"healthy"`
-	Checks     []JSONCheck          `json:"checks"`
-	Diagnoses  []diagnose.Diagnosis `json:"diagnoses"`
-	DurationMS int64                `json:"duration_ms"`
-	Version    string               `json:"version"`
+	Target     string                   `json:"target"`
+	Registry   string                   `json:"registry"`
+	Repository string                   `json:"repository"`
+	Reference  string                   `json:"reference"`
+	Product    string                   `json:"product,omitempty"`
+	Healthy    bool                     `json:"healthy"`
+	Checks     []JSONCheck              `json:"checks"`
+	Diagnoses  []diagnose.Diagnosis     `json:"diagnoses"`
+	Clients    []diagnose.ClientVerdict `json:"clients"`
+	ShortName  any                      `json:"short_name,omitempty"`
+	DurationMS int64                    `json:"duration_ms"`
+	Version    string                   `json:"version"`
 }
 
 // ToJSON converts a report to its JSON document.
@@ -45,8 +47,15 @@ func ToJSON(rep *diagnose.Report) JSONReport {
 		Healthy:    rep.Healthy(),
 		Checks:     []JSONCheck{},
 		Diagnoses:  rep.Diagnoses,
+		Clients:    rep.Clients,
 		DurationMS: rep.Duration.Milliseconds(),
 		Version:    checks.Version,
+	}
+	if rep.Target.Short != nil {
+		j.ShortName = rep.Target.Short
+	}
+	if j.Clients == nil {
+		j.Clients = []diagnose.ClientVerdict{}
 	}
 	if j.Diagnoses == nil {
 		j.Diagnoses = []diagnose.Diagnosis{}

@@ -66,18 +66,7 @@ func WriteTable(w io.Writer, rep *diagnose.Report, p Palette) error {
 		title += p.dim.Sprintf("  (%s)", rep.Product.Name)
 	}
 	fmt.Fprintln(w, p.bold.Sprint(title))
-	t := tablewriter.NewTable(w,
-		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
-			Borders: tw.BorderNone,
-			Settings: tw.Settings{
-				Separators: tw.Separators{BetweenColumns: tw.Off, BetweenRows: tw.Off},
-				Lines:      tw.Lines{ShowHeaderLine: tw.Off},
-			},
-		})),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithTrimSpace(tw.Off),
-	)
+	t := plainTable(w)
 	for _, r := range rep.Results {
 		summary := r.Summary
 		if r.Status == checks.Skip {
@@ -91,6 +80,9 @@ func WriteTable(w io.Writer, rep *diagnose.Report, p Palette) error {
 		return err
 	}
 	fmt.Fprintln(w)
+	if sn := rep.Target.Short; sn != nil && sn.Resolved != "" {
+		fmt.Fprintf(w, "%s resolved to %s via %s (%s)\n\n", sn.Input, rep.Target.ImageRef(), sn.Via, sn.File)
+	}
 	for _, d := range rep.Diagnoses {
 		fmt.Fprintf(w, "%s  %s  %s\n", p.severity(d.Severity), p.bold.Sprint(d.Code), d.Title)
 		fmt.Fprintf(w, "   %s\n", wrapIndent(d.Detail, "   "))
@@ -98,6 +90,13 @@ func WriteTable(w io.Writer, rep *diagnose.Report, p Palette) error {
 			fmt.Fprintf(w, "   %d. %s\n", i+1, wrapIndent(r, "      "))
 		}
 		fmt.Fprintf(w, "   %s\n\n", p.dim.Sprint("docs: "+d.Docs))
+	}
+	for _, c := range rep.Clients {
+		mark := p.pass.Sprint("✓")
+		if c.Verdict != "ok" {
+			mark = p.fail.Sprint("✗")
+		}
+		fmt.Fprintf(w, "%s %-10s %s\n", mark, c.Name, p.dim.Sprint(c.Reason))
 	}
 	switch {
 	case rep.Healthy():
@@ -112,6 +111,22 @@ func WriteTable(w io.Writer, rep *diagnose.Report, p Palette) error {
 		fmt.Fprintln(w, p.fail.Sprintf("%d problem(s) found (%dms)", n, rep.Duration.Milliseconds()))
 	}
 	return nil
+}
+
+// plainTable is a borderless table with aligned columns and no header line.
+func plainTable(w io.Writer) *tablewriter.Table {
+	return tablewriter.NewTable(w,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
+			Borders: tw.BorderNone,
+			Settings: tw.Settings{
+				Separators: tw.Separators{BetweenColumns: tw.Off, BetweenRows: tw.Off},
+				Lines:      tw.Lines{ShowHeaderLine: tw.Off},
+			},
+		})),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithTrimSpace(tw.Off),
+	)
 }
 
 // wrapIndent indents continuation lines of multi-line remediation (config

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"sync"
 	"time"
@@ -117,9 +118,16 @@ func runScenario(ctx context.Context, sc fixtures.Scenario, base *checkFlags) de
 	o.CertDir = reg.CertDir
 	o.AuthFile = reg.AuthFile
 	o.CertsDirs = []string{} // never the user's certs.d
+	o.SysRoot = emptyRoot    // nor the machine's registries.conf or daemon.json
+	if len(o.Clients) == 0 {
+		o.Clients = []string{"podman"} // the same verdicts on every machine
+	}
 	o.Env = isolatedEnv(reg.AuthFile)
 	return demoRun{sc: sc, rep: runCheck(ctx, t, o, nil), opts: f}
 }
+
+// emptyRoot is a directory with no configuration in it.
+var emptyRoot = os.TempDir() + "/regdoctor-demo-empty-root"
 
 // isolatedEnv hides the user's HOME and auth locations from demo runs.
 func isolatedEnv(authFile string) func(string) string {

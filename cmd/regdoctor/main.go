@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -18,6 +19,7 @@ import (
 	flag "github.com/spf13/pflag"
 
 	"github.com/regdoctor/regdoctor/checks"
+	"github.com/regdoctor/regdoctor/clientconf"
 	"github.com/regdoctor/regdoctor/diagnose"
 	"github.com/regdoctor/regdoctor/report"
 )
@@ -78,6 +80,8 @@ func newCheckFlags(name string) *checkFlags {
 	f.fs.StringVar(&f.opts.AuthFile, "authfile", "", "auth file to read instead of $REGISTRY_AUTH_FILE / the podman default, as skopeo --authfile")
 	f.fs.StringVar(&f.opts.Platform, "platform", "", "check that the image index has os/arch[/variant]")
 	f.fs.BoolVar(&f.opts.PushCheck, "push-check", false, "also probe a blob upload (started, a few MiB sent, then cancelled)")
+	f.fs.StringSliceVar(&f.opts.Clients, "client", nil, "judge for these clients: podman, docker, containerd, crane (default: those installed, else podman)")
+	f.fs.StringVar(&f.opts.SysRoot, "sysroot", "", "read /etc/containers, /etc/docker and /etc/containerd under DIR (a mounted image or host)")
 	f.fs.BoolVar(&f.trace, "trace", false, "write every HTTP exchange to stderr, with secrets redacted")
 	f.fs.BoolVar(&f.noColor, "no-color", false, "disable colour (also: NO_COLOR=1)")
 	return f
@@ -92,6 +96,11 @@ func (f *checkFlags) parse(args []string) error {
 	}
 	if f.opts.Timeout <= 0 {
 		return errors.New("--timeout must be positive")
+	}
+	for _, c := range f.opts.Clients {
+		if !slices.Contains(clientconf.Known, c) {
+			return fmt.Errorf("unknown --client %q (want one of %s)", c, strings.Join(clientconf.Known, ", "))
+		}
 	}
 	if p := f.opts.Platform; p != "" && (strings.Count(p, "/") < 1 || strings.Count(p, "/") > 2 || strings.Contains(p, "//")) {
 		return fmt.Errorf("--platform %q: want os/arch[/variant], e.g. linux/arm64", p)
@@ -120,6 +129,9 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return usageError(stderr, "check", err)
 	}
+	if t, err = resolveShortName(t, f.opts); err != nil {
+		return usageError(stderr, "check", err)
+	}
 	rep := runCheck(ctx, t, f.opts, f.traceTo(stderr))
 	if err := f.write(stdout, rep); err != nil {
 		fmt.Fprintln(stderr, "regdoctor:", err)
@@ -134,11 +146,25 @@ func (f *checkFlags) traceTo(stderr io.Writer) io.Writer {
 	return nil
 }
 
+// resolveShortName applies podman's short-name rules when podman is among
+// the clients judged for; docker alone always means docker.io.
+func resolveShortName(t checks.Target, o checks.Options) (checks.Target, error) {
+	if t.ShortInput == "" || (len(o.Clients) > 0 && !slices.Contains(o.Clients, "podman")) {
+		return t, nil
+	}
+	return checks.ResolveShortName(t, clientconf.LoadRegistriesConf(o.Sys()))
+}
+
 func runCheck(ctx context.Context, t checks.Target, o checks.Options, trace io.Writer) *diagnose.Report {
 	env := checks.NewEnv(ctx, t, o)
 	env.Trace = trace
 	defer env.Close()
-	return diagnose.Run(ctx, env, checks.All(), nil)
+	list := checks.All()
+	if t.Short != nil && t.Short.Error != "" {
+		// podman stops before the network; so does the diagnosis.
+		list = []checks.Check{checks.ConfigCheck()}
+	}
+	return diagnose.Run(ctx, env, list, nil)
 }
 
 func (f *checkFlags) write(w io.Writer, rep *diagnose.Report) error {

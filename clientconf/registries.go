@@ -1,0 +1,316 @@
+// Package clientconf reads, never writes, the configuration of the clients
+// regdoctor speaks for: containers' registries.conf (podman, skopeo,
+// buildah), docker's daemon.json and containerd's hosts.toml. It answers
+// what each client will do for a registry: which scheme, which trust,
+// which name a short reference resolves to.
+package clientconf
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Sys locates configuration files. Root prefixes absolute system paths
+// (/etc/...), so a test or an inspection of a mounted image can point
+// elsewhere; Getenv reads the environment the clients would see.
+type Sys struct {
+	Root   string
+	Getenv func(string) string
+}
+
+func (s Sys) env(k string) string {
+	if s.Getenv == nil {
+		return os.Getenv(k)
+	}
+	return s.Getenv(k)
+}
+
+func (s Sys) path(p string) string {
+	if s.Root == "" || s.Root == "/" {
+		return p
+	}
+	return filepath.Join(s.Root, p)
+}
+
+func (s Sys) home() string { return s.env("HOME") }
+
+// Problem is a configuration mistake with the diagnosis code it maps to.
+type Problem struct {
+	Code    string `json:"code"`
+	File    string `json:"file"`
+	Line    int    `json:"line,omitempty"`
+	Message string `json:"message"`
+}
+
+// Mirror is one [[registry.mirror]] entry.
+type Mirror struct {
+	Location string `toml:"location" json:"location"`
+	Insecure bool   `toml:"insecure" json:"insecure,omitempty"`
+}
+
+// Registry is one [[registry]] entry of registries.conf v2.
+type Registry struct {
+	Prefix   string   `toml:"prefix" json:"prefix,omitempty"`
+	Location string   `toml:"location" json:"location"`
+	Insecure bool     `toml:"insecure" json:"insecure,omitempty"`
+	Blocked  bool     `toml:"blocked" json:"blocked,omitempty"`
+	Mirrors  []Mirror `toml:"mirror" json:"mirrors,omitempty"`
+	File     string   `toml:"-" json:"file"`
+}
+
+func (r Registry) prefix() string {
+	if r.Prefix != "" {
+		return r.Prefix
+	}
+	return r.Location
+}
+
+// Alias is a short-name alias and where it was defined.
+type Alias struct {
+	Name   string `json:"name"`
+	Target string `json:"target"`
+	File   string `json:"file"`
+}
+
+// RegistriesConf is the merged registries.conf, as containers/image sees it.
+type RegistriesConf struct {
+	Files          []string          `json:"files"`
+	SearchRegs     []string          `json:"unqualified_search_registries,omitempty"`
+	SearchFile     string            `json:"unqualified_search_registries_file,omitempty"`
+	ShortNameMode  string            `json:"short_name_mode,omitempty"`
+	Registries     []Registry        `json:"registries,omitempty"`
+	Aliases        map[string]Alias  `json:"aliases,omitempty"`
+	Problems       []Problem         `json:"problems,omitempty"`
+	legacyInsecure map[string]string // v1 [registries.insecure], host -> file
+}
+
+// registriesFile is the on-disk shape (v2, with the v1 tables tolerated).
+type registriesFile struct {
+	SearchRegs    *[]string         `toml:"unqualified-search-registries"`
+	ShortNameMode string            `toml:"short-name-mode"`
+	Registries    []Registry        `toml:"registry"`
+	Aliases       map[string]string `toml:"aliases"`
+	V1            struct {
+		Search   struct{ Registries []string } `toml:"search"`
+		Insecure struct{ Registries []string } `toml:"insecure"`
+		Block    struct{ Registries []string } `toml:"block"`
+	} `toml:"registries"`
+}
+
+// registriesConfFiles follows containers/image's precedence: the
+// CONTAINERS_REGISTRIES_CONF file, or else the user's file if it exists, or
+// else the system file; then the drop-in directories, in lexical order.
+func registriesConfFiles(s Sys) []string {
+	var main string
+	userFile := ""
+	if h := s.home(); h != "" {
+		userFile = filepath.Join(h, ".config", "containers", "registries.conf")
+	}
+	switch {
+	case s.env("CONTAINERS_REGISTRIES_CONF") != "":
+		main = s.env("CONTAINERS_REGISTRIES_CONF")
+	case userFile != "" && exists(userFile):
+		main = userFile
+	default:
+		main = s.path("/etc/containers/registries.conf")
+	}
+	files := []string{main}
+	dirs := []string{s.path("/etc/containers/registries.conf.d")}
+	if h := s.home(); h != "" && s.env("CONTAINERS_REGISTRIES_CONF") == "" {
+		dirs = append(dirs, filepath.Join(h, ".config", "containers", "registries.conf.d"))
+	}
+	for _, d := range dirs {
+		matches, _ := filepath.Glob(filepath.Join(d, "*.conf"))
+		sort.Strings(matches)
+		files = append(files, matches...)
+	}
+	return files
+}
+
+// shortNameAliasFiles are where podman records the aliases it learned.
+func shortNameAliasFiles(s Sys) []string {
+	files := []string{s.path("/var/cache/containers/short-name-aliases.conf")}
+	if h := s.home(); h != "" {
+		files = append(files, filepath.Join(h, ".cache", "containers", "short-name-aliases.conf"))
+	}
+	return files
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+const maxFile = 4 << 20
+
+func readFile(p string) ([]byte, error) {
+	st, err := os.Stat(p)
+	if err != nil {
+		return nil, err
+	}
+	if st.Size() > maxFile {
+		return nil, fmt.Errorf("%s is larger than %d bytes", p, maxFile)
+	}
+	return os.ReadFile(p)
+}
+
+// LoadRegistriesConf reads and merges registries.conf and its drop-ins.
+// Later files override earlier ones: a [[registry]] with the same prefix
+// replaces the earlier entry; search registries and mode replace if set;
+// aliases merge.
+func LoadRegistriesConf(s Sys) *RegistriesConf {
+	rc := &RegistriesConf{Aliases: map[string]Alias{}, legacyInsecure: map[string]string{}}
+	for _, f := range shortNameAliasFiles(s) {
+		var af struct {
+			Aliases map[string]string `toml:"aliases"`
+		}
+		if rc.decode(f, &af) {
+			for k, v := range af.Aliases {
+				rc.Aliases[k] = Alias{Name: k, Target: v, File: f}
+			}
+		}
+	}
+	for _, f := range registriesConfFiles(s) {
+		var rf registriesFile
+		if !rc.decode(f, &rf) {
+			continue
+		}
+		rc.merge(f, &rf)
+	}
+	return rc
+}
+
+// decode parses one TOML file; a missing file is not a problem.
+func (rc *RegistriesConf) decode(file string, v any) bool {
+	data, err := readFile(file)
+	if errors.Is(err, os.ErrNotExist) {
+		return false
+	}
+	if err != nil {
+		rc.Problems = append(rc.Problems, Problem{Code: "config-invalid", File: file, Message: err.Error()})
+		return false
+	}
+	if _, err := toml.Decode(string(data), v); err != nil {
+		line := 0
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			line = pe.Position.Line
+		}
+		rc.Problems = append(rc.Problems, Problem{Code: "config-invalid", File: file, Line: line,
+			Message: fmt.Sprintf("%s does not parse: %v; podman, skopeo and buildah refuse to run until it is fixed", file, firstLine(err.Error()))})
+		return false
+	}
+	return true
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+func (rc *RegistriesConf) merge(file string, rf *registriesFile) {
+	rc.Files = append(rc.Files, file)
+	if rf.SearchRegs != nil {
+		rc.SearchRegs, rc.SearchFile = *rf.SearchRegs, file
+	} else if len(rf.V1.Search.Registries) > 0 {
+		rc.SearchRegs, rc.SearchFile = rf.V1.Search.Registries, file
+	}
+	if rf.ShortNameMode != "" {
+		rc.ShortNameMode = rf.ShortNameMode
+	}
+	for _, r := range rf.Registries {
+		r.File = file
+		if r.Location == "" && r.Prefix != "" && !strings.HasPrefix(r.Prefix, "*.") {
+			r.Location = r.Prefix
+		}
+		replaced := false
+		for i, old := range rc.Registries {
+			if old.prefix() == r.prefix() {
+				rc.Registries[i], replaced = r, true
+			}
+		}
+		if !replaced {
+			rc.Registries = append(rc.Registries, r)
+		}
+	}
+	for _, h := range rf.V1.Insecure.Registries {
+		rc.legacyInsecure[h] = file
+	}
+	for _, h := range rf.V1.Block.Registries {
+		rc.Registries = append(rc.Registries, Registry{Location: h, Blocked: true, File: file})
+	}
+	for k, v := range rf.Aliases {
+		rc.Aliases[k] = Alias{Name: k, Target: v, File: file}
+	}
+}
+
+// Find returns the [[registry]] entry that governs ref ("host[:port]/path"),
+// by the longest matching prefix, as containers/image does. Wildcard
+// prefixes ("*.example.com") match subdomains.
+func (rc *RegistriesConf) Find(ref string) (Registry, bool) {
+	best, bestLen := Registry{}, -1
+	for _, r := range rc.Registries {
+		p := r.prefix()
+		if matchPrefix(ref, p) && len(p) > bestLen {
+			best, bestLen = r, len(p)
+		}
+	}
+	if bestLen < 0 {
+		host, _, _ := strings.Cut(ref, "/")
+		if f, ok := rc.legacyInsecure[host]; ok {
+			return Registry{Location: host, Insecure: true, File: f}, true
+		}
+	}
+	return best, bestLen >= 0
+}
+
+func matchPrefix(ref, prefix string) bool {
+	if strings.HasPrefix(prefix, "*.") {
+		host, _, _ := strings.Cut(ref, "/")
+		return strings.HasSuffix(host, prefix[1:])
+	}
+	if ref == prefix {
+		return true
+	}
+	return strings.HasPrefix(ref, prefix) && (strings.HasSuffix(prefix, "/") || ref[len(prefix)] == '/' || ref[len(prefix)] == ':' || ref[len(prefix)] == '@')
+}
+
+// ShortName is how a short reference ("redis:7") resolves under podman's rules.
+type ShortName struct {
+	Input      string   `json:"input"`
+	Resolved   string   `json:"resolved,omitempty"` // fully qualified name without tag, e.g. "docker.io/library/redis"
+	Via        string   `json:"via"`                // "alias" or "unqualified-search-registries"
+	File       string   `json:"file,omitempty"`
+	Candidates []string `json:"candidates,omitempty"` // other search registries podman would also try
+	Error      string   `json:"error,omitempty"`
+}
+
+// ResolveShortName resolves the repository part of a short name (without
+// tag or digest) as podman does: an alias first, then the first of the
+// unqualified-search registries.
+func (rc *RegistriesConf) ResolveShortName(name string) ShortName {
+	sn := ShortName{Input: name}
+	if a, ok := rc.Aliases[name]; ok {
+		sn.Resolved, sn.Via, sn.File = a.Target, "alias", a.File
+		return sn
+	}
+	if len(rc.SearchRegs) == 0 {
+		sn.Error = fmt.Sprintf("short-name %q did not resolve to an alias and no unqualified-search registries are defined in %s", name, strings.Join(rc.Files, ", "))
+		return sn
+	}
+	repo := name
+	if rc.SearchRegs[0] == "docker.io" && !strings.Contains(repo, "/") {
+		repo = "library/" + repo
+	}
+	sn.Resolved, sn.Via, sn.File = rc.SearchRegs[0]+"/"+repo, "unqualified-search-registries", rc.SearchFile
+	if len(rc.SearchRegs) > 1 {
+		sn.Candidates = rc.SearchRegs[1:]
+	}
+	return sn
+}

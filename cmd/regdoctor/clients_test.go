@@ -1,0 +1,210 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/regdoctor/regdoctor/fixtures"
+)
+
+// These tests plant client configuration in temporary directories, found
+// through the environment variables the clients honour (and --sysroot for
+// /etc), and check the verdicts regdoctor gives for each client.
+
+type clientReport struct {
+	Healthy   bool `json:"healthy"`
+	Registry  string
+	Diagnoses []struct {
+		Code     string `json:"code"`
+		Severity string `json:"severity"`
+		Detail   string `json:"detail"`
+	} `json:"diagnoses"`
+	Clients []struct {
+		Name    string `json:"name"`
+		Verdict string `json:"verdict"`
+		Reason  string `json:"reason"`
+	} `json:"clients"`
+	ShortName *struct {
+		Resolved string `json:"resolved"`
+		Via      string `json:"via"`
+		File     string `json:"file"`
+	} `json:"short_name"`
+}
+
+func (r clientReport) severity(code string) string {
+	for _, d := range r.Diagnoses {
+		if d.Code == code {
+			return d.Severity
+		}
+	}
+	return ""
+}
+
+// isolate points every client location at empty temporary directories.
+func isolateClients(t *testing.T) (home, root string) {
+	t.Helper()
+	home, root = t.TempDir(), t.TempDir()
+	for k, v := range map[string]string{"HOME": home, "XDG_RUNTIME_DIR": filepath.Join(home, "run"), "DOCKER_CONFIG": filepath.Join(home, ".docker"),
+		"REGISTRY_AUTH_FILE": "", "CONTAINERS_REGISTRIES_CONF": "", "NO_COLOR": "1"} {
+		t.Setenv(k, v)
+	}
+	return home, root
+}
+
+func writeFile(t *testing.T, path, content string) string {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func startClientFixture(t *testing.T, name string) *fixtures.Registry {
+	t.Helper()
+	reg, err := fixtures.Start(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(reg.Close)
+	return reg
+}
+
+// checkJSON runs `regdoctor check -o json` and decodes the report.
+func checkJSON(t *testing.T, args ...string) (clientReport, int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := runCLI(append([]string{"check", "-o", "json", "--timeout", "5s"}, args...), &out, &errOut)
+	var r clientReport
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("exit %d, stderr %q: %v\n%s", code, errOut.String(), err, out.String())
+	}
+	return r, code
+}
+
+func TestPlainHTTPWithInsecureIsHealthyForPodman(t *testing.T) {
+	_, root := isolateClients(t)
+	reg := startClientFixture(t, "plain-http")
+	conf := writeFile(t, filepath.Join(t.TempDir(), "registries.conf"), "[[registry]]\nlocation = \""+reg.Host+"\"\ninsecure = true\n")
+	t.Setenv("CONTAINERS_REGISTRIES_CONF", conf)
+	r, code := checkJSON(t, "--client", "podman", "--sysroot", root, reg.Target)
+	if code != 0 || !r.Healthy {
+		t.Fatalf("want healthy under podman with insecure = true, got exit %d %+v", code, r.Diagnoses)
+	}
+	if got := r.severity("plain-http-registry"); got != "info" {
+		t.Errorf("plain-http-registry severity %q, want info", got)
+	}
+	if len(r.Clients) != 1 || r.Clients[0].Verdict != "ok" {
+		t.Errorf("want podman ok, got %+v", r.Clients)
+	}
+	// Without the entry podman fails.
+	t.Setenv("CONTAINERS_REGISTRIES_CONF", writeFile(t, filepath.Join(t.TempDir(), "registries.conf"), ""))
+	r, code = checkJSON(t, "--client", "podman", "--sysroot", root, reg.Target)
+	if code != 1 || r.severity("plain-http-registry") != "error" || r.Clients[0].Verdict != "fails" {
+		t.Errorf("without insecure = true want an error and podman failing, got exit %d %+v %+v", code, r.Diagnoses, r.Clients)
+	}
+}
+
+func TestPlainHTTPOnLoopbackIsHealthyForDocker(t *testing.T) {
+	_, root := isolateClients(t) // no daemon.json under root
+	reg := startClientFixture(t, "plain-http")
+	r, code := checkJSON(t, "--client", "docker", "--sysroot", root, reg.Target)
+	if code != 0 || !r.Healthy || r.Clients[0].Verdict != "ok" {
+		t.Fatalf("docker treats 127.0.0.0/8 as insecure: want healthy, got exit %d %+v %+v", code, r.Diagnoses, r.Clients)
+	}
+	if !strings.Contains(r.Clients[0].Reason, "127.0.0.0/8") {
+		t.Errorf("the reason should cite docker's default, got %q", r.Clients[0].Reason)
+	}
+	// podman and docker together: docker copes, podman does not.
+	r, code = checkJSON(t, "--client", "podman,docker", "--sysroot", root, reg.Target)
+	if code != 1 || r.Clients[0].Verdict != "fails" || r.Clients[1].Verdict != "ok" {
+		t.Errorf("want podman failing and docker ok, got exit %d %+v", code, r.Clients)
+	}
+}
+
+func TestShortNameResolvesThroughSearchRegistries(t *testing.T) {
+	_, root := isolateClients(t)
+	reg := startClientFixture(t, "healthy")
+	conf := writeFile(t, filepath.Join(t.TempDir(), "registries.conf"), "unqualified-search-registries = [\""+reg.Host+"\", \"docker.io\"]\n")
+	t.Setenv("CONTAINERS_REGISTRIES_CONF", conf)
+	r, code := checkJSON(t, "--client", "podman", "--sysroot", root, "--cert-dir", reg.CertDir, "library/redis:7.2.4")
+	if code != 0 || !r.Healthy {
+		t.Fatalf("want healthy, got exit %d %+v", code, r.Diagnoses)
+	}
+	if r.Registry != reg.Host || r.ShortName == nil || r.ShortName.Via != "unqualified-search-registries" || r.ShortName.File != conf {
+		t.Errorf("want resolution to %s via unqualified-search-registries in %s, got registry %q %+v", reg.Host, conf, r.Registry, r.ShortName)
+	}
+}
+
+func TestShortNameWithoutSearchRegistriesIsUnresolved(t *testing.T) {
+	_, root := isolateClients(t)
+	t.Setenv("CONTAINERS_REGISTRIES_CONF", writeFile(t, filepath.Join(t.TempDir(), "registries.conf"), "# nothing\n"))
+	r, code := checkJSON(t, "--client", "podman", "--sysroot", root, "redis:7.2.4")
+	if code != 1 || r.severity("short-name-unresolved") != "error" {
+		t.Fatalf("want short-name-unresolved, got exit %d %+v", code, r.Diagnoses)
+	}
+}
+
+func TestBrokenRegistriesConfIsConfigInvalid(t *testing.T) {
+	_, root := isolateClients(t)
+	reg := startClientFixture(t, "healthy")
+	conf := writeFile(t, filepath.Join(t.TempDir(), "registries.conf"), "unqualified-search-registries = [\"a\"\n[[registry]\nlocation = \n")
+	t.Setenv("CONTAINERS_REGISTRIES_CONF", conf)
+	r, code := checkJSON(t, "--client", "podman", "--sysroot", root, "--cert-dir", reg.CertDir, reg.Target)
+	if code != 1 || r.severity("config-invalid") != "error" {
+		t.Fatalf("want config-invalid, got exit %d %+v", code, r.Diagnoses)
+	}
+	for _, d := range r.Diagnoses {
+		if d.Code == "config-invalid" && !strings.Contains(d.Detail, conf) {
+			t.Errorf("the detail must name the file: %q", d.Detail)
+		}
+	}
+}
+
+func TestCertsDirWithLoneKeyIsInvalid(t *testing.T) {
+	home, root := isolateClients(t)
+	reg := startClientFixture(t, "healthy")
+	dir := filepath.Join(home, ".config", "containers", "certs.d", reg.Host)
+	ca, err := os.ReadFile(filepath.Join(reg.CertDir, "ca.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "ca.crt"), string(ca))
+	writeFile(t, filepath.Join(dir, "client.key"), "not really a key\n")
+	r, code := checkJSON(t, "--client", "podman", "--sysroot", root, reg.Target)
+	if code != 1 || r.severity("certs-dir-invalid") != "error" {
+		t.Fatalf("want certs-dir-invalid, got exit %d %+v", code, r.Diagnoses)
+	}
+}
+
+func TestRegistryBlocked(t *testing.T) {
+	_, root := isolateClients(t)
+	reg := startClientFixture(t, "healthy")
+	writeFile(t, filepath.Join(root, "etc", "containers", "registries.conf.d", "50-block.conf"), "[[registry]]\nprefix = \""+reg.Host+"\"\nlocation = \""+reg.Host+"\"\nblocked = true\n")
+	r, _ := checkJSON(t, "--client", "podman", "--sysroot", root, "--cert-dir", reg.CertDir, reg.Target)
+	if r.severity("registry-blocked") != "error" {
+		t.Fatalf("want registry-blocked from the drop-in, got %+v", r.Diagnoses)
+	}
+	r, _ = checkJSON(t, "--client", "docker", "--sysroot", root, "--cert-dir", reg.CertDir, reg.Target)
+	if sev := r.severity("registry-blocked"); sev == "error" {
+		t.Errorf("registries.conf does not bind docker, yet registry-blocked is an error")
+	}
+}
+
+func TestCredentialsForOtherHost(t *testing.T) {
+	_, root := isolateClients(t)
+	reg := startClientFixture(t, "not-logged-in")
+	host, _, _ := strings.Cut(reg.Host, ":")
+	auth := writeFile(t, filepath.Join(t.TempDir(), "auth.json"), `{"auths":{"`+host+`":{"auth":"ZGV2ZWxvcGVyOnB3"}}}`)
+	t.Setenv("REGISTRY_AUTH_FILE", auth)
+	r, _ := checkJSON(t, "--client", "podman", "--sysroot", root, "--cert-dir", reg.CertDir, reg.Target)
+	if r.severity("credentials-for-other-host") == "" || r.severity("not-logged-in") != "error" {
+		t.Fatalf("want credentials-for-other-host next to not-logged-in, got %+v", r.Diagnoses)
+	}
+}

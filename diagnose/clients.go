@@ -1,0 +1,134 @@
+package diagnose
+
+import (
+	"fmt"
+	"strings"
+)
+
+// ClientVerdict says whether one client would pull this reference, given
+// its own configuration. Part of the JSON contract.
+type ClientVerdict struct {
+	Name    string `json:"name"`
+	Verdict string `json:"verdict"` // "ok" or "fails"
+	Reason  string `json:"reason"`
+}
+
+// clientSpecific lists, for codes that do not break every client, which
+// clients they break. Codes absent here break every client.
+var clientSpecific = map[string]func(f facts, client string) (fails bool, why string){
+	"plain-http-registry":   insecureDecides,
+	"tls-unknown-authority": verifyDecides,
+	"tls-cert-expired":      verifyDecides,
+	"tls-hostname-mismatch": verifyDecides,
+	"head-get-mismatch": func(_ facts, c string) (bool, string) {
+		if c == "containerd" {
+			return true, "containerd resolves tags with HEAD"
+		}
+		return false, c + " fetches the manifest with GET"
+	},
+	"token-realm-misconfigured": func(f facts, c string) (bool, string) {
+		if ev := f.realm(); ev != nil && len(ev.Problems) == 0 {
+			return c == "crane", "only go-containerregistry refuses this realm"
+		}
+		return true, ""
+	},
+	"short-name-unresolved": onlyPodman,
+	"registry-blocked":      onlyPodman,
+	"certs-dir-invalid":     onlyPodman,
+}
+
+// serverSide codes are faults of the registry that only some clients
+// trip over; they stay errors even when the clients judged for cope,
+// because other machines (a Kubernetes node) pull the same image.
+var serverSide = map[string]bool{"head-get-mismatch": true}
+
+func onlyPodman(_ facts, c string) (bool, string) {
+	return c == "podman", "a containers-image (podman, skopeo, buildah) setting"
+}
+
+// insecureDecides: the client talks plain HTTP when configured to.
+func insecureDecides(f facts, c string) (bool, string) {
+	if ok, why := f.rep.Config.AcceptsInsecure(c, f.t); ok {
+		return false, why
+	}
+	return true, c + " uses HTTPS for " + f.t.Registry
+}
+
+// verifyDecides: an insecure registry is not verified by podman, docker
+// or containerd; crane still verifies certificates.
+func verifyDecides(f facts, c string) (bool, string) {
+	if c == "crane" {
+		return true, "crane verifies certificates unless run with --insecure"
+	}
+	return insecureDecides(f, c)
+}
+
+// verdicts judges every client the user cares about, and lowers the
+// severity of client-specific diagnoses that no such client would hit.
+func verdicts(f facts, ds []Diagnosis) ([]ClientVerdict, []Diagnosis) {
+	clients := f.rep.Config.Clients
+	out := make([]ClientVerdict, 0, len(clients))
+	for _, c := range clients {
+		v := ClientVerdict{Name: c, Verdict: "ok", Reason: "no diagnosis affects " + c}
+		for _, d := range ds {
+			if d.Severity != Error {
+				continue
+			}
+			fails, why := true, ""
+			if decide, ok := clientSpecific[d.Code]; ok {
+				fails, why = decide(f, c)
+			}
+			if !fails {
+				// Say why a problem others have does not touch this client.
+				v.Reason = "not affected by " + d.Code + ": " + why
+				continue
+			}
+			v.Verdict, v.Reason = "fails", d.Code+": "+d.Title
+			if why != "" {
+				v.Reason += " (" + why + ")"
+			}
+			break
+		}
+		out = append(out, v)
+	}
+	for i, d := range ds {
+		decide, ok := clientSpecific[d.Code]
+		if !ok || d.Severity != Error || len(clients) == 0 || serverSide[d.Code] {
+			continue
+		}
+		var spared []string
+		hit := false
+		for _, c := range clients {
+			fails, why := decide(f, c)
+			if fails {
+				hit = true
+			} else {
+				spared = append(spared, c+": "+why)
+			}
+		}
+		if !hit {
+			ds[i].Severity = Info
+			ds[i].Detail += fmt.Sprintf(" Not a problem for %s (%s).", strings.Join(clients, ", "), strings.Join(spared, "; "))
+		}
+	}
+	return out, ds
+}
+
+// ruleClientConfig names configuration mistakes that only the client's own
+// files reveal.
+func ruleClientConfig(f facts) []Diagnosis {
+	cc := f.rep.Config
+	var out []Diagnosis
+	if r := cc.Registry; r != nil && r.Blocked {
+		out = append(out, newDiagnosis("registry-blocked",
+			fmt.Sprintf("%s matches [[registry]] location %q in %s, which has blocked = true: podman, skopeo and buildah refuse to pull from it.", f.t.Registry, r.Location, r.File),
+			"Remove `blocked = true` from that [[registry]] entry in "+r.File+", if the block is not intended."))
+	}
+	if sn := cc.ShortName; sn != nil && sn.Error != "" {
+		out = append(out, newDiagnosis("short-name-unresolved", sn.Error+".",
+			"Use a fully qualified name, e.g. `podman pull docker.io/library/"+sn.Input+"` or `podman pull REGISTRY/"+sn.Input+"`.",
+			"Or add a search registry to /etc/containers/registries.conf (or ~/.config/containers/registries.conf):\nunqualified-search-registries = [\"docker.io\"]",
+			"Or an alias:\n[aliases]\n\""+sn.Input+"\" = \"docker.io/library/"+sn.Input+"\""))
+	}
+	return out
+}
