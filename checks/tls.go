@@ -117,11 +117,11 @@ func TLS() Check {
 
 func certInfo(c *x509.Certificate) CertInfo {
 	ci := CertInfo{
-		Subject:    c.Subject.String(),
-		Issuer:     c.Issuer.String(),
-		DNSNames:   c.DNSNames,
-		NotBefore:  c.NotBefore.UTC(),
-		NotAfter:   c.NotAfter.UTC(),
+		Subject:   c.Subject.String(),
+		Issuer:    c.Issuer.String(),
+		DNSNames:  c.DNSNames,
+		NotBefore: c.NotBefore.UTC(),
+		NotAfter:  c.NotAfter.UTC(),
 		// CheckSignatureFrom would refuse a leaf that is not a CA; a
 		// self-signed leaf is still self-signed.
 		SelfSigned: c.Subject.String() == c.Issuer.String() && c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil,
