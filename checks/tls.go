@@ -66,21 +66,8 @@ func TLS() Check {
 			}
 			addr := env.Target.HostPort("https")
 			host := env.Target.Hostname()
-			ev := &TLSEvidence{Address: addr, ServerName: host, LocalTime: time.Now().UTC()}
-			d := tls.Dialer{
-				NetDialer: &net.Dialer{Timeout: env.Opts.Timeout},
-				Config: &tls.Config{
-					ServerName:         host,
-					InsecureSkipVerify: true, //nolint:gosec // verified by hand below, to see every problem
-					Certificates:       env.Config.ClientCerts,
-					NextProtos:         []string{"h2", "http/1.1"},
-				},
-			}
-			hctx, cancel := context.WithTimeout(ctx, env.Opts.Timeout)
-			defer cancel()
-			conn, err := d.DialContext(hctx, "tcp", addr)
-			if err != nil {
-				ev.Error, ev.ErrorKind = err.Error(), Classify(err, true)
+			ev := handshake(ctx, env, addr, host)
+			if ev.Error != "" {
 				if ev.ErrorKind == KindHTTPToHTTPS {
 					if !env.Opts.TLSVerify {
 						return Result{Status: Skip, Summary: addr + " answers plain HTTP, accepted with --tls-verify=false", Evidence: ev}
@@ -89,14 +76,6 @@ func TLS() Check {
 				}
 				return Result{Status: Fail, Summary: fmt.Sprintf("TLS handshake with %s failed: %s", addr, ev.ErrorKind), Evidence: ev}
 			}
-			defer conn.Close()
-			st := conn.(*tls.Conn).ConnectionState()
-			ev.Version = tls.VersionName(st.Version)
-			ev.ALPN = st.NegotiatedProtocol
-			for _, c := range st.PeerCertificates {
-				ev.Chain = append(ev.Chain, certInfo(c))
-			}
-			ev.Problems = verifyChain(st.PeerCertificates, env.Config.RootCAs, host, time.Now())
 			if len(ev.Problems) == 0 {
 				return Result{Status: Pass, Summary: fmt.Sprintf("%s, certificate for %s issued by %s, valid until %s",
 					ev.Version, leafNames(ev.Chain[0]), ev.Chain[0].Issuer, ev.Chain[0].NotAfter.Format("2006-01-02")), Evidence: ev}
@@ -113,6 +92,37 @@ func TLS() Check {
 			return Result{Status: status, Summary: strings.Join(msgs, "; "), Evidence: ev}
 		},
 	}
+}
+
+// handshake connects to addr without verifying, records the chain, and
+// verifies it by hand.
+func handshake(ctx context.Context, env *Env, addr, host string) *TLSEvidence {
+	ev := &TLSEvidence{Address: addr, ServerName: host, LocalTime: time.Now().UTC()}
+	d := tls.Dialer{
+		NetDialer: &net.Dialer{Timeout: env.Opts.Timeout},
+		Config: &tls.Config{
+			ServerName:         host,
+			InsecureSkipVerify: true, //nolint:gosec // verified by hand below, to see every problem
+			Certificates:       env.Config.ClientCerts,
+			NextProtos:         []string{"h2", "http/1.1"},
+		},
+	}
+	hctx, cancel := context.WithTimeout(ctx, env.Opts.Timeout)
+	defer cancel()
+	conn, err := d.DialContext(hctx, "tcp", addr)
+	if err != nil {
+		ev.Error, ev.ErrorKind = err.Error(), Classify(err, true)
+		return ev
+	}
+	defer conn.Close()
+	st := conn.(*tls.Conn).ConnectionState()
+	ev.Version = tls.VersionName(st.Version)
+	ev.ALPN = st.NegotiatedProtocol
+	for _, c := range st.PeerCertificates {
+		ev.Chain = append(ev.Chain, certInfo(c))
+	}
+	ev.Problems = verifyChain(st.PeerCertificates, env.Config.RootCAs, host, time.Now())
+	return ev
 }
 
 func certInfo(c *x509.Certificate) CertInfo {

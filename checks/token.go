@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -67,6 +68,67 @@ type TokenEvidence struct {
 	Anonymous   *TokenAttempt `json:"anonymous"`
 	Credentials *TokenAttempt `json:"credentials,omitempty"`
 	CredsSource string        `json:"credentials_source,omitempty"`
+	// RealmProbe checks the realm host as a target of its own, when the
+	// realm could not be reached.
+	RealmProbe *HostProbe `json:"realm_probe,omitempty"`
+}
+
+// HostProbe is DNS, TCP and TLS evidence for a host other than the registry.
+type HostProbe struct {
+	Host string       `json:"host"`
+	DNS  *DNSEvidence `json:"dns"`
+	TCP  *TCPEvidence `json:"tcp,omitempty"`
+	TLS  *TLSEvidence `json:"tls,omitempty"`
+}
+
+// Failure names the first layer that failed, or "" when all passed.
+func (p *HostProbe) Failure() string {
+	switch {
+	case p.DNS != nil && p.DNS.Error != "":
+		return fmt.Sprintf("%s does not resolve (%s)", p.DNS.Host, dnsReason(p.DNS))
+	case p.TCP != nil && p.TCP.Error != "":
+		return fmt.Sprintf("TCP connect to %s: %s", p.TCP.Address, p.TCP.ErrorKind)
+	case p.TLS != nil && p.TLS.Error != "":
+		return fmt.Sprintf("TLS handshake with %s: %s", p.TLS.Address, p.TLS.ErrorKind)
+	case p.TLS != nil && len(p.TLS.Problems) > 0:
+		return fmt.Sprintf("certificate of %s: %s", p.TLS.Address, p.TLS.Problems[0].Message)
+	}
+	return ""
+}
+
+// probeHost runs the DNS, TCP and TLS probes against the host of rawURL.
+// It runs only on the failure path, so it costs nothing when all is well.
+func probeHost(ctx context.Context, env *Env, rawURL string) *HostProbe {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Hostname() == "" {
+		return nil
+	}
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80"}[u.Scheme]
+		if port == "" {
+			port = "443"
+		}
+	}
+	addr := net.JoinHostPort(u.Hostname(), port)
+	p := &HostProbe{Host: u.Host}
+	p.DNS = lookup(ctx, u.Hostname()).Evidence.(*DNSEvidence)
+	if p.DNS.Error != "" {
+		return p
+	}
+	p.TCP = &TCPEvidence{Address: addr, Port: port}
+	start := time.Now()
+	conn, err := dial(ctx, env, addr)
+	p.TCP.DurationMS = time.Since(start).Milliseconds()
+	if err != nil {
+		p.TCP.Error, p.TCP.ErrorKind = err.Error(), Classify(err, false)
+		return p
+	}
+	conn.Close()
+	if u.Scheme == "https" {
+		p.TLS = handshake(ctx, env, addr, u.Hostname())
+	}
+	return p
 }
 
 // ClientAttempt is the attempt the user's client would make.
@@ -99,6 +161,9 @@ func Token() Check {
 			}
 			ev := FetchTokens(ctx, env, c, scope)
 			att := ev.ClientAttempt()
+			if att.Exchange != nil && att.Exchange.Status == 0 && att.Exchange.Error != "" {
+				ev.RealmProbe = probeHost(ctx, env, c.Realm)
+			}
 			res := Result{Evidence: ev, Data: att.token}
 			switch {
 			case att.Obtained:

@@ -456,8 +456,14 @@ func ruleRealmUnreachable(f facts) []Diagnosis {
 	default:
 		return nil
 	}
+	probe := ""
+	if p := tk.RealmProbe; p != nil {
+		if why := p.Failure(); why != "" {
+			probe = " Probing the realm host on its own: " + why + "."
+		}
+	}
 	return one(newDiagnosis("token-realm-unreachable",
-		fmt.Sprintf("The registry sends clients to realm %s for tokens, but it cannot be reached: %s (%s). The registry itself answers, so only the token step fails.", tk.Realm, x.Error, x.ErrorKind),
+		fmt.Sprintf("The registry sends clients to realm %s for tokens, but it cannot be reached: %s (%s). The registry itself answers, so only the token step fails.%s", tk.Realm, x.Error, x.ErrorKind, probe),
 		"Check the realm as a target of its own: `regdoctor check "+realmHost(tk.Realm)+"`.",
 		"A realm often names an internal host name or a wrong external URL: fix the registry's token realm setting (distribution `auth.token.realm`, Nexus Base URL, Harbor `external_url`) to an address clients can reach."))
 }
