@@ -80,6 +80,7 @@ const (
 	IDManifest      = "manifest"
 	IDTags          = "tags"
 	IDPush          = "push"
+	IDMirrors       = "mirrors"
 )
 
 // All returns every check in display order.
@@ -97,6 +98,7 @@ func All() []Check {
 		Manifest(),
 		Tags(),
 		Push(),
+		Mirrors(),
 	}
 }
 

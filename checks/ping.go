@@ -20,6 +20,9 @@ func ping(ctx context.Context, env *Env, base string) *PingEvidence {
 	return &PingEvidence{Exchange: x, RegistryAPI: x.IsRegistryAPI()}
 }
 
+// Summary is the one-line description of the answer.
+func (p *PingEvidence) Summary() string { return p.describe() }
+
 // describe turns a /v2/ answer into a one-line summary.
 func (p *PingEvidence) describe() string {
 	x := p.Exchange

@@ -57,6 +57,7 @@ var catalogue = []Code{
 	{"short-name-unresolved", Error, LayerConfig, "A short image name resolves to no registry"},
 	{"registry-blocked", Error, LayerConfig, "registries.conf blocks this registry"},
 	{"credentials-for-other-host", Warning, LayerConfig, "Credentials are stored under a key the client does not look up"},
+	{"mirror-failing", Warning, LayerConfig, "A configured mirror fails while the registry works, or the other way round"},
 	{"dns-lookup-failed", Error, LayerNetwork, "The registry host name does not resolve"},
 	{"proxy-misconfigured", Error, LayerNetwork, "HTTP(S)_PROXY routes registry traffic through a proxy that fails"},
 	{"connection-refused", Error, LayerNetwork, "Nothing listens on the registry port"},

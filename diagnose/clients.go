@@ -3,6 +3,8 @@ package diagnose
 import (
 	"fmt"
 	"strings"
+
+	"github.com/regdoctor/regdoctor/checks"
 )
 
 // ClientVerdict says whether one client would pull this reference, given
@@ -129,6 +131,29 @@ func ruleClientConfig(f facts) []Diagnosis {
 			"Use a fully qualified name, e.g. `podman pull docker.io/library/"+sn.Input+"` or `podman pull REGISTRY/"+sn.Input+"`.",
 			"Or add a search registry to /etc/containers/registries.conf (or ~/.config/containers/registries.conf):\nunqualified-search-registries = [\"docker.io\"]",
 			"Or an alias:\n[aliases]\n\""+sn.Input+"\" = \"docker.io/library/"+sn.Input+"\""))
+	}
+	return out
+}
+
+// ruleMirrors compares the configured mirrors with the registry itself.
+func ruleMirrors(f facts) []Diagnosis {
+	ev := f.mirrors()
+	if ev == nil {
+		return nil
+	}
+	registryWorks := f.res(checks.IDPingHTTPS).Status.Ok()
+	var out []Diagnosis
+	for _, m := range ev.Mirrors {
+		switch {
+		case !m.Works && registryWorks:
+			out = append(out, newDiagnosis("mirror-failing",
+				fmt.Sprintf("Mirror %s (configured in %s) fails: %s; %s itself answers, so clients fall back to it after trying the mirror, and every pull pays for the failed attempt.", m.Location, m.From, m.Ping.Summary(), f.t.Registry),
+				"Fix the mirror, or remove its [[registry.mirror]] entry from "+m.From+" (docker: \"registry-mirrors\" in daemon.json)."))
+		case m.Works && !registryWorks:
+			out = append(out, newDiagnosis("mirror-failing",
+				fmt.Sprintf("%s fails, but mirror %s (configured in %s) answers: podman pulls through the mirror, while clients without the mirror, and pushes, fail.", f.t.Registry, m.Location, m.From),
+				"Fix the registry itself; the mirror only hides the failure for pulls by clients configured with it."))
+		}
 	}
 	return out
 }

@@ -110,3 +110,8 @@ func (f facts) exchanges() []*checks.Exchange {
 func denied(x *checks.Exchange) bool {
 	return x != nil && (x.Status == http.StatusUnauthorized || x.Status == http.StatusForbidden)
 }
+
+func (f facts) mirrors() *checks.MirrorsEvidence {
+	ev, _ := f.res(checks.IDMirrors).Evidence.(*checks.MirrorsEvidence)
+	return ev
+}

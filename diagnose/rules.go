@@ -17,6 +17,7 @@ type rule func(f facts) []Diagnosis
 var rules = []rule{
 	ruleConfig,
 	ruleClientConfig,
+	ruleMirrors,
 	ruleDNS,
 	ruleProxy,
 	ruleConnection,

@@ -208,3 +208,15 @@ func TestCredentialsForOtherHost(t *testing.T) {
 		t.Fatalf("want credentials-for-other-host next to not-logged-in, got %+v", r.Diagnoses)
 	}
 }
+
+func TestFailingMirrorOfAWorkingRegistry(t *testing.T) {
+	_, root := isolateClients(t)
+	reg := startClientFixture(t, "healthy")
+	dead := startClientFixture(t, "connection-refused")
+	conf := "[[registry]]\nlocation = \"" + reg.Host + "\"\n[[registry.mirror]]\nlocation = \"" + dead.Host + "\"\n"
+	t.Setenv("CONTAINERS_REGISTRIES_CONF", writeFile(t, filepath.Join(t.TempDir(), "registries.conf"), conf))
+	r, code := checkJSON(t, "--client", "podman", "--sysroot", root, "--cert-dir", reg.CertDir, reg.Target)
+	if r.severity("mirror-failing") != "warning" || code != 0 {
+		t.Fatalf("want a mirror-failing warning and exit 0, got exit %d %+v", code, r.Diagnoses)
+	}
+}
