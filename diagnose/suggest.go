@@ -91,21 +91,27 @@ func Closest(want string, candidates []string, n int) []string {
 		return s
 	}
 	var out []scored
+	wantNorm := norm(want)
+	var rows [2][]int
 	for _, c := range candidates {
 		if c == want || len(c) > 256 {
 			continue
 		}
+		cNorm := norm(c)
 		var score float64
 		switch {
 		case strings.EqualFold(c, want):
 			score = 0.1
-		case norm(c) == norm(want):
+		case cNorm == wantNorm:
 			score = 0.2
 		case base(c) == base(want) && strings.Contains(c, "/") != strings.Contains(want, "/") || base(c) == want || base(want) == c:
 			score = 0.3 // a missing or extra namespace such as library/
 		default:
-			d := levenshtein(norm(c), norm(want))
 			limit := max(2, len(want)/3)
+			if diff := len(cNorm) - len(wantNorm); diff > limit || -diff > limit {
+				continue // the distance is at least the length difference
+			}
+			d := levenshtein(cNorm, wantNorm, &rows)
 			if d > limit {
 				continue
 			}
@@ -126,13 +132,19 @@ func Closest(want string, candidates []string, n int) []string {
 	return res
 }
 
-// levenshtein is the classic two-row edit distance.
-func levenshtein(a, b string) int {
+// levenshtein is the classic two-row edit distance; rows is scratch space
+// reused across calls.
+func levenshtein(a, b string, rows *[2][]int) int {
 	if a == b {
 		return 0
 	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
+	for i := range rows {
+		if cap(rows[i]) < len(b)+1 {
+			rows[i] = make([]int, len(b)+1)
+		}
+		rows[i] = rows[i][:len(b)+1]
+	}
+	prev, cur := rows[0], rows[1]
 	for j := range prev {
 		prev[j] = j
 	}
