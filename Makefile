@@ -4,7 +4,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/regdoctor/regdoctor/checks.Version=$(VERSION)
 PKGS    := ./...
 # The packages the integration suite drives, as Debian names them.
-DEB_PKGS := docker-registry nginx skopeo apache2-utils
+DEB_PKGS := docker-registry nginx skopeo apache2-utils podman prometheus
 
 .PHONY: build demo test unit integration lint fuzz deps bench clean
 

@@ -105,27 +105,29 @@ type registriesFile struct {
 
 // registriesConfFiles follows containers/image's precedence: the
 // CONTAINERS_REGISTRIES_CONF file, or else the user's file if it exists, or
-// else the system file; then the drop-in directories, in lexical order.
+// else the system file; then the drop-in directories, in lexical order: the
+// system and the user directory, except that the user's own file brings only
+// the user directory (podman 4.3 does exactly this).
 func registriesConfFiles(s Sys) []string {
-	var main string
-	userFile := ""
+	var main, userFile, userDir string
 	if h := s.home(); h != "" {
 		userFile = filepath.Join(h, ".config", "containers", "registries.conf")
+		userDir = filepath.Join(h, ".config", "containers", "registries.conf.d")
 	}
+	dirs := []string{s.path("/etc/containers/registries.conf.d"), userDir}
 	switch {
 	case s.env("CONTAINERS_REGISTRIES_CONF") != "":
 		main = s.env("CONTAINERS_REGISTRIES_CONF")
 	case userFile != "" && exists(userFile):
-		main = userFile
+		main, dirs = userFile, []string{userDir}
 	default:
 		main = s.path("/etc/containers/registries.conf")
 	}
 	files := []string{main}
-	dirs := []string{s.path("/etc/containers/registries.conf.d")}
-	if h := s.home(); h != "" && s.env("CONTAINERS_REGISTRIES_CONF") == "" {
-		dirs = append(dirs, filepath.Join(h, ".config", "containers", "registries.conf.d"))
-	}
 	for _, d := range dirs {
+		if d == "" {
+			continue // no HOME
+		}
 		matches, _ := filepath.Glob(filepath.Join(d, "*.conf"))
 		sort.Strings(matches)
 		files = append(files, matches...)

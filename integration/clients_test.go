@@ -39,8 +39,11 @@ const (
 )
 
 // skopeo runs `skopeo --command-timeout 20s GLOBAL... SUBCOMMAND...` in the isolated env.
+// skopeo 1.9.3 ignores $CONTAINERS_REGISTRIES_CONF (podman and buildah read
+// it), so it gets the same file through its hidden global --registries-conf.
 func (e *clientEnv) skopeo(global []string, sub ...string) cmdResult {
-	argv := append([]string{"skopeo", "--command-timeout", skopeoCommandTimeout.String(), "--policy", e.policy}, global...)
+	argv := append([]string{"skopeo", "--command-timeout", skopeoCommandTimeout.String(), "--policy", e.policy,
+		"--registries-conf", e.regConf}, global...)
 	return e.run(skopeoKillTimeout, append(argv, sub...)...)
 }
 

@@ -39,7 +39,7 @@ func requireBinaries(t testing.TB, names ...string) {
 	if len(missing) == 0 {
 		return
 	}
-	msg := fmt.Sprintf("needs %s on PATH (Debian packages: docker-registry, nginx, skopeo, apache2-utils)", strings.Join(missing, ", "))
+	msg := fmt.Sprintf("needs %s on PATH (Debian packages: docker-registry, nginx, skopeo, apache2-utils, podman, prometheus)", strings.Join(missing, ", "))
 	if os.Getenv(strictEnv) == "1" {
 		t.Fatalf("%s; %s=1 forbids skipping", msg, strictEnv)
 	}
@@ -217,6 +217,7 @@ type clientEnv struct {
 	dir      string
 	authFile string
 	policy   string
+	regConf  string // $CONTAINERS_REGISTRIES_CONF; skopeo gets it as --registries-conf
 	vars     []string
 }
 
@@ -236,7 +237,7 @@ func newClientEnv(t testing.TB) *clientEnv {
 	writeFile(t, regConf, "")
 	writeFile(t, policy, `{"default":[{"type":"insecureAcceptAnything"}]}`)
 
-	e := &clientEnv{dir: dir, authFile: filepath.Join(runtimeDir, "containers", "auth.json"), policy: policy}
+	e := &clientEnv{dir: dir, authFile: filepath.Join(runtimeDir, "containers", "auth.json"), policy: policy, regConf: regConf}
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		if isolatedVar(k) {

@@ -1,0 +1,58 @@
+package clientconf
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+// TestRegistriesConfFilesPrecedence pins containers/image's choice of files,
+// as podman 4.3 shows it (see integration/clientconf_test.go): the
+// CONTAINERS_REGISTRIES_CONF file comes with the system and the user drop-in
+// directories, the user's own registries.conf with the user directory only.
+func TestRegistriesConfFilesPrecedence(t *testing.T) {
+	root, home := t.TempDir(), t.TempDir()
+	write := func(path string) string {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte("# test\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	sysMain := filepath.Join(root, "etc", "containers", "registries.conf")
+	sysDrop := write(filepath.Join(root, "etc", "containers", "registries.conf.d", "10-sys.conf"))
+	userDrop := write(filepath.Join(home, ".config", "containers", "registries.conf.d", "20-user.conf"))
+	envFile := write(filepath.Join(t.TempDir(), "env.conf"))
+	userMain := filepath.Join(home, ".config", "containers", "registries.conf")
+
+	sys := func(env map[string]string) Sys {
+		return Sys{Root: root, Getenv: func(k string) string { return env[k] }}
+	}
+	cases := []struct {
+		name     string
+		env      map[string]string
+		userFile bool
+		want     []string
+	}{
+		{"system file", map[string]string{"HOME": home}, false, []string{sysMain, sysDrop, userDrop}},
+		{"env file", map[string]string{"HOME": home, "CONTAINERS_REGISTRIES_CONF": envFile}, false, []string{envFile, sysDrop, userDrop}},
+		{"env file beats user file", map[string]string{"HOME": home, "CONTAINERS_REGISTRIES_CONF": envFile}, true, []string{envFile, sysDrop, userDrop}},
+		{"user file: no system drop-ins", map[string]string{"HOME": home}, true, []string{userMain, userDrop}},
+		{"no HOME", map[string]string{}, false, []string{sysMain, sysDrop}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			os.Remove(userMain)
+			if c.userFile {
+				write(userMain)
+			}
+			if got := registriesConfFiles(sys(c.env)); !slices.Equal(got, c.want) {
+				t.Errorf("files = %q\nwant    %q", got, c.want)
+			}
+		})
+	}
+}
