@@ -104,7 +104,7 @@ func AuthChallenge() Check {
 			case "basic":
 				res.Summary = fmt.Sprintf("Basic realm=%q", c.Realm)
 			case "":
-				res.Status, res.Summary = Fail, fmt.Sprintf("401 with an unparseable WWW-Authenticate header %q", c.Raw)
+				res.Status, res.Summary = Fail, fmt.Sprintf("401 with an unparseable WWW-Authenticate header %q", truncate(c.Raw, 80))
 			default:
 				res.Status, res.Summary = Fail, fmt.Sprintf("unsupported auth scheme %q", c.Scheme)
 			}

@@ -102,4 +102,10 @@ func All() []Check {
 	}
 }
 
+// Unfinished is the evidence of a check the run's deadline cut off.
+type Unfinished struct {
+	TimedOut bool   `json:"timed_out"`
+	After    string `json:"after"`
+}
+
 func skipped(format string) Result { return Result{Status: Skip, Summary: format} }

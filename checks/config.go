@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/netip"
@@ -350,19 +351,14 @@ func (cc *ClientConfig) fromHelper(ctx context.Context, path, helper, server str
 		cc.problem("config-invalid", path, 0, "%s names credential helper %q but %s is not in PATH", path, helper, bin)
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "get")
-	cmd.Stdin = strings.NewReader(server)
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	if err := cmd.Run(); err != nil {
+	out, err := runHelper(ctx, bin, server)
+	if err != nil {
 		// Helpers print "credentials not found in native keychain" when
 		// they simply hold nothing for this server.
 		return nil
 	}
 	var resp struct{ Username, Secret string }
-	if err := json.Unmarshal(out.Bytes(), &resp); err != nil || resp.Secret == "" {
+	if err := json.Unmarshal(out, &resp); err != nil || resp.Secret == "" {
 		return nil
 	}
 	c := &Credentials{Source: "credential helper " + bin + " (from " + path + ")", Key: server, Username: resp.Username, Password: resp.Secret}
@@ -370,6 +366,35 @@ func (cc *ClientConfig) fromHelper(ctx context.Context, path, helper, server str
 		c.Username, c.Password, c.IdentityToken = "", "", resp.Secret
 	}
 	return c
+}
+
+// maxHelperOutput bounds what a credential helper may print; a helper
+// that prints more is stopped and treated as holding nothing.
+const maxHelperOutput = 1 << 20
+
+// runHelper runs `bin get` for server, for at most 5 seconds and
+// maxHelperOutput bytes of output.
+func runHelper(ctx context.Context, bin, server string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "get")
+	cmd.Stdin = strings.NewReader(server)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	out, err := io.ReadAll(io.LimitReader(stdout, maxHelperOutput+1))
+	if err == nil && len(out) > maxHelperOutput {
+		cancel() // kills the helper
+		err = fmt.Errorf("%s printed more than %d bytes", bin, maxHelperOutput)
+	}
+	if werr := cmd.Wait(); err == nil {
+		err = werr
+	}
+	return out, err
 }
 
 // registryKeys are the auth-file keys under which clients look up a registry.
@@ -515,7 +540,7 @@ func (cc *ClientConfig) loadCertDir(dir string) {
 		case ".cert":
 			key := strings.TrimSuffix(full, ".cert") + ".key"
 			if _, err := os.Stat(key); err != nil {
-				cc.problem("certs-dir-invalid", full, 0, "missing key %s for client certificate %s", filepath.Base(key), name)
+				cc.problem("certs-dir-invalid", full, 0, "missing key %s for client certificate %s in %s", filepath.Base(key), name, dir)
 				continue
 			}
 			pair, err := tls.LoadX509KeyPair(full, key)
@@ -528,7 +553,7 @@ func (cc *ClientConfig) loadCertDir(dir string) {
 		case ".key":
 			cert := strings.TrimSuffix(full, ".key") + ".cert"
 			if _, err := os.Stat(cert); err != nil {
-				cc.problem("certs-dir-invalid", full, 0, "missing client certificate %s for key %s", filepath.Base(cert), name)
+				cc.problem("certs-dir-invalid", full, 0, "missing client certificate %s for key %s in %s", filepath.Base(cert), name, dir)
 			}
 		}
 	}

@@ -37,6 +37,8 @@ func fixtureEnv(t *testing.T, reg *fixtures.Registry, tweak ...func(*Options)) *
 		CertDir:   reg.CertDir,
 		AuthFile:  reg.AuthFile,
 		CertsDirs: []string{},
+		SysRoot:   t.TempDir(),        // not the machine's registries.conf or daemon.json
+		Clients:   []string{"podman"}, // the same verdicts on every machine
 		Env: func(k string) string {
 			if k == "REGISTRY_AUTH_FILE" {
 				return reg.AuthFile
@@ -53,8 +55,9 @@ func fixtureEnv(t *testing.T, reg *fixtures.Registry, tweak ...func(*Options)) *
 }
 
 // runChecks runs every check in All() order, which lists dependencies
-// first, with the pipeline's rule that a check whose Need did not pass is
-// skipped. It keeps the checks package's tests independent of diagnose.
+// first, with the pipeline's rules: a check whose Need did not pass is
+// skipped, and Fallback results are handed over only when a Use did not
+// pass. It keeps the checks package's tests independent of diagnose.
 func runChecks(t *testing.T, env *Env) map[string]*Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*testTimeout)
@@ -65,8 +68,13 @@ func runChecks(t *testing.T, env *Env) map[string]*Result {
 		for _, id := range append(append([]string{}, c.Needs...), c.Uses...) {
 			deps[id] = results[id]
 		}
+		if !allOk(c.Uses, deps) {
+			for _, id := range c.Fallback {
+				deps[id] = results[id]
+			}
+		}
 		res := Result{Status: Skip, Summary: "need did not pass"}
-		if needsOk(c, deps) {
+		if allOk(c.Needs, deps) {
 			res = c.Run(ctx, env, deps)
 		}
 		res.ID = c.ID
@@ -75,8 +83,8 @@ func runChecks(t *testing.T, env *Env) map[string]*Result {
 	return results
 }
 
-func needsOk(c Check, deps Deps) bool {
-	for _, id := range c.Needs {
+func allOk(ids []string, deps Deps) bool {
+	for _, id := range ids {
 		if !deps.Get(id).Status.Ok() {
 			return false
 		}

@@ -46,14 +46,8 @@ func NewEnv(ctx context.Context, t Target, o Options) *Env {
 	env.client = &http.Client{
 		Transport: env.transport(),
 		// Registries redirect blob and token requests to storage. Five hops
-		// is plenty; more is a loop. Go already drops Authorization when a
-		// redirect leaves the host.
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= 5 {
-				return errRedirectLoop
-			}
-			return nil
-		},
+		// is plenty; more is a loop.
+		CheckRedirect: followRedirect,
 	}
 	env.noFollow = &http.Client{
 		Transport:     env.client.Transport,
@@ -64,24 +58,71 @@ func NewEnv(ctx context.Context, t Target, o Options) *Env {
 
 var errRedirectLoop = errors.New("stopped after 5 redirects")
 
+// followRedirect follows up to five hops, and never takes credentials to
+// another origin. Go's client keeps Authorization for the same host name
+// on another port, for subdomains, and from https down to http; regdoctor
+// keeps it only while scheme, host and port stay those of the first
+// request, and drops it for good once a hop has left them.
+func followRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 5 {
+		return errRedirectLoop
+	}
+	st := stateOf(req.Context())
+	st.redirected(req.URL)
+	for _, hop := range append(via[1:], req) {
+		if sameOrigin(via[0].URL, hop.URL) {
+			continue
+		}
+		req.Header.Del("Referer") // the URL left behind may hold upload state
+		if via[0].Header.Get("Authorization") != "" {
+			req.Header.Del("Authorization")
+			st.withhold("not forwarded to " + origin(hop.URL) + ": credentials never follow a redirect to another host")
+		}
+		break
+	}
+	return nil
+}
+
+// origin is scheme://host:port with the scheme's default port filled in.
+func origin(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = "443"
+		if strings.EqualFold(u.Scheme, "http") {
+			port = "80"
+		}
+	}
+	return strings.ToLower(u.Scheme) + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+}
+
+func sameOrigin(a, b *url.URL) bool { return origin(a) == origin(b) }
+
 func (env *Env) transport() *http.Transport {
 	o := env.Opts
 	return &http.Transport{
 		Proxy:       func(r *http.Request) (*url.URL, error) { return proxyFunc(o)(r) },
-		DialContext: (&net.Dialer{Timeout: o.Timeout, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext: (&net.Dialer{Timeout: env.StepTimeout(), KeepAlive: 30 * time.Second}).DialContext,
 		TLSClientConfig: &tls.Config{
 			RootCAs:            env.Config.RootCAs,
 			Certificates:       env.Config.ClientCerts,
 			InsecureSkipVerify: !o.TLSVerify, //nolint:gosec // the user asked, as with skopeo --tls-verify=false
 			MinVersion:         tls.VersionTLS12,
 		},
-		TLSHandshakeTimeout:    o.Timeout,
-		ResponseHeaderTimeout:  o.Timeout,
+		TLSHandshakeTimeout:    env.StepTimeout(),
+		ResponseHeaderTimeout:  env.StepTimeout(),
 		MaxResponseHeaderBytes: 64 << 10,
 		ForceAttemptHTTP2:      true,
 		MaxIdleConnsPerHost:    8,
 		IdleConnTimeout:        30 * time.Second,
 	}
+}
+
+// StepTimeout bounds one network step. It ends a little before the run's
+// deadline (--timeout), so that a step that times out reports that itself,
+// with what it saw, rather than being cut off by the run.
+func (env *Env) StepTimeout() time.Duration {
+	margin := min(env.Opts.Timeout/4, 500*time.Millisecond)
+	return env.Opts.Timeout - margin
 }
 
 // Close releases idle connections.
@@ -123,6 +164,15 @@ type Exchange struct {
 	Error      string            `json:"error,omitempty"`
 	ErrorKind  ErrKind           `json:"error_kind,omitempty"`
 	DurationMS int64             `json:"duration_ms"`
+
+	// Withheld says why credentials the request would carry were not sent
+	// (plain HTTP, a redirect to another host).
+	Withheld string `json:"credentials_withheld,omitempty"`
+	// RedirectedTo is the last URL a followed redirect led to.
+	RedirectedTo string `json:"redirected_to,omitempty"`
+	// Partial: the server had started to answer when the step timed out,
+	// so it trickles rather than says nothing.
+	Partial bool `json:"partial_answer,omitempty"`
 	// location is the raw Location header, which may hold upload state.
 	location string
 }
@@ -196,27 +246,17 @@ func (env *Env) Do(ctx context.Context, r request) (*Exchange, []byte) {
 	start := time.Now()
 	defer func() { x.DurationMS = time.Since(start).Milliseconds() }()
 
-	ctx, cancel := context.WithTimeout(ctx, env.Opts.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, env.StepTimeout())
 	defer cancel()
-	var connected bool
-	var mu sync.Mutex
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		GotConn: func(httptrace.GotConnInfo) { mu.Lock(); connected = true; mu.Unlock() },
-		ConnectDone: func(_, _ string, err error) {
-			if err == nil {
-				mu.Lock()
-				connected = true
-				mu.Unlock()
-			}
-		},
-	})
+	st := &exchangeState{hops: []traceHop{{url: x.URL}}}
+	ctx = context.WithValue(httptrace.WithClientTrace(ctx, st.clientTrace(env.Trace != nil)), stateKey{}, st)
 	var body io.Reader
 	if r.Body != nil {
 		body = bytes.NewReader(r.Body)
 	}
 	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, body)
 	if err != nil {
-		x.Error, x.ErrorKind = err.Error(), KindBadURL
+		x.Error, x.ErrorKind = redactError(err), KindBadURL
 		return x, nil
 	}
 	for k, v := range r.Header {
@@ -224,20 +264,22 @@ func (env *Env) Do(ctx context.Context, r request) (*Exchange, []byte) {
 	}
 	req.Header.Set("User-Agent", "regdoctor/"+Version)
 	if r.Auth != "" {
-		req.Header.Set("Authorization", r.Auth)
-		x.Auth = strings.ToLower(strings.SplitN(r.Auth, " ", 2)[0])
+		if why := env.withholdReason(r.URL); why != "" {
+			st.withhold(why)
+		} else {
+			req.Header.Set("Authorization", r.Auth)
+			x.Auth = strings.ToLower(strings.SplitN(r.Auth, " ", 2)[0])
+		}
 	}
 	client := env.client
 	if r.NoFollow {
 		client = env.noFollow
 	}
 	resp, err := client.Do(req)
-	mu.Lock()
-	x.Connected = connected
-	mu.Unlock()
 	if err != nil {
-		x.Error, x.ErrorKind = redactError(err), Classify(err, x.Connected)
-		env.trace(x, nil)
+		x.Error, x.ErrorKind = redactError(err), Classify(err, st.isConnected())
+		st.record(x)
+		env.trace(x, st, nil, nil)
 		return x, nil
 	}
 	defer resp.Body.Close()
@@ -249,7 +291,7 @@ func (env *Env) Do(ctx context.Context, r request) (*Exchange, []byte) {
 			if h == "Location" {
 				v = redactURLString(v)
 			}
-			x.Headers[h] = truncate(v, 512)
+			x.Headers[h] = clean(v, 512)
 		}
 	}
 	limit := r.Limit
@@ -259,17 +301,119 @@ func (env *Env) Do(ctx context.Context, r request) (*Exchange, []byte) {
 	if r.Method == http.MethodHead {
 		limit = 0
 	}
+	// The transport inflates gzip itself (it asked for it), so the limit
+	// counts inflated bytes and a gzip bomb stops here like any big body.
 	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		x.Error, x.ErrorKind = redactError(err), Classify(err, true)
 	}
 	if int64(len(data)) > limit && limit > 0 {
 		data = data[:limit]
-		x.Error, x.ErrorKind = fmt.Sprintf("body larger than %d bytes; stopped reading", limit), KindTooLarge
+		inflated := ""
+		if resp.Uncompressed {
+			inflated = " once gzip-decoded"
+		}
+		x.Error, x.ErrorKind = fmt.Sprintf("body larger than %d bytes%s; stopped reading", limit, inflated), KindTooLarge
 	}
+	st.record(x)
 	x.parseErrors(data)
-	env.trace(x, data)
+	env.trace(x, st, resp.Header, data)
 	return x, data
+}
+
+// withholdReason says why credentials must not go to rawURL, or "". With
+// stored credentials, every Authorization regdoctor sends derives from
+// them (Basic, or a token the realm issued for them), so none goes over
+// plain HTTP unless the user allowed it; anonymous tokens may.
+func (env *Env) withholdReason(rawURL string) string {
+	if env.Config.Creds == nil || CredentialsAllowed(env, rawURL) {
+		return ""
+	}
+	return "plain HTTP with TLS verification on: credentials go over plain HTTP only with --tls-verify=false"
+}
+
+// exchangeState is what one Do learns while its request is in flight. It
+// travels in the request's context, so the shared client's redirect policy
+// and the httptrace hooks report to the right exchange.
+type exchangeState struct {
+	mu        sync.Mutex
+	connected bool
+	answering bool   // the first byte of an answer arrived
+	withheld  string // why credentials were not sent
+	hops      []traceHop
+}
+
+// traceHop is one request on the wire: the first, then one per redirect.
+type traceHop struct {
+	url    string   // redacted
+	header []string // "Key: value" as written, redacted; only when tracing
+}
+
+type stateKey struct{}
+
+// stateOf returns the request's state; nil (whose methods do nothing)
+// for requests that did not come from Do.
+func stateOf(ctx context.Context) *exchangeState {
+	st, _ := ctx.Value(stateKey{}).(*exchangeState)
+	return st
+}
+
+func (st *exchangeState) clientTrace(headers bool) *httptrace.ClientTrace {
+	set := func(f *bool) { st.mu.Lock(); *f = true; st.mu.Unlock() }
+	ct := &httptrace.ClientTrace{
+		GotConn:              func(httptrace.GotConnInfo) { set(&st.connected) },
+		GotFirstResponseByte: func() { set(&st.answering) },
+		ConnectDone: func(_, _ string, err error) {
+			if err == nil {
+				set(&st.connected)
+			}
+		},
+	}
+	if headers {
+		ct.WroteHeaderField = func(k string, v []string) {
+			st.mu.Lock()
+			defer st.mu.Unlock()
+			h := &st.hops[len(st.hops)-1]
+			h.header = append(h.header, k+": "+traceHeaderValue(k, strings.Join(v, ", ")))
+		}
+	}
+	return ct
+}
+
+func (st *exchangeState) isConnected() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.connected
+}
+
+func (st *exchangeState) redirected(u *url.URL) {
+	if st == nil {
+		return
+	}
+	st.mu.Lock()
+	st.hops = append(st.hops, traceHop{url: redactURL(u)})
+	st.mu.Unlock()
+}
+
+func (st *exchangeState) withhold(why string) {
+	if st == nil {
+		return
+	}
+	st.mu.Lock()
+	st.withheld = why
+	st.mu.Unlock()
+}
+
+// record copies what the hooks learnt into the evidence.
+func (st *exchangeState) record(x *Exchange) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	x.Connected = st.connected
+	x.Withheld = st.withheld
+	if len(st.hops) > 1 {
+		x.RedirectedTo = st.hops[len(st.hops)-1].url
+	}
+	x.Partial = st.answering && x.ErrorKind == KindNoResponse
 }
 
 // parseErrors records the registry error codes of an error response, or the
@@ -285,16 +429,19 @@ func (x *Exchange) parseErrors(data []byte) {
 		}
 		if err := json.Unmarshal(trimmed, &body); err != nil {
 			x.Malformed = true
-			x.Body = truncate(redactBody(string(trimmed)), 256)
+			x.Body = clean(string(trimmed), 256)
 			return
 		}
-		for _, e := range body.Errors {
-			x.Errors = append(x.Errors, RegistryError{Code: truncate(redactBody(e.Code), 64), Message: truncate(redactBody(e.Message), 256)})
+		for _, e := range body.Errors[:min(len(body.Errors), maxErrors)] {
+			x.Errors = append(x.Errors, RegistryError{Code: clean(e.Code, 64), Message: clean(e.Message, 256)})
 		}
 		return
 	}
-	x.Body = truncate(redactBody(string(trimmed)), 256)
+	x.Body = clean(string(trimmed), 256)
 }
+
+// maxErrors bounds the registry errors kept from one body.
+const maxErrors = 20
 
 // ErrKind classifies a transport failure; the values are part of the JSON contract.
 type ErrKind string
@@ -312,6 +459,8 @@ const (
 	KindProxy          ErrKind = "proxy"
 	KindReset          ErrKind = "connection-reset"
 	KindTooLarge       ErrKind = "body-too-large"
+	KindHeaderTooLarge ErrKind = "headers-too-large"
+	KindMalformed      ErrKind = "malformed-response"
 	KindRedirectLoop   ErrKind = "redirect-loop"
 	KindBadURL         ErrKind = "bad-url"
 	KindOther          ErrKind = "other"
@@ -346,6 +495,10 @@ func Classify(err error, connected bool) ErrKind {
 		return KindHostname
 	case errors.Is(err, errRedirectLoop):
 		return KindRedirectLoop
+	case strings.Contains(msg, "server response headers exceeded"):
+		return KindHeaderTooLarge
+	case strings.Contains(msg, "malformed HTTP"), strings.Contains(msg, "malformed MIME header"):
+		return KindMalformed
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return KindReset
 	case isTimeout(err):
@@ -418,14 +571,24 @@ var (
 	secretJSONField = regexp.MustCompile(`(?i)"(token|access_token|refresh_token|password|auth|identitytoken|secret)"\s*:\s*"[^"]*"`)
 	jwtLike         = regexp.MustCompile(`eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+`)
 	basicOrBearer   = regexp.MustCompile(`(?i)(basic|bearer)\s+[A-Za-z0-9+/=._-]{8,}`)
+	// secretQuery and userinfoPassword catch URLs inside text (Link
+	// headers, HTML pages, error messages).
+	secretQuery      = regexp.MustCompile(`(?i)([?&;](?:_state|token|access_token|refresh_token|password|x-amz-signature|x-amz-security-token|signature|sig)=)[^&\s"'<>#]*`)
+	userinfoPassword = regexp.MustCompile(`(://[^/\s:@]*:)[^@\s/]*@`)
 )
 
 // redactBody removes tokens and passwords from text taken from a server or
 // a config file.
 func redactBody(s string) string {
-	s = secretJSONField.ReplaceAllString(s, `"$1":"REDACTED"`)
+	return redactSecrets(secretJSONField.ReplaceAllString(s, `"$1":"REDACTED"`))
+}
+
+// redactSecrets is redactBody without the JSON fields.
+func redactSecrets(s string) string {
 	s = jwtLike.ReplaceAllString(s, "REDACTED-JWT")
-	return basicOrBearer.ReplaceAllString(s, "$1 REDACTED")
+	s = basicOrBearer.ReplaceAllString(s, "$1 REDACTED")
+	s = secretQuery.ReplaceAllString(s, "${1}REDACTED")
+	return userinfoPassword.ReplaceAllString(s, "${1}REDACTED@")
 }
 
 // redactError strips URLs' secrets from error text (Go's url.Error embeds the URL).
@@ -435,30 +598,4 @@ func redactError(err error) string {
 		return fmt.Sprintf("%s %q: %s", ue.Op, redactURLString(ue.URL), redactBody(ue.Err.Error()))
 	}
 	return redactBody(err.Error())
-}
-
-func (env *Env) trace(x *Exchange, body []byte) {
-	if env.Trace == nil {
-		return
-	}
-	env.traceMu.Lock()
-	defer env.traceMu.Unlock()
-	fmt.Fprintf(env.Trace, "> %s %s", x.Method, x.URL)
-	if x.Auth != "" {
-		fmt.Fprintf(env.Trace, " (Authorization: %s REDACTED)", x.Auth)
-	}
-	fmt.Fprintln(env.Trace)
-	if x.Error != "" {
-		fmt.Fprintf(env.Trace, "< error (%s): %s\n", x.ErrorKind, x.Error)
-		return
-	}
-	fmt.Fprintf(env.Trace, "< %d in %dms\n", x.Status, x.DurationMS)
-	for _, h := range recorded {
-		if v, ok := x.Headers[h]; ok {
-			fmt.Fprintf(env.Trace, "< %s: %s\n", h, v)
-		}
-	}
-	if len(body) > 0 {
-		fmt.Fprintf(env.Trace, "< body: %s\n", truncate(redactBody(string(body)), 512))
-	}
 }

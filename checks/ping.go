@@ -58,6 +58,9 @@ func describeErr(x *Exchange) string {
 	case KindConnectTimeout:
 		return "connection attempt timed out"
 	case KindNoResponse:
+		if x.Partial {
+			return "connected; the answer began but was not complete before the timeout"
+		}
 		return "connected, but no answer before the timeout"
 	case KindDNS:
 		return "host does not resolve"

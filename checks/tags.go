@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -70,7 +71,7 @@ func Tags() Check {
 					x.Malformed = true
 					break
 				}
-				list.Tags = append(list.Tags, tl.Tags...)
+				list.Tags = append(list.Tags, validTags(tl.Tags)...)
 				next = nextLink(next, x.Header("Link"))
 			}
 			last := ev.Pages[len(ev.Pages)-1]
@@ -137,6 +138,13 @@ func nextLink(cur, link string) string {
 		return "" // never follow pagination to another host with our token
 	}
 	return u.String()
+}
+
+// validTags drops names no registry accepts as tags (at most 128
+// characters), which bounds what a hostile tags list can make regdoctor
+// keep: maxTags of them.
+func validTags(tags []string) []string {
+	return slices.DeleteFunc(tags, func(t string) bool { return t == "" || len(t) > 128 })
 }
 
 func head(s []string, n int) []string {

@@ -44,6 +44,6 @@ func TCP() Check {
 }
 
 func dial(ctx context.Context, env *Env, addr string) (net.Conn, error) {
-	d := net.Dialer{Timeout: env.Opts.Timeout}
+	d := net.Dialer{Timeout: env.StepTimeout()}
 	return d.DialContext(ctx, "tcp", addr)
 }

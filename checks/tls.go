@@ -99,7 +99,7 @@ func TLS() Check {
 func handshake(ctx context.Context, env *Env, addr, host string) *TLSEvidence {
 	ev := &TLSEvidence{Address: addr, ServerName: host, LocalTime: time.Now().UTC()}
 	d := tls.Dialer{
-		NetDialer: &net.Dialer{Timeout: env.Opts.Timeout},
+		NetDialer: &net.Dialer{Timeout: env.StepTimeout()},
 		Config: &tls.Config{
 			ServerName:         host,
 			InsecureSkipVerify: true, //nolint:gosec // verified by hand below, to see every problem
@@ -107,7 +107,7 @@ func handshake(ctx context.Context, env *Env, addr, host string) *TLSEvidence {
 			NextProtos:         []string{"h2", "http/1.1"},
 		},
 	}
-	hctx, cancel := context.WithTimeout(ctx, env.Opts.Timeout)
+	hctx, cancel := context.WithTimeout(ctx, env.StepTimeout())
 	defer cancel()
 	conn, err := d.DialContext(hctx, "tcp", addr)
 	if err != nil {

@@ -325,7 +325,10 @@ func DecodeJWT(tok string) (*JWTClaims, bool) {
 }
 
 func unix(f *float64) *time.Time {
-	if f == nil {
+	// Outside years 1 to 9999 a time cannot be written as JSON, and a
+	// report that cannot be written is worse than a claim left out.
+	const first, last = -62135596800, 253402300799
+	if f == nil || !(*f >= first && *f <= last) {
 		return nil
 	}
 	t := time.Unix(int64(*f), 0).UTC()

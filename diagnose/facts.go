@@ -106,9 +106,11 @@ func (f facts) exchanges() []*checks.Exchange {
 	return xs
 }
 
-// denied reports an authorization failure on a registry request.
+// denied reports an authorization failure on a registry request. A
+// request whose credentials were withheld, or whose token the registry
+// found invalid, says nothing about the user's login or rights.
 func denied(x *checks.Exchange) bool {
-	return x != nil && (x.Status == http.StatusUnauthorized || x.Status == http.StatusForbidden)
+	return x != nil && x.Withheld == "" && !rejectedToken(x) && (x.Status == http.StatusUnauthorized || x.Status == http.StatusForbidden)
 }
 
 func (f facts) mirrors() *checks.MirrorsEvidence {

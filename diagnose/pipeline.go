@@ -136,7 +136,8 @@ loop:
 	for _, c := range list {
 		res, ok := collected[c.ID]
 		if !ok {
-			res = &checks.Result{ID: c.ID, Status: checks.Fail, Summary: fmt.Sprintf("did not finish within --timeout %s", env.Opts.Timeout)}
+			res = &checks.Result{ID: c.ID, Status: checks.Fail, Summary: fmt.Sprintf("did not finish within --timeout %s", env.Opts.Timeout),
+				Evidence: &checks.Unfinished{TimedOut: true, After: env.Opts.Timeout.String()}}
 			if observe != nil {
 				observe(res)
 			}

@@ -184,10 +184,15 @@ func ruleNoResponse(f facts) []Diagnosis {
 	if p := f.https(); p != nil {
 		kinds = append(kinds, p.ErrorKind)
 	}
+	for _, id := range []string{checks.IDTLS, checks.IDPingHTTPS} {
+		if _, cut := f.res(id).Evidence.(*checks.Unfinished); cut {
+			kinds = append(kinds, checks.KindNoResponse)
+		}
+	}
 	for _, k := range kinds {
 		if k == checks.KindNoResponse || k == checks.KindConnectTimeout {
 			return one(newDiagnosis("server-not-responding",
-				fmt.Sprintf("%s accepts TCP connections but sent no TLS or HTTP answer within %s.", f.t.HostPort("https"), f.rep.Options.Timeout),
+				fmt.Sprintf("%s accepts TCP connections but %s.", f.t.HostPort("https"), noAnswer(f.https(), f.rep.Options.Timeout)),
 				"The process behind the port is hung or overloaded, or a load balancer accepts connections for a dead backend: check the registry's health and logs.",
 				"If a proxy sits in front, check its upstream (nginx: `proxy_connect_timeout`, upstream address)."))
 		}
@@ -341,26 +346,19 @@ func ruleNotARegistry(f facts) []Diagnosis {
 
 func ruleMisbehaving(f facts) []Diagnosis {
 	var reasons []string
+	for _, r := range f.rep.Results {
+		if _, cut := r.Evidence.(*checks.Unfinished); cut && r.ID != checks.IDTLS && r.ID != checks.IDPingHTTPS {
+			reasons = append(reasons, fmt.Sprintf("the %s step got no complete answer within --timeout %s", r.ID, f.rep.Options.Timeout))
+		}
+	}
 	if p := f.https(); p != nil && p.Exchange != nil && p.Status >= 500 {
 		reasons = append(reasons, fmt.Sprintf("GET /v2/ answered %d", p.Status))
 	}
 	if c := f.challenge(); c != nil && f.res(checks.IDAuthChallenge).Status == checks.Fail {
-		reasons = append(reasons, fmt.Sprintf("the 401 challenge cannot be parsed (%q)", c.Raw))
+		reasons = append(reasons, fmt.Sprintf("the 401 challenge cannot be parsed (%q)", truncateHint(c.Raw)))
 	}
-	for _, x := range f.exchanges() {
-		switch {
-		case x.Malformed:
-			reasons = append(reasons, fmt.Sprintf("%s %s returned a malformed JSON body", x.Method, x.URL))
-		case x.ErrorKind == checks.KindTooLarge:
-			reasons = append(reasons, fmt.Sprintf("%s %s returned an oversized body", x.Method, x.URL))
-		case x.ErrorKind == checks.KindRedirectLoop:
-			reasons = append(reasons, fmt.Sprintf("%s %s redirects in a loop", x.Method, x.URL))
-		case x.ErrorKind == checks.KindReset:
-			reasons = append(reasons, fmt.Sprintf("%s %s: connection closed mid-answer", x.Method, x.URL))
-		case x.Status >= 500 && x != f.httpsExchange():
-			reasons = append(reasons, fmt.Sprintf("%s %s answered %d", x.Method, x.URL, x.Status))
-		}
-	}
+	faults, remedies := protocolFaults(f)
+	reasons = append(reasons, faults...)
 	if tk := f.token(); tk != nil {
 		if a := tk.ClientAttempt(); a != nil && a.Obtained && !a.JWT && a.Claims == nil && f.rep.Product.Name == "distribution" {
 			reasons = append(reasons, "the realm returned a token that is not a JWT")
@@ -371,8 +369,9 @@ func ruleMisbehaving(f facts) []Diagnosis {
 	}
 	return one(newDiagnosis("registry-misbehaving",
 		"The registry does not follow the distribution API: "+strings.Join(uniq(reasons), "; ")+".",
-		"Check the registry's (and any proxy's) logs at the time of this run; `regdoctor check --trace` shows every exchange.",
-		"If a reverse proxy sits in front, check that it passes /v2/ through unchanged (no rewrites, no HTML error pages, proxy_buffering settings)."))
+		append(uniq(remedies),
+			"Check the registry's (and any proxy's) logs at the time of this run; `regdoctor check --trace` shows every exchange.",
+			"If a reverse proxy sits in front, check that it passes /v2/ through unchanged (no rewrites, no HTML error pages, proxy_buffering settings).")...))
 }
 
 func (f facts) httpsExchange() *checks.Exchange {
@@ -504,7 +503,7 @@ func ruleAuth(f facts) []Diagnosis {
 				capitalize(where), x.Status, http.StatusText(x.Status), f.t.Registry, authFileList(f)),
 			loginRemedies(f)...))
 	case tk != nil && tk.Credentials != nil && tk.Credentials.Exchange != nil && tk.Credentials.Exchange.Status == http.StatusUnauthorized,
-		c.Scheme == "basic" && m != nil && m.Get != nil && m.Get.Status == http.StatusUnauthorized:
+		c.Scheme == "basic" && m != nil && m.Get != nil && m.Get.Status == http.StatusUnauthorized && m.Get.Auth != "":
 		return one(newDiagnosis("bad-credentials",
 			fmt.Sprintf("The credentials for %q stored in %s (user %q) are refused with 401.", cr.Key, cr.Source, cr.Username),
 			"Log in again: `podman login "+f.t.Registry+"` (or `docker login "+f.t.Registry+"`), which replaces the entry in "+cr.Source+".",

@@ -29,14 +29,21 @@ const (
 // promWait bounds how long Prometheus may take to show what regdoctor serves.
 const promWait = 60 * time.Second
 
-func startFixture(t testing.TB, name string) *fixtures.Registry {
+// healthyAndFailing starts two in-process fixture registries: one healthy,
+// one whose tag does not exist. Both trust the fixtures' CA, which the
+// healthy one's CertDir holds.
+func healthyAndFailing(t testing.TB) (healthy, failing *fixtures.Registry) {
 	t.Helper()
-	reg, err := fixtures.Start(name)
-	if err != nil {
-		t.Fatal(err)
+	var regs [2]*fixtures.Registry
+	for i, name := range []string{"healthy", "tag-mismatch"} {
+		reg, err := fixtures.Start(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(reg.Close)
+		regs[i] = reg
 	}
-	t.Cleanup(reg.Close)
-	return reg
+	return regs[0], regs[1]
 }
 
 // TestPrometheusScrapesServe runs `regdoctor serve` with a healthy and a
@@ -47,7 +54,7 @@ func startFixture(t testing.TB, name string) *fixtures.Registry {
 func TestPrometheusScrapesServe(t *testing.T) {
 	requireBinaries(t, "prometheus", "promtool")
 	bin := requireRegdoctor(t)
-	healthy, failing := startFixture(t, "healthy"), startFixture(t, "tag-mismatch")
+	healthy, failing := healthyAndFailing(t)
 
 	dir := t.TempDir()
 	targets := filepath.Join(dir, "targets.yml")
@@ -188,7 +195,7 @@ func instantQuery(client *http.Client, promHost, query string) (map[string]strin
 // configuration.
 func TestPromtoolAcceptsOutputAndExamples(t *testing.T) {
 	requireBinaries(t, "promtool")
-	healthy, failing := startFixture(t, "healthy"), startFixture(t, "tag-mismatch")
+	healthy, failing := healthyAndFailing(t)
 	env := newClientEnv(t)
 	res := env.regdoctorCheck(t, failing.Target, "-o", "prometheus", "--cert-dir", healthy.CertDir, healthy.Target)
 	if res.err != nil || res.exitCode != 1 || !strings.Contains(res.stdout, "regdoctor_target_healthy{") {

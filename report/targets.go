@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/regdoctor/regdoctor/checks"
 	"github.com/regdoctor/regdoctor/diagnose"
@@ -27,7 +28,7 @@ func OutcomeJSON(o probe.Outcome) JSONOutcome {
 	if o.Report != nil {
 		j.JSONReport = ToJSON(o.Report)
 	} else {
-		t := o.Target.Parsed()
+		t := o.Target.Parsed
 		j.JSONReport = JSONReport{
 			Target: o.Target.Ref, Registry: t.Registry, Repository: t.Repository, Reference: t.Reference,
 			Checks: []JSONCheck{}, Diagnoses: []diagnose.Diagnosis{}, Version: checks.Version,
@@ -107,7 +108,7 @@ func WriteTableOutcomes(w io.Writer, outs []probe.Outcome, p Palette) error {
 func WriteChange(w io.Writer, o probe.Outcome, p Palette) error {
 	stamp := "-"
 	if o.Report != nil {
-		stamp = o.Report.Started.Add(o.Report.Duration).UTC().Format("2006-01-02T15:04:05Z")
+		stamp = o.Report.Started.Add(o.Report.Duration).UTC().Format(time.RFC3339)
 	}
 	_, err := fmt.Fprintln(w, strings.Join(append([]string{stamp}, outcomeRow(o, p)...), "  "))
 	return err

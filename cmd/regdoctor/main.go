@@ -21,13 +21,17 @@ import (
 	"github.com/regdoctor/regdoctor/checks"
 	"github.com/regdoctor/regdoctor/clientconf"
 	"github.com/regdoctor/regdoctor/diagnose"
+	"github.com/regdoctor/regdoctor/probe"
 	"github.com/regdoctor/regdoctor/report"
 )
 
 const usage = `regdoctor: find out why a container registry pull or push fails.
 
 Usage:
-  regdoctor check [flags] REGISTRY[/REPOSITORY[:TAG|@DIGEST]]
+  regdoctor check [flags] REGISTRY[/REPOSITORY[:TAG|@DIGEST]]...
+  regdoctor check [flags] --targets FILE [--watch INTERVAL]
+  regdoctor serve [flags] --targets FILE  serve Prometheus metrics (/metrics, /probe)
+  regdoctor explain [flags] [TEXT...]   explain a client error message, offline (TEXT or stdin)
   regdoctor demo [flags] [SCENARIO...]   run against built-in fixture registries
   regdoctor version
 
@@ -35,10 +39,10 @@ Run 'regdoctor check --help' for the flags.
 `
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return report.ExitUsage
@@ -48,6 +52,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "check":
 		return cmdCheck(ctx, args[1:], stdout, stderr)
+	case "serve":
+		return cmdServe(ctx, args[1:], stdout, stderr)
+	case "explain":
+		return cmdExplain(ctx, args[1:], stdin, stdout, stderr)
 	case "demo":
 		return cmdDemo(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
@@ -66,12 +74,13 @@ type checkFlags struct {
 	fs      *flag.FlagSet
 	opts    checks.Options
 	output  string
+	formats []string // what -o accepts
 	noColor bool
 	trace   bool
 }
 
 func newCheckFlags(name string) *checkFlags {
-	f := &checkFlags{fs: flag.NewFlagSet(name, flag.ContinueOnError)}
+	f := &checkFlags{fs: flag.NewFlagSet(name, flag.ContinueOnError), formats: []string{"table", "json"}}
 	f.fs.SetOutput(io.Discard)
 	f.fs.StringVarP(&f.output, "output", "o", "table", "output format: table or json")
 	f.fs.DurationVar(&f.opts.Timeout, "timeout", 10*time.Second, "bound on the whole run; each network step also times out within it")
@@ -91,8 +100,8 @@ func (f *checkFlags) parse(args []string) error {
 	if err := f.fs.Parse(args); err != nil {
 		return err
 	}
-	if f.output != "table" && f.output != "json" {
-		return fmt.Errorf("unknown output %q (want table or json)", f.output)
+	if !slices.Contains(f.formats, f.output) {
+		return fmt.Errorf("unknown output %q (want %s)", f.output, strings.Join(f.formats, ", "))
 	}
 	if f.opts.Timeout <= 0 {
 		return errors.New("--timeout must be positive")
@@ -102,8 +111,8 @@ func (f *checkFlags) parse(args []string) error {
 			return fmt.Errorf("unknown --client %q (want one of %s)", c, strings.Join(clientconf.Known, ", "))
 		}
 	}
-	if p := f.opts.Platform; p != "" && (strings.Count(p, "/") < 1 || strings.Count(p, "/") > 2 || strings.Contains(p, "//")) {
-		return fmt.Errorf("--platform %q: want os/arch[/variant], e.g. linux/arm64", p)
+	if err := probe.ValidatePlatform(f.opts.Platform); err != nil {
+		return fmt.Errorf("--%w", err)
 	}
 	return nil
 }
@@ -115,28 +124,15 @@ func usageError(stderr io.Writer, cmd string, err error) int {
 
 func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	f := newCheckFlags("check")
+	pf := addProbeFlags(f)
 	if err := f.parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(stdout, "Usage: regdoctor check [flags] REGISTRY[/REPOSITORY[:TAG|@DIGEST]]\n\n%s", f.fs.FlagUsages())
+			fmt.Fprintf(stdout, "Usage: regdoctor check [flags] REGISTRY[/REPOSITORY[:TAG|@DIGEST]]... | --targets FILE\n\n%s", f.fs.FlagUsages())
 			return report.ExitOK
 		}
-		return usageError(stderr, "check", err)
+		return pf.usageExit(usageError(stderr, "check", err))
 	}
-	if f.fs.NArg() != 1 {
-		return usageError(stderr, "check", fmt.Errorf("want exactly one target, got %d", f.fs.NArg()))
-	}
-	t, err := checks.ParseTarget(f.fs.Arg(0))
-	if err != nil {
-		return usageError(stderr, "check", err)
-	}
-	if t, err = resolveShortName(t, f.opts); err != nil {
-		return usageError(stderr, "check", err)
-	}
-	rep := runCheck(ctx, t, f.opts, f.traceTo(stderr))
-	if err := f.write(stdout, rep); err != nil {
-		fmt.Fprintln(stderr, "regdoctor:", err)
-	}
-	return report.ExitCode(rep)
+	return checkTargets(ctx, f, pf, stdout, stderr)
 }
 
 func (f *checkFlags) traceTo(stderr io.Writer) io.Writer {

@@ -1,0 +1,125 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/regdoctor/regdoctor/fixtures"
+)
+
+// Budgets for one run of the built binary against any fixture, the hostile
+// ones above all: a 2 GiB body, a gzip bomb, endless headers, a server
+// that drips, redirect loops, a TLS reset.
+const (
+	budgetTimeout = 3 * time.Second
+	budgetSlack   = time.Second // process start, and the pipeline's grace after --timeout
+	budgetRSS     = 64 << 10    // KiB, as Linux reports ru_maxrss
+)
+
+var builtBinary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "regdoctor-bin-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "regdoctor")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("%v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+// TestEveryScenarioWithinBudget runs the built binary against every
+// fixture with --timeout 3s, and holds each run to the timeout (plus a
+// second), a peak RSS under 64 MiB, and the scenario's diagnosis.
+func TestEveryScenarioWithinBudget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary for every scenario")
+	}
+	bin, err := builtBinary()
+	if err != nil {
+		t.Fatalf("go build: %v", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(filepath.Dir(bin)) })
+	for _, sc := range fixtures.Scenarios() {
+		t.Run(sc.Name, func(t *testing.T) {
+			t.Parallel()
+			reg, err := fixtures.Start(sc.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer reg.Close()
+			args := []string{"check", "--timeout", budgetTimeout.String(), "-o", "json", "--client", "podman", "--sysroot", t.TempDir()}
+			if reg.CertDir != "" {
+				args = append(args, "--cert-dir", reg.CertDir)
+			}
+			args = append(append(args, sc.Args...), reg.Target)
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, bin, args...)
+			cmd.Env = isolatedProcessEnv(t, reg.AuthFile)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			start := time.Now()
+			err = cmd.Run()
+			took := time.Since(start)
+			if _, failed := err.(*exec.ExitError); err != nil && !failed {
+				t.Fatal(err)
+			}
+			rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
+			t.Logf("%-26s exit %d in %5dms, max RSS %5.1f MiB", sc.Name, cmd.ProcessState.ExitCode(), took.Milliseconds(), float64(rss)/1024)
+			if took > budgetTimeout+budgetSlack {
+				t.Errorf("took %v with --timeout %v", took, budgetTimeout)
+			}
+			if rss > budgetRSS {
+				t.Errorf("max RSS %d KiB, budget %d KiB", rss, budgetRSS)
+			}
+			var doc struct {
+				Diagnoses []struct{ Code, Severity string }
+			}
+			if err := json.Unmarshal(stdout.Bytes(), &doc); err != nil {
+				t.Fatalf("output is not JSON (%v):\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+			}
+			var codes []string
+			for _, d := range doc.Diagnoses {
+				if d.Severity != "info" && !slices.Contains(codes, d.Code) {
+					codes = append(codes, d.Code)
+				}
+			}
+			if want := slices.Sorted(slices.Values(sc.Expect)); !slices.Equal(slices.Sorted(slices.Values(codes)), want) {
+				t.Errorf("diagnosed %v, want %v\n%s", codes, want, stdout.String())
+			}
+		})
+	}
+}
+
+// isolatedProcessEnv is the test's environment without the variables that
+// point regdoctor at the machine's own credentials, registries and proxies.
+func isolatedProcessEnv(t *testing.T, authFile string) []string {
+	t.Helper()
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch strings.ToUpper(k) {
+		case "HOME", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "DOCKER_CONFIG", "REGISTRY_AUTH_FILE",
+			"CONTAINERS_REGISTRIES_CONF", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY":
+			continue
+		}
+		env = append(env, kv)
+	}
+	home := t.TempDir()
+	return append(env, "HOME="+home, "DOCKER_CONFIG="+filepath.Join(home, ".docker"), "REGISTRY_AUTH_FILE="+authFile, "NO_COLOR=1")
+}

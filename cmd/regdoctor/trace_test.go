@@ -1,0 +1,74 @@
+package main
+
+import (
+	"encoding/base64"
+	"strings"
+	"testing"
+)
+
+// secretForms lists each secret as it could leak: as is, and in standard
+// and URL-safe base64, padded and raw. Pass "user:pass" too, for the form
+// auth files and Basic headers use.
+func secretForms(secrets ...string) []string {
+	var out []string
+	for _, s := range secrets {
+		if len(s) < 6 {
+			continue // too short to search for without false alarms
+		}
+		out = append(out, s)
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+			out = append(out, enc.EncodeToString([]byte(s)))
+		}
+	}
+	return out
+}
+
+func TestSecretForms(t *testing.T) {
+	got := secretForms("ab", "alice:s3cr3t?>")
+	for _, want := range []string{"alice:s3cr3t?>", "YWxpY2U6czNjcjN0Pz4=", "YWxpY2U6czNjcjN0Pz4", "YWxpY2U6czNjcjN0Pz4=", "YWxpY2U6czNjcjN0Pz4"} {
+		if !strings.Contains(strings.Join(got, " "), want) {
+			t.Errorf("forms %q lack %q", got, want)
+		}
+	}
+	if strings.Contains(strings.Join(got, " "), "ab") && len(got) != 5 {
+		t.Errorf("short secret searched for: %q", got)
+	}
+}
+
+// TestTraceShowsTheExchanges: --trace shows what went where, credentials
+// as their scheme only, the token as its decoded claims, and why
+// credentials were withheld.
+func TestTraceShowsTheExchanges(t *testing.T) {
+	for _, tc := range []struct {
+		scenario string
+		want     []string
+	}{
+		{"logged-in", []string{
+			"> GET https://", "/token?", "(Authorization: basic REDACTED)",
+			">   Authorization: Basic REDACTED", ">   Authorization: Bearer REDACTED", ">   User-Agent: regdoctor/",
+			`"token":"REDACTED JWT {iss=fixture-token-issuer sub=developer aud=fixture-registry exp=`,
+			"access=repository:library/redis:pull}",
+			"<   Docker-Distribution-Api-Version: registry/2.0",
+		}},
+		{"redirect-other-host", []string{
+			"> redirected to https://localhost:", "> credentials withheld: not forwarded to https://localhost:",
+		}},
+		{"plain-http-login", []string{"> credentials withheld: plain HTTP with TLS verification on"}},
+	} {
+		t.Run(tc.scenario, func(t *testing.T) {
+			reg := startFixture(t, tc.scenario)
+			dirs := isolate(t, reg.AuthFile)
+			r := cli(checkArgs(reg, dirs, "--trace", "--no-color")...)
+			for _, want := range tc.want {
+				if !strings.Contains(r.stderr, want) {
+					t.Errorf("trace lacks %q:\n%s", want, r.stderr)
+				}
+			}
+			for _, s := range secretForms(append(reg.Secrets(), reg.Username+":"+reg.Password)...) {
+				if strings.Contains(r.stderr+r.stdout, s) {
+					t.Errorf("output holds secret %q", s)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,112 @@
+package diagnose_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/regdoctor/regdoctor/checks"
+	"github.com/regdoctor/regdoctor/diagnose"
+	"github.com/regdoctor/regdoctor/fixtures"
+)
+
+// scenarioTimeout keeps server-not-responding short; the fixtures are local.
+const scenarioTimeout = 2 * time.Second
+
+// scenarioOptions isolates a run from the machine's auth files, certs.d and
+// proxies, and applies the CLI flags the scenario lists.
+func scenarioOptions(t *testing.T, reg *fixtures.Registry) checks.Options {
+	t.Helper()
+	o := checks.Options{
+		Timeout:   scenarioTimeout,
+		TLSVerify: true,
+		CertDir:   reg.CertDir,
+		AuthFile:  reg.AuthFile,
+		CertsDirs: []string{},
+		SysRoot:   t.TempDir(),        // not the machine's registries.conf or daemon.json
+		Clients:   []string{"podman"}, // the same verdicts on every machine
+		Env: func(k string) string {
+			if k == "REGISTRY_AUTH_FILE" {
+				return reg.AuthFile
+			}
+			return ""
+		},
+	}
+	args := reg.Scenario.Args
+	for i := 0; i < len(args); i++ {
+		switch args[i] {
+		case "--push-check":
+			o.PushCheck = true
+		case "--platform":
+			i++
+			o.Platform = args[i]
+		default:
+			t.Fatalf("scenario %s: flag %q not understood by this test", reg.Scenario.Name, args[i])
+		}
+	}
+	return o
+}
+
+// problemCodes are the distinct codes of error and warning diagnoses, sorted.
+func problemCodes(rep *diagnose.Report) []string {
+	var out []string
+	for _, d := range rep.Diagnoses {
+		if d.Severity != diagnose.Info && !slices.Contains(out, d.Code) {
+			out = append(out, d.Code)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestScenarios runs the whole pipeline against every fixture and checks
+// that it names exactly the failure the fixture reproduces.
+func TestScenarios(t *testing.T) {
+	all := checks.All()
+	for _, sc := range fixtures.Scenarios() {
+		t.Run(sc.Name, func(t *testing.T) {
+			t.Parallel()
+			reg, err := fixtures.Start(sc.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer reg.Close()
+			target, err := checks.ParseTarget(reg.Target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			env := checks.NewEnv(context.Background(), target, scenarioOptions(t, reg))
+			defer env.Close()
+			rep := diagnose.Run(context.Background(), env, all, nil)
+
+			want := slices.Sorted(slices.Values(sc.Expect))
+			if got := problemCodes(rep); !slices.Equal(got, want) {
+				for _, r := range rep.Results {
+					t.Logf("%-14s %-4s %s", r.ID, r.Status, r.Summary)
+				}
+				for _, d := range rep.Diagnoses {
+					t.Logf("%s %s: %s", d.Severity, d.Code, d.Detail)
+				}
+				t.Errorf("diagnosed %v, want %v", got, want)
+			}
+			if rep.Healthy() != (len(sc.Expect) == 0) {
+				t.Errorf("Healthy() = %v with expected problems %v", rep.Healthy(), sc.Expect)
+			}
+			if len(rep.Results) != len(all) {
+				t.Fatalf("%d results for %d checks", len(rep.Results), len(all))
+			}
+			for i, r := range rep.Results {
+				if r.ID != all[i].ID {
+					t.Errorf("result %d is %q, want %q (display order)", i, r.ID, all[i].ID)
+				}
+			}
+			for _, d := range rep.Diagnoses {
+				c, ok := diagnose.Lookup(d.Code)
+				if !ok || d.Title != c.Title || d.Docs != c.Docs() || d.Detail == "" {
+					t.Errorf("diagnosis %+v does not match catalogue entry %+v", d, c)
+				}
+			}
+		})
+	}
+}
