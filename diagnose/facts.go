@@ -14,47 +14,37 @@ type facts struct {
 
 func (f facts) res(id string) *checks.Result { return f.rep.Result(id) }
 
-func (f facts) dns() *checks.DNSEvidence {
-	ev, _ := f.res(checks.IDDNS).Evidence.(*checks.DNSEvidence)
+// evidence returns check id's evidence as T, or T's zero value when the
+// check did not run or recorded something else (a skip, a timeout).
+func evidence[T any](f facts, id string) T {
+	ev, _ := f.res(id).Evidence.(T)
 	return ev
 }
 
-func (f facts) tcp() *checks.TCPEvidence {
-	ev, _ := f.res(checks.IDTCP).Evidence.(*checks.TCPEvidence)
-	return ev
+func (f facts) dns() *checks.DNSEvidence { return evidence[*checks.DNSEvidence](f, checks.IDDNS) }
+func (f facts) tcp() *checks.TCPEvidence { return evidence[*checks.TCPEvidence](f, checks.IDTCP) }
+func (f facts) tls() *checks.TLSEvidence { return evidence[*checks.TLSEvidence](f, checks.IDTLS) }
+func (f facts) https() *checks.PingEvidence {
+	return evidence[*checks.PingEvidence](f, checks.IDPingHTTPS)
 }
-
-func (f facts) tls() *checks.TLSEvidence {
-	ev, _ := f.res(checks.IDTLS).Evidence.(*checks.TLSEvidence)
-	return ev
+func (f facts) http() *checks.PingEvidence {
+	return evidence[*checks.PingEvidence](f, checks.IDPingHTTP)
 }
-
-func (f facts) ping(id string) *checks.PingEvidence {
-	ev, _ := f.res(id).Evidence.(*checks.PingEvidence)
-	return ev
-}
-
-func (f facts) https() *checks.PingEvidence { return f.ping(checks.IDPingHTTPS) }
-func (f facts) http() *checks.PingEvidence  { return f.ping(checks.IDPingHTTP) }
-
 func (f facts) challenge() *checks.Challenge {
-	ev, _ := f.res(checks.IDAuthChallenge).Evidence.(*checks.Challenge)
-	return ev
+	return evidence[*checks.Challenge](f, checks.IDAuthChallenge)
 }
-
 func (f facts) realm() *checks.RealmEvidence {
-	ev, _ := f.res(checks.IDTokenRealm).Evidence.(*checks.RealmEvidence)
-	return ev
+	return evidence[*checks.RealmEvidence](f, checks.IDTokenRealm)
 }
-
 func (f facts) token() *checks.TokenEvidence {
-	ev, _ := f.res(checks.IDToken).Evidence.(*checks.TokenEvidence)
-	return ev
+	return evidence[*checks.TokenEvidence](f, checks.IDToken)
 }
-
 func (f facts) manifest() *checks.ManifestEvidence {
-	ev, _ := f.res(checks.IDManifest).Evidence.(*checks.ManifestEvidence)
-	return ev
+	return evidence[*checks.ManifestEvidence](f, checks.IDManifest)
+}
+func (f facts) push() *checks.PushEvidence { return evidence[*checks.PushEvidence](f, checks.IDPush) }
+func (f facts) mirrors() *checks.MirrorsEvidence {
+	return evidence[*checks.MirrorsEvidence](f, checks.IDMirrors)
 }
 
 func (f facts) tags() (*checks.TagsEvidence, *checks.TagList) {
@@ -62,11 +52,6 @@ func (f facts) tags() (*checks.TagsEvidence, *checks.TagList) {
 	ev, _ := r.Evidence.(*checks.TagsEvidence)
 	list, _ := r.Data.(*checks.TagList)
 	return ev, list
-}
-
-func (f facts) push() *checks.PushEvidence {
-	ev, _ := f.res(checks.IDPush).Evidence.(*checks.PushEvidence)
-	return ev
 }
 
 func (f facts) creds() *checks.Credentials { return f.rep.Config.Creds }
@@ -111,9 +96,4 @@ func (f facts) exchanges() []*checks.Exchange {
 // found invalid, says nothing about the user's login or rights.
 func denied(x *checks.Exchange) bool {
 	return x != nil && x.Withheld == "" && !rejectedToken(x) && (x.Status == http.StatusUnauthorized || x.Status == http.StatusForbidden)
-}
-
-func (f facts) mirrors() *checks.MirrorsEvidence {
-	ev, _ := f.res(checks.IDMirrors).Evidence.(*checks.MirrorsEvidence)
-	return ev
 }
