@@ -30,6 +30,26 @@ type ManifestEvidence struct {
 	Platforms []string  `json:"platforms,omitempty"`
 	Platform  string    `json:"platform,omitempty"` // as requested with --platform
 	Matched   bool      `json:"platform_matched,omitempty"`
+	// Token is set when the repository challenged although /v2/ did not.
+	Token *TokenEvidence `json:"token,omitempty"`
+}
+
+// resolve sends HEAD and GET concurrently and returns the GET body.
+func (ev *ManifestEvidence) resolve(ctx context.Context, env *Env, auth string) []byte {
+	hdr := http.Header{"Accept": {ManifestAccept}}
+	var body []byte
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		ev.Head, _ = env.Do(ctx, request{Method: http.MethodHead, URL: ev.URL, Header: hdr, Auth: auth})
+	}()
+	go func() {
+		defer wg.Done()
+		ev.Get, body = env.Do(ctx, request{Method: http.MethodGet, URL: ev.URL, Header: hdr, Auth: auth, Limit: 4 << 20})
+	}()
+	wg.Wait()
+	return body
 }
 
 // Manifest resolves the reference with HEAD and GET concurrently.
@@ -50,19 +70,19 @@ func Manifest() Check {
 			t := env.Target
 			c := deps.Get(IDAuthChallenge).Data.(*Challenge)
 			ev := &ManifestEvidence{URL: c.Endpoint + "/v2/" + t.Repository + "/manifests/" + t.Reference, Platform: env.Opts.Platform}
-			hdr := http.Header{"Accept": {ManifestAccept}}
-			var body []byte
-			var wg sync.WaitGroup
-			wg.Add(2)
-			go func() {
-				defer wg.Done()
-				ev.Head, _ = env.Do(ctx, request{Method: http.MethodHead, URL: ev.URL, Header: hdr, Auth: auth})
-			}()
-			go func() {
-				defer wg.Done()
-				ev.Get, body = env.Do(ctx, request{Method: http.MethodGet, URL: ev.URL, Header: hdr, Auth: auth, Limit: 4 << 20})
-			}()
-			wg.Wait()
+			body := ev.resolve(ctx, env, auth)
+			if ev.Get.Status == http.StatusUnauthorized && c.Scheme == "none" {
+				// /v2/ was open but the repository is not (Quay, zot): do
+				// the token dance on the repository's own challenge, as
+				// clients do, and ask again.
+				if ch := ParseChallenge(ev.Get.Header("WWW-Authenticate")); ch.Scheme == "bearer" {
+					ch.Endpoint = c.Endpoint
+					ev.Token = FetchTokens(ctx, env, &ch, "repository:"+t.Repository+":pull")
+					if att := ev.Token.ClientAttempt(); att.Obtained {
+						body = ev.resolve(ctx, env, "Bearer "+att.token)
+					}
+				}
+			}
 			res := Result{Evidence: ev}
 			if ev.Get.Status != http.StatusOK || ev.Get.Error != "" {
 				res.Status, res.Summary = Fail, fmt.Sprintf("GET %s: %s", t.Reference, exchangeOutcome(ev.Get))

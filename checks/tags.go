@@ -54,6 +54,9 @@ func Tags() Check {
 			if why != "" {
 				return skipped(why)
 			}
+			if mev.Token != nil && mev.Token.ClientAttempt().Obtained {
+				auth = "Bearer " + mev.Token.ClientAttempt().token
+			}
 			c := deps.Get(IDAuthChallenge).Data.(*Challenge)
 			ev := &TagsEvidence{URL: c.Endpoint + "/v2/" + env.Target.Repository + "/tags/list?n=1000"}
 			list := &TagList{}

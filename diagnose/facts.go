@@ -36,8 +36,17 @@ func (f facts) challenge() *checks.Challenge {
 func (f facts) realm() *checks.RealmEvidence {
 	return evidence[*checks.RealmEvidence](f, checks.IDTokenRealm)
 }
+
+// token is the token evidence: from the token check, or from the manifest
+// check when only the repository challenged.
 func (f facts) token() *checks.TokenEvidence {
-	return evidence[*checks.TokenEvidence](f, checks.IDToken)
+	if tk := evidence[*checks.TokenEvidence](f, checks.IDToken); tk != nil {
+		return tk
+	}
+	if m := f.manifest(); m != nil {
+		return m.Token
+	}
+	return nil
 }
 func (f facts) manifest() *checks.ManifestEvidence {
 	return evidence[*checks.ManifestEvidence](f, checks.IDManifest)
