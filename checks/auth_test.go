@@ -75,7 +75,7 @@ func TestValidateRealm(t *testing.T) {
 		{realm: "", endpoint: registry, problems: []string{"names no realm"}},
 		{realm: "null://nexus:8083/v2/token", endpoint: registry, problems: []string{`scheme "null"`}},
 		// url.Parse already rejects a doubled port, so it is reported as no URL.
-		{realm: "https://nexus:5001:5001/v2/token", endpoint: registry, problems: []string{`invalid port ":5001:5001"`}},
+		{realm: "https://nexus:5001:5001/v2/token", endpoint: registry, problems: []string{"more than one port"}},
 		{realm: "https://nexus:/token", endpoint: registry, problems: []string{"empty port"}},
 		{realm: "/token", endpoint: registry, problems: []string{`scheme ""`, "no host"}},
 		{realm: "https://%zz/", endpoint: registry, problems: []string{"not a URL"}},

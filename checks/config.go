@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -182,7 +183,9 @@ func (cc *ClientConfig) loadClients(ctx context.Context, t Target, o Options) {
 		cc.Registry = &r
 	}
 	cc.Docker = clientconf.LoadDockerDaemon(sys)
-	cc.hostIPs = hostIPs(ctx, t)
+	if slices.Contains(cc.Clients, "docker") {
+		cc.hostIPs = hostIPs(ctx, t) // only dockerd matches registries by CIDR
+	}
 	cc.Containerd = clientconf.LoadContainerdHost(sys, t.Registry)
 	for _, ps := range [][]clientconf.Problem{cc.Containers.Problems, cc.Docker.Problems, cc.Containerd.Problems} {
 		for _, p := range ps {

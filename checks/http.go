@@ -419,7 +419,15 @@ func (st *exchangeState) record(x *Exchange) {
 // parseErrors records the registry error codes of an error response, or the
 // start of a body that is not JSON (an HTML page from a proxy or a web UI).
 func (x *Exchange) parseErrors(data []byte) {
-	if x.Status < 300 || len(data) == 0 {
+	if len(data) == 0 {
+		return
+	}
+	if x.Status < 300 {
+		// A web page where the API should be (a registry UI port) is
+		// evidence; a JSON success body is not.
+		if strings.Contains(x.Header("Content-Type"), "html") {
+			x.Body = truncate(redactBody(string(bytes.TrimSpace(data))), 256)
+		}
 		return
 	}
 	trimmed := bytes.TrimSpace(data)

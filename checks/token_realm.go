@@ -56,6 +56,12 @@ func ValidateRealm(realm, endpoint string) *RealmEvidence {
 		ev.Problems = append(ev.Problems, "the Bearer challenge names no realm")
 		return ev
 	}
+	if hostPart := hostOf(realm); strings.Count(hostPart, ":") > 1 && !strings.HasPrefix(hostPart, "[") {
+		// url.Parse would only say "invalid port"; name the real mistake.
+		ev.Realm = truncate(realm, 256)
+		ev.Problems = append(ev.Problems, fmt.Sprintf("realm host %q has more than one port", hostPart))
+		return ev
+	}
 	u, err := url.Parse(realm)
 	if err != nil {
 		ev.Realm = truncate(realm, 256)
@@ -92,4 +98,14 @@ func ValidateRealm(realm, endpoint string) *RealmEvidence {
 		}
 	}
 	return ev
+}
+
+// hostOf returns the authority of a URL string without parsing it.
+func hostOf(raw string) string {
+	_, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return ""
+	}
+	host, _, _ := strings.Cut(rest, "/")
+	return host
 }
