@@ -93,7 +93,7 @@ func ParseTarget(s string) (Target, error) {
 		if err != nil {
 			return Target{}, fmt.Errorf("invalid registry %q: %v", in, err)
 		}
-		return Target{Input: in, Registry: r.RegistryStr(), Host: dialHost(r.RegistryStr())}, nil
+		return Target{Input: in, Registry: displayName(r.RegistryStr()), Host: dialHost(r.RegistryStr())}, nil
 	}
 	ref, err := name.ParseReference(s)
 	if err != nil {
@@ -101,7 +101,7 @@ func ParseTarget(s string) (Target, error) {
 	}
 	t := Target{
 		Input:      in,
-		Registry:   ref.Context().RegistryStr(),
+		Registry:   displayName(ref.Context().RegistryStr()),
 		Repository: ref.Context().RepositoryStr(),
 		Reference:  ref.Identifier(),
 	}
@@ -170,6 +170,16 @@ func looksLikeRegistry(s string) bool {
 // registry when it has a dot or a port, or is localhost.
 func isDomain(first string) bool {
 	return strings.ContainsAny(first, ".:") || first == "localhost"
+}
+
+// displayName is the registry's name as clients print it and key auth
+// files by: Docker Hub is "docker.io", not go-containerregistry's
+// "index.docker.io".
+func displayName(registry string) string {
+	if registry == name.DefaultRegistry {
+		return "docker.io"
+	}
+	return registry
 }
 
 // dialHost maps Docker Hub's canonical names to the host its API lives on.

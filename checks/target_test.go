@@ -28,7 +28,7 @@ func TestParseTarget(t *testing.T) {
 		{"127.0.0.1:5000", parsed{Registry: "127.0.0.1:5000", Host: "127.0.0.1:5000"}},
 		{"localhost", parsed{Registry: "localhost", Host: "localhost"}},
 		{"[::1]:5000", parsed{Registry: "[::1]:5000", Host: "[::1]:5000"}},
-		{"docker.io", parsed{Registry: "index.docker.io", Host: "registry-1.docker.io"}},
+		{"docker.io", parsed{Registry: "docker.io", Host: "registry-1.docker.io"}},
 		// Pasted URLs and transports.
 		{"https://registry.example.com/", parsed{Registry: "registry.example.com", Host: "registry.example.com"}},
 		{"  http://127.0.0.1:5000  ", parsed{Registry: "127.0.0.1:5000", Host: "127.0.0.1:5000"}},
@@ -40,10 +40,10 @@ func TestParseTarget(t *testing.T) {
 		{"host:5000/app@" + digest, parsed{Registry: "host:5000", Host: "host:5000", Repository: "app", Reference: digest, IsDigest: true}},
 		{"localhost/app:dev", parsed{Registry: "localhost", Host: "localhost", Repository: "app", Reference: "dev"}},
 		// Docker Hub: short names, "redis:latest" is a repository, not a host.
-		{"redis", parsed{Registry: "index.docker.io", Host: "registry-1.docker.io", Repository: "library/redis", Reference: "latest"}},
-		{"redis:latest", parsed{Registry: "index.docker.io", Host: "registry-1.docker.io", Repository: "library/redis", Reference: "latest"}},
-		{"bitnami/redis:7.2", parsed{Registry: "index.docker.io", Host: "registry-1.docker.io", Repository: "bitnami/redis", Reference: "7.2"}},
-		{"docker.io/library/redis:7", parsed{Registry: "index.docker.io", Host: "registry-1.docker.io", Repository: "library/redis", Reference: "7"}},
+		{"redis", parsed{Registry: "docker.io", Host: "registry-1.docker.io", Repository: "library/redis", Reference: "latest"}},
+		{"redis:latest", parsed{Registry: "docker.io", Host: "registry-1.docker.io", Repository: "library/redis", Reference: "latest"}},
+		{"bitnami/redis:7.2", parsed{Registry: "docker.io", Host: "registry-1.docker.io", Repository: "bitnami/redis", Reference: "7.2"}},
+		{"docker.io/library/redis:7", parsed{Registry: "docker.io", Host: "registry-1.docker.io", Repository: "library/redis", Reference: "7"}},
 		{"registry.hub.docker.com/library/redis", parsed{Registry: "registry.hub.docker.com", Host: "registry-1.docker.io", Repository: "library/redis", Reference: "latest"}},
 	} {
 		got, err := ParseTarget(tc.in)
@@ -64,7 +64,7 @@ func TestParseTargetNumericTag(t *testing.T) {
 		{"postgres:16", "library/postgres", "16"},
 	} {
 		got, err := ParseTarget(tc.in)
-		if err != nil || got.Registry != "index.docker.io" || got.Repository != tc.repo || got.Reference != tc.ref {
+		if err != nil || got.Registry != "docker.io" || got.Repository != tc.repo || got.Reference != tc.ref {
 			t.Errorf("ParseTarget(%q) = %+v, %v; want docker.io/%s:%s", tc.in, got, err, tc.repo, tc.ref)
 		}
 	}
@@ -98,7 +98,7 @@ func TestTargetMethods(t *testing.T) {
 		{"host:5000/app:1", "host", "5000", "host:5000", "host:5000", "host:5000/app:1"},
 		{"registry.example.com/app", "registry.example.com", "", "registry.example.com:443", "registry.example.com:80", "registry.example.com/app:latest"},
 		{"[::1]:5000", "::1", "5000", "[::1]:5000", "[::1]:5000", "[::1]:5000"},
-		{"redis", "registry-1.docker.io", "", "registry-1.docker.io:443", "registry-1.docker.io:80", "index.docker.io/library/redis:latest"},
+		{"redis", "registry-1.docker.io", "", "registry-1.docker.io:443", "registry-1.docker.io:80", "docker.io/library/redis:latest"},
 		{"host:5000/app@" + digest, "host", "5000", "host:5000", "host:5000", "host:5000/app@" + digest},
 	} {
 		tg, err := ParseTarget(tc.in)

@@ -172,7 +172,7 @@ var explainCases = []explainCase{
 	{name: "docker hub rate limit", in: `Error response from daemon: toomanyrequests: You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit`,
 		code: "rate-limited", client: clientDocker},
 	{name: "podman docker hub rate limit", in: `Error: initializing source docker://docker.io/library/alpine:latest: reading manifest latest in docker.io/library/alpine: toomanyrequests: You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit`,
-		code: "rate-limited", registry: "index.docker.io", target: "docker.io/library/alpine:latest", client: clientContainersImage},
+		code: "rate-limited", registry: "docker.io", target: "docker.io/library/alpine:latest", client: clientContainersImage},
 	{name: "podman too many requests", in: `Error: initializing source docker://registry.example.com/app:1.0: too many requests to registry`,
 		code: "rate-limited", registry: "registry.example.com"},
 	{name: "containerd 429", in: `failed to copy: httpReadSeeker: failed open: unexpected status from GET request to https://registry-1.docker.io/v2/library/alpine/manifests/` + digest + `: 429 Too Many Requests`,
@@ -196,7 +196,7 @@ var explainCases = []explainCase{
 
 	// not-logged-in
 	{name: "podman bear token (old)", in: `Error: initializing source docker://redis:latest: Requesting bear token: invalid status code from registry 403 (Forbidden)`,
-		code: "not-logged-in", registry: "index.docker.io", target: "docker.io/redis:latest", client: clientContainersImage},
+		code: "not-logged-in", registry: "docker.io", target: "docker.io/redis:latest", client: clientContainersImage},
 	{name: "podman bearer token", in: `Error: initializing source docker://mirror.docker.com/library/redis:latest: Requesting bearer token: invalid status code from registry 403 (Forbidden)`,
 		code: "not-logged-in", registry: "mirror.docker.com", target: "mirror.docker.com/library/redis:latest"},
 	{name: "podman bearer token (recent)", in: `Error: initializing source docker://mirror.docker.com/library/redis:latest: Requesting bearer token: received unexpected HTTP status: 403 Forbidden`,
@@ -248,7 +248,7 @@ var explainCases = []explainCase{
 
 	// repository-not-found
 	{name: "docker pull access denied", in: `Error response from daemon: pull access denied for myorg/privateapp, repository does not exist or may require 'docker login': denied: requested access to the resource is denied`,
-		code: "repository-not-found", registry: "index.docker.io", target: "docker.io/myorg/privateapp", client: clientDocker},
+		code: "repository-not-found", registry: "docker.io", target: "docker.io/myorg/privateapp", client: clientDocker},
 	{name: "podman name unknown", in: `Error: initializing source docker://registry.example.com/redis:7: reading manifest 7 in registry.example.com/redis: name unknown: repository name not known to registry`,
 		code: "repository-not-found", registry: "registry.example.com", target: "registry.example.com/redis:7"},
 	{name: "crane NAME_UNKNOWN", in: `GET https://registry.example.com/v2/redis/manifests/7: NAME_UNKNOWN: repository name not known to registry`,
@@ -317,7 +317,7 @@ var explainCases = []explainCase{
 	{name: "ansi colour and timestamp", in: "2024-05-01T10:00:02.1234567Z \x1b[31mError response from daemon: Get \"https://registry.example.com/v2/\": http: server gave HTTP response to HTTPS client\x1b[0m",
 		code: "plain-http-registry", registry: "registry.example.com", client: clientDocker},
 	{name: "docker containerd store", in: `Error response from daemon: failed to resolve reference "docker.io/library/redis:7.9": docker.io/library/redis:7.9: not found`,
-		code: "tag-not-found", registry: "index.docker.io", target: "docker.io/library/redis:7.9", client: clientDockerContainerd},
+		code: "tag-not-found", registry: "docker.io", target: "docker.io/library/redis:7.9", client: clientDockerContainerd},
 	{name: "bare error after the pull that printed it", in: "Trying to pull registry.example.com/team/app:1.0...\nGet \"https://registry.example.com/v2/\": x509: certificate signed by unknown authority",
 		code: "tls-unknown-authority", registry: "registry.example.com", target: "registry.example.com/team/app:1.0"},
 
