@@ -502,3 +502,19 @@ func TestCredentialsGoWhereClientsSendThem(t *testing.T) {
 		})
 	}
 }
+
+// TestParallelRaisesPanicsInTheCaller: a panic in a goroutine a check
+// starts reaches the check's own goroutine, where the pipeline turns it
+// into a failed check, instead of ending the process.
+func TestParallelRaisesPanicsInTheCaller(t *testing.T) {
+	var finished sync.WaitGroup
+	finished.Add(1)
+	defer func() {
+		if p := recover(); p != "boom" {
+			t.Errorf("recovered %v, want boom", p)
+		}
+		finished.Wait() // the other task ran to its end before the panic was raised
+	}()
+	parallel(func() { panic("boom") }, func() { time.Sleep(10 * time.Millisecond); finished.Done() })
+	t.Error("parallel returned after a panic")
+}

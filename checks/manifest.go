@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 )
 
 // ManifestAccept is what podman, docker and containerd send when resolving.
@@ -38,17 +37,14 @@ type ManifestEvidence struct {
 func (ev *ManifestEvidence) resolve(ctx context.Context, env *Env, auth string) []byte {
 	hdr := http.Header{"Accept": {ManifestAccept}}
 	var body []byte
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		ev.Head, _ = env.Do(ctx, request{Method: http.MethodHead, URL: ev.URL, Header: hdr, Auth: auth})
-	}()
-	go func() {
-		defer wg.Done()
-		ev.Get, body = env.Do(ctx, request{Method: http.MethodGet, URL: ev.URL, Header: hdr, Auth: auth, Limit: 4 << 20})
-	}()
-	wg.Wait()
+	parallel(
+		func() {
+			ev.Head, _ = env.Do(ctx, request{Method: http.MethodHead, URL: ev.URL, Header: hdr, Auth: auth})
+		},
+		func() {
+			ev.Get, body = env.Do(ctx, request{Method: http.MethodGet, URL: ev.URL, Header: hdr, Auth: auth, Limit: 4 << 20})
+		},
+	)
 	return body
 }
 

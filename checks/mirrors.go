@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 )
 
 // MirrorProbe is the /v2/ answer of one configured mirror.
@@ -33,16 +32,14 @@ func Mirrors() Check {
 			if len(probes) == 0 {
 				return skipped("no mirror configured for " + env.Target.Registry)
 			}
-			var wg sync.WaitGroup
-			for _, m := range probes {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
+			pings := make([]func(), len(probes))
+			for i, m := range probes {
+				pings[i] = func() {
 					m.Ping = ping(ctx, env, m.Location)
 					m.Works = m.Ping.RegistryAPI && (m.Ping.Status == 200 || m.Ping.Status == 401)
-				}()
+				}
 			}
-			wg.Wait()
+			parallel(pings...)
 			ev := &MirrorsEvidence{Mirrors: probes}
 			var bad, good []string
 			for _, m := range probes {

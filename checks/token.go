@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -204,21 +203,12 @@ func statusOrError(x *Exchange) string {
 // FetchTokens performs the anonymous and the credentialed token requests.
 func FetchTokens(ctx context.Context, env *Env, c *Challenge, scope string) *TokenEvidence {
 	ev := &TokenEvidence{Realm: redactURLString(c.Realm), Scope: scope}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		ev.Anonymous = requestToken(ctx, env, c, scope, nil)
-	}()
+	attempts := []func(){func() { ev.Anonymous = requestToken(ctx, env, c, scope, nil) }}
 	if cr := env.Config.Creds; cr != nil {
 		ev.CredsSource = cr.Source
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ev.Credentials = requestToken(ctx, env, c, scope, cr)
-		}()
+		attempts = append(attempts, func() { ev.Credentials = requestToken(ctx, env, c, scope, cr) })
 	}
-	wg.Wait()
+	parallel(attempts...)
 	return ev
 }
 
