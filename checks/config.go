@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -114,7 +113,7 @@ type ClientConfig struct {
 	InsecureWhy string                     `json:"insecure_reason,omitempty"`
 
 	hostIPs     []string
-	RootCAs     *x509.CertPool    `json:"-"`
+	Trust       *Trust            `json:"-"`
 	ClientCerts []tls.Certificate `json:"-"`
 }
 
@@ -499,11 +498,7 @@ func DefaultCertsDirs(o Options) []string {
 }
 
 func (cc *ClientConfig) loadTrust(t Target, o Options) {
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
-	cc.RootCAs = pool
+	cc.Trust = newTrust()
 	var dirs []string
 	if o.CertDir != "" {
 		dirs = []string{o.CertDir}
@@ -535,7 +530,7 @@ func (cc *ClientConfig) loadCertDir(dir string) {
 		switch filepath.Ext(name) {
 		case ".crt":
 			data, err := readBounded(full)
-			if err != nil || !cc.RootCAs.AppendCertsFromPEM(data) {
+			if err != nil || !cc.Trust.AddPEM(data) {
 				cc.problem("certs-dir-invalid", full, 0, "%s holds no PEM certificate", full)
 				continue
 			}

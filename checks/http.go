@@ -99,15 +99,9 @@ func sameOrigin(a, b *url.URL) bool { return origin(a) == origin(b) }
 
 func (env *Env) transport() *http.Transport {
 	o := env.Opts
-	return &http.Transport{
-		Proxy:       func(r *http.Request) (*url.URL, error) { return proxyFunc(o)(r) },
-		DialContext: (&net.Dialer{Timeout: env.StepTimeout(), KeepAlive: 30 * time.Second}).DialContext,
-		TLSClientConfig: &tls.Config{
-			RootCAs:            env.Config.RootCAs,
-			Certificates:       env.Config.ClientCerts,
-			InsecureSkipVerify: !o.TLSVerify, //nolint:gosec // the user asked, as with skopeo --tls-verify=false
-			MinVersion:         tls.VersionTLS12,
-		},
+	tr := &http.Transport{
+		Proxy:                  func(r *http.Request) (*url.URL, error) { return proxyFunc(o)(r) },
+		DialContext:            (&net.Dialer{Timeout: env.StepTimeout(), KeepAlive: 30 * time.Second}).DialContext,
 		TLSHandshakeTimeout:    env.StepTimeout(),
 		ResponseHeaderTimeout:  env.StepTimeout(),
 		MaxResponseHeaderBytes: 64 << 10,
@@ -115,6 +109,19 @@ func (env *Env) transport() *http.Transport {
 		MaxIdleConnsPerHost:    8,
 		IdleConnTimeout:        30 * time.Second,
 	}
+	if env.Config.Proxy != "" {
+		// Through a CONNECT tunnel the transport does TLS itself, with
+		// this config: it needs every root up front.
+		tr.TLSClientConfig = &tls.Config{
+			RootCAs:            env.Config.Trust.All(),
+			Certificates:       env.Config.ClientCerts,
+			InsecureSkipVerify: !o.TLSVerify, //nolint:gosec // the user asked, as with skopeo --tls-verify=false
+			MinVersion:         tls.VersionTLS12,
+		}
+	} else {
+		tr.DialTLSContext = env.dialTLS
+	}
+	return tr
 }
 
 // StepTimeout bounds one network step. It ends a little before the run's

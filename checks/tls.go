@@ -121,7 +121,7 @@ func handshake(ctx context.Context, env *Env, addr, host string) *TLSEvidence {
 	for _, c := range st.PeerCertificates {
 		ev.Chain = append(ev.Chain, certInfo(c))
 	}
-	ev.Problems = verifyChain(st.PeerCertificates, env.Config.RootCAs, host, time.Now())
+	ev.Problems = verifyChain(st.PeerCertificates, env.Config.Trust, host, time.Now())
 	return ev
 }
 
@@ -152,7 +152,7 @@ func leafNames(c CertInfo) string {
 }
 
 // verifyChain checks authority, validity dates and host name independently.
-func verifyChain(chain []*x509.Certificate, roots *x509.CertPool, host string, now time.Time) []TLSProblem {
+func verifyChain(chain []*x509.Certificate, trust *Trust, host string, now time.Time) []TLSProblem {
 	if len(chain) == 0 {
 		return []TLSProblem{{Kind: KindTLS, Message: "the server sent no certificate"}}
 	}
@@ -168,7 +168,7 @@ func verifyChain(chain []*x509.Certificate, roots *x509.CertPool, host string, n
 	if now.Before(leaf.NotBefore) || now.After(leaf.NotAfter) {
 		at = leaf.NotBefore.Add(leaf.NotAfter.Sub(leaf.NotBefore) / 2)
 	}
-	if _, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at}); err != nil {
+	if err := trust.Verify(leaf, x509.VerifyOptions{Intermediates: inter, CurrentTime: at}); err != nil {
 		var ua x509.UnknownAuthorityError
 		if errors.As(err, &ua) {
 			what := "signed by an unknown authority"
