@@ -165,7 +165,7 @@ func ruleConnection(f facts) []Diagnosis {
 			"A reference without a port means 443; add `:PORT` when the registry listens elsewhere."))
 	case checks.KindConnectTimeout:
 		return one(newDiagnosis("connection-timeout",
-			fmt.Sprintf("Connecting to %s got no answer within %s: packets are dropped on the way (firewall, security group, wrong route).", tcp.Address, f.rep.Options.Timeout),
+			fmt.Sprintf("Connecting to %s got no answer in %s: packets are dropped on the way (firewall, security group, wrong route).", tcp.Address, time.Duration(tcp.DurationMS)*time.Millisecond),
 			"Check firewalls between this machine and "+tcp.Address+" (iptables/nftables, cloud security groups).",
 			"Compare with `nc -vz -w 5 "+f.t.Hostname()+" "+tcp.Port+"` from another machine."))
 	}

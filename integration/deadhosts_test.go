@@ -6,6 +6,8 @@ import (
 	"net"
 	"sync"
 	"testing"
+
+	"github.com/regdoctor/regdoctor/fixtures"
 )
 
 // closedPort returns 127.0.0.1:PORT where nothing listens: connection refused.
@@ -50,4 +52,17 @@ func startSilentListener(t testing.TB) string {
 		}
 	})
 	return l.Addr().String()
+}
+
+// startBlackhole returns a loopback port whose connection attempts get no
+// answer (a full listen queue drops SYNs), as behind a dropping firewall.
+// The fixtures package builds it; the clients meet a real kernel timeout.
+func startBlackhole(t testing.TB) string {
+	t.Helper()
+	reg, err := fixtures.Start("connection-timeout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(reg.Close)
+	return reg.Host
 }

@@ -22,6 +22,7 @@ const (
 	nginxMethodSplit                   // nginx sending GET to "group", the rest to empty "hosted"
 	closedPortServer                   // nothing listens
 	silentServer                       // accepts TCP, never answers
+	blackholeServer                    // connection attempts get no answer
 )
 
 // Which certificate the registry serves.
@@ -171,6 +172,9 @@ var scenarios = []scenario{
 	{name: "down/silent-server", server: silentServer, certDir: true,
 		skopeoGlobal: []string{"--command-timeout", "5s"}, regdoctorArgs: []string{"--timeout", "3s"},
 		wantCode: "server-not-responding", skopeoFails: true, skopeoSays: "context deadline exceeded"},
+	{name: "down/connect-timeout", server: blackholeServer, certDir: true,
+		skopeoGlobal: []string{"--command-timeout", "5s"}, regdoctorArgs: []string{"--timeout", "3s"},
+		wantCode: "connection-timeout", skopeoFails: true, skopeoSays: "context deadline exceeded"},
 }
 
 func TestScenarios(t *testing.T) {
@@ -274,6 +278,8 @@ func (sc scenario) setup(t *testing.T) *fixture {
 		f.host = closedPort(t)
 	case silentServer:
 		f.host = startSilentListener(t)
+	case blackholeServer:
+		f.host = startBlackhole(t)
 	case nginxBodyLimit:
 		reg := startRegistry(t, registryOpts{})
 		seeder{reg: reg}.standard(t)
