@@ -123,7 +123,7 @@ func runScenario(ctx context.Context, sc fixtures.Scenario, base *checkFlags) de
 		o.Clients = []string{"podman"} // the same verdicts on every machine
 	}
 	o.Env = isolatedEnv(reg.AuthFile)
-	return demoRun{sc: sc, rep: runCheck(ctx, t, o, nil), opts: f}
+	return demoRun{sc: sc, rep: runCheck(ctx, t, o, nil, nil), opts: f}
 }
 
 // emptyRoot is a directory with no configuration in it.

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/fatih/color"
+	"github.com/mattn/go-isatty"
 	flag "github.com/spf13/pflag"
 
 	"github.com/regdoctor/regdoctor/checks"
@@ -151,7 +152,7 @@ func resolveShortName(t checks.Target, o checks.Options) (checks.Target, error) 
 	return checks.ResolveShortName(t, clientconf.LoadRegistriesConf(o.Sys()))
 }
 
-func runCheck(ctx context.Context, t checks.Target, o checks.Options, trace io.Writer) *diagnose.Report {
+func runCheck(ctx context.Context, t checks.Target, o checks.Options, trace io.Writer, observe diagnose.Observer) *diagnose.Report {
 	env := checks.NewEnv(ctx, t, o)
 	env.Trace = trace
 	defer env.Close()
@@ -160,7 +161,17 @@ func runCheck(ctx context.Context, t checks.Target, o checks.Options, trace io.W
 		// podman stops before the network; so does the diagnosis.
 		list = []checks.Check{checks.ConfigCheck()}
 	}
-	return diagnose.Run(ctx, env, list, nil)
+	return diagnose.Run(ctx, env, list, observe)
+}
+
+// progress returns a progress line when a person watches the table on a
+// terminal; nil otherwise (pipes, JSON, traces, watch mode).
+func (f *checkFlags) progress(stderr io.Writer, watching bool) *report.Progress {
+	file, ok := stderr.(*os.File)
+	if !ok || f.output != "table" || f.trace || watching || !isatty.IsTerminal(file.Fd()) {
+		return nil
+	}
+	return report.NewProgress(stderr, len(checks.All()), report.NewPalette(!color.NoColor && !f.noColor))
 }
 
 func (f *checkFlags) write(w io.Writer, rep *diagnose.Report) error {

@@ -68,10 +68,15 @@ func resolveTarget(t *probe.Target, base checks.Options) error {
 
 // scheduler runs the real pipeline for the targets, with f's options as
 // the defaults that each target's settings override.
-func (tf *targetFlags) scheduler(f *checkFlags, stderr io.Writer) *probe.Scheduler {
+func (tf *targetFlags) scheduler(f *checkFlags, stderr io.Writer, watching bool) *probe.Scheduler {
 	trace := f.traceTo(stderr)
+	progress := f.progress(stderr, watching)
 	run := func(ctx context.Context, t checks.Target, o checks.Options) *diagnose.Report {
-		return runCheck(ctx, t, o, trace)
+		if progress == nil {
+			return runCheck(ctx, t, o, trace, nil)
+		}
+		defer progress.Clear()
+		return runCheck(ctx, t, o, trace, progress.Observer(t.ImageRef()))
 	}
 	return probe.NewScheduler(run, f.opts, tf.parallel)
 }
@@ -141,7 +146,7 @@ func checkTargets(ctx context.Context, f *checkFlags, pf *probeFlags, stdout, st
 	if err != nil {
 		return pf.usageExit(usageError(stderr, "check", err))
 	}
-	sched := pf.scheduler(f, stderr)
+	sched := pf.scheduler(f, stderr, pf.watch > 0)
 	if pf.watch > 0 {
 		return watchTargets(ctx, sched, f, pf, targets, stdout, stderr)
 	}
