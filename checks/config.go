@@ -71,10 +71,12 @@ type Credentials struct {
 
 // AuthFile describes one auth file that was consulted.
 type AuthFile struct {
-	Path   string   `json:"path"`
-	Exists bool     `json:"exists"`
-	Keys   []string `json:"keys,omitempty"` // registries it holds credentials for
-	Error  string   `json:"error,omitempty"`
+	Path   string       `json:"path"`
+	Exists bool         `json:"exists"`
+	Docker bool         `json:"docker,omitempty"` // docker's own config.json
+	Keys   []string     `json:"keys,omitempty"`   // registries it holds credentials for
+	Match  *Credentials `json:"match,omitempty"`  // the entry it holds for this registry
+	Error  string       `json:"error,omitempty"`
 }
 
 // CertDir describes one certs.d directory that was consulted.
@@ -246,8 +248,9 @@ func (cc *ClientConfig) problem(code, file string, line int, format string, args
 
 func (cc *ClientConfig) loadAuth(ctx context.Context, t Target, o Options) {
 	want := registryKeys(t.Registry)
-	for _, p := range AuthFilePaths(o) {
-		af := AuthFile{Path: p}
+	paths := AuthFilePaths(o)
+	for i, p := range paths {
+		af := AuthFile{Path: p, Docker: i == len(paths)-1 && filepath.Base(p) == "config.json"}
 		data, err := readBounded(p)
 		if errors.Is(err, os.ErrNotExist) {
 			cc.AuthFiles = append(cc.AuthFiles, af)
@@ -274,15 +277,36 @@ func (cc *ClientConfig) loadAuth(ctx context.Context, t Target, o Options) {
 			af.Keys = append(af.Keys, k+" (credHelper)")
 		}
 		sort.Strings(af.Keys)
+		af.Match = cc.credsFrom(ctx, p, &f, want, t)
 		cc.AuthFiles = append(cc.AuthFiles, af)
-		if cc.Creds != nil {
-			continue
+		if cc.Creds == nil {
+			cc.Creds = af.Match // podman takes the first file that has an entry
 		}
-		cc.Creds = cc.credsFrom(ctx, p, &f, want, t)
 	}
 	if cc.Creds == nil {
 		cc.findMisfiledCreds(t)
 	}
+}
+
+// CredsFor returns the stored credentials client would use: podman reads
+// its auth files and then docker's; docker and containerd (nerdctl) read
+// only docker's config.json; crane reads docker's, then podman's.
+func (cc *ClientConfig) CredsFor(client string) *Credentials {
+	var docker *Credentials
+	for _, af := range cc.AuthFiles {
+		if af.Docker {
+			docker = af.Match
+		}
+	}
+	switch client {
+	case "docker", "containerd":
+		return docker
+	case "crane":
+		if docker != nil {
+			return docker
+		}
+	}
+	return cc.Creds
 }
 
 // findMisfiledCreds catches credentials stored for the same host under

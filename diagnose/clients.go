@@ -10,9 +10,10 @@ import (
 // ClientVerdict says whether one client would pull this reference, given
 // its own configuration. Part of the JSON contract.
 type ClientVerdict struct {
-	Name    string `json:"name"`
-	Verdict string `json:"verdict"` // "ok" or "fails"
-	Reason  string `json:"reason"`
+	Name        string `json:"name"`
+	Verdict     string `json:"verdict"` // "ok" or "fails"
+	Reason      string `json:"reason"`
+	Credentials string `json:"credentials,omitempty"` // the stored entry this client would use
 }
 
 // clientSpecific lists, for codes that do not break every client, which
@@ -27,6 +28,15 @@ var clientSpecific = map[string]func(f facts, client string) (fails bool, why st
 			return true, "containerd resolves tags with HEAD"
 		}
 		return false, c + " fetches the manifest with GET"
+	},
+	"not-logged-in": func(f facts, c string) (bool, string) {
+		if f.rep.Config.CredsFor(c) != nil && f.creds() == nil {
+			return false, c + " has its own stored credentials"
+		}
+		if f.rep.Config.CredsFor(c) == nil {
+			return true, c + " has no stored credentials for " + f.t.Registry
+		}
+		return false, c + " uses the stored credentials"
 	},
 	"token-realm-misconfigured": func(f facts, c string) (bool, string) {
 		if ev := f.realm(); ev != nil && len(ev.Problems) == 0 {
@@ -69,9 +79,13 @@ func verifyDecides(f facts, c string) (bool, string) {
 // severity of client-specific diagnoses that no such client would hit.
 func verdicts(f facts, ds []Diagnosis) ([]ClientVerdict, []Diagnosis) {
 	clients := f.rep.Config.Clients
+	ds = append(ds, credentialsPerClient(f, ds)...)
 	out := make([]ClientVerdict, 0, len(clients))
 	for _, c := range clients {
 		v := ClientVerdict{Name: c, Verdict: "ok", Reason: "no diagnosis affects " + c}
+		if cr := f.rep.Config.CredsFor(c); cr != nil {
+			v.Credentials = fmt.Sprintf("%s from %s (key %q)", cr.Username, cr.Source, cr.Key)
+		}
 		for _, d := range ds {
 			if d.Severity != Error {
 				continue
@@ -156,4 +170,50 @@ func ruleMirrors(f facts) []Diagnosis {
 		}
 	}
 	return out
+}
+
+// anonymousRefused reports whether the registry refuses a client that has
+// no credentials: the realm refused the anonymous token request, or
+// granted no pull, or the registry wants Basic credentials.
+func anonymousRefused(f facts) bool {
+	if c := f.challenge(); c != nil && c.Scheme == "basic" {
+		return true
+	}
+	tk := f.token()
+	if tk == nil || tk.Anonymous == nil {
+		return false
+	}
+	a := tk.Anonymous
+	if a.Exchange != nil && denied(a.Exchange) {
+		return true
+	}
+	return a.Obtained && a.Claims != nil && f.t.Repository != "" && !a.Claims.Grants(f.t.Repository, "pull")
+}
+
+// credentialsPerClient finds the clients that would go in anonymously
+// although credentials are stored, because they read other files: after
+// `podman login`, docker and containerd still have nothing.
+func credentialsPerClient(f facts, ds []Diagnosis) []Diagnosis {
+	cc := f.rep.Config
+	if cc.Creds == nil || !anonymousRefused(f) {
+		return nil
+	}
+	for _, d := range ds {
+		if d.Code == "not-logged-in" {
+			return nil
+		}
+	}
+	var without []string
+	for _, c := range cc.Clients {
+		if cc.CredsFor(c) == nil {
+			without = append(without, c)
+		}
+	}
+	if len(without) == 0 {
+		return nil
+	}
+	return one(newDiagnosis("not-logged-in",
+		fmt.Sprintf("%s refuses anonymous access. Credentials for %s are stored in %s, which %s does not read: it has no stored credentials.",
+			f.t.Registry, f.t.Registry, cc.Creds.Source, strings.Join(without, " and ")),
+		loginRemedies(f)...))
 }

@@ -220,3 +220,22 @@ func TestFailingMirrorOfAWorkingRegistry(t *testing.T) {
 		t.Fatalf("want a mirror-failing warning and exit 0, got exit %d %+v", code, r.Diagnoses)
 	}
 }
+
+// After `podman login` the credentials are in podman's auth file, which
+// docker does not read: docker still pulls anonymously and is refused.
+func TestPodmanLoginDoesNotLogInDocker(t *testing.T) {
+	_, root := isolateClients(t)
+	reg := startClientFixture(t, "logged-in")
+	t.Setenv("REGISTRY_AUTH_FILE", reg.AuthFile)
+	r, code := checkJSON(t, "--client", "podman", "--sysroot", root, "--cert-dir", reg.CertDir, reg.Target)
+	if code != 0 || !r.Healthy || r.Clients[0].Verdict != "ok" {
+		t.Fatalf("podman with its login: want healthy, got exit %d %+v %+v", code, r.Diagnoses, r.Clients)
+	}
+	r, code = checkJSON(t, "--client", "podman,docker", "--sysroot", root, "--cert-dir", reg.CertDir, reg.Target)
+	if code != 1 || r.severity("not-logged-in") != "error" {
+		t.Fatalf("docker without a login: want not-logged-in, got exit %d %+v", code, r.Diagnoses)
+	}
+	if r.Clients[0].Verdict != "ok" || r.Clients[1].Verdict != "fails" {
+		t.Errorf("want podman ok and docker failing, got %+v", r.Clients)
+	}
+}
