@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/regdoctor/regdoctor/fixtures"
 )
 
 // These tests plant client configuration in temporary directories, found
@@ -66,16 +64,6 @@ func writeFile(t *testing.T, path, content string) string {
 	return path
 }
 
-func startClientFixture(t *testing.T, name string) *fixtures.Registry {
-	t.Helper()
-	reg, err := fixtures.Start(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(reg.Close)
-	return reg
-}
-
 // checkJSON runs `regdoctor check -o json` and decodes the report.
 func checkJSON(t *testing.T, args ...string) (clientReport, int) {
 	t.Helper()
@@ -90,7 +78,7 @@ func checkJSON(t *testing.T, args ...string) (clientReport, int) {
 
 func TestPlainHTTPWithInsecureIsHealthyForPodman(t *testing.T) {
 	_, root := isolateClients(t)
-	reg := startClientFixture(t, "plain-http")
+	reg := startFixture(t, "plain-http")
 	conf := writeFile(t, filepath.Join(t.TempDir(), "registries.conf"), "[[registry]]\nlocation = \""+reg.Host+"\"\ninsecure = true\n")
 	t.Setenv("CONTAINERS_REGISTRIES_CONF", conf)
 	r, code := checkJSON(t, "--client", "podman", "--sysroot", root, reg.Target)
@@ -113,7 +101,7 @@ func TestPlainHTTPWithInsecureIsHealthyForPodman(t *testing.T) {
 
 func TestPlainHTTPOnLoopbackIsHealthyForDocker(t *testing.T) {
 	_, root := isolateClients(t) // no daemon.json under root
-	reg := startClientFixture(t, "plain-http")
+	reg := startFixture(t, "plain-http")
 	r, code := checkJSON(t, "--client", "docker", "--sysroot", root, reg.Target)
 	if code != 0 || !r.Healthy || r.Clients[0].Verdict != "ok" {
 		t.Fatalf("docker treats 127.0.0.0/8 as insecure: want healthy, got exit %d %+v %+v", code, r.Diagnoses, r.Clients)
@@ -130,7 +118,7 @@ func TestPlainHTTPOnLoopbackIsHealthyForDocker(t *testing.T) {
 
 func TestShortNameResolvesThroughSearchRegistries(t *testing.T) {
 	_, root := isolateClients(t)
-	reg := startClientFixture(t, "healthy")
+	reg := startFixture(t, "healthy")
 	conf := writeFile(t, filepath.Join(t.TempDir(), "registries.conf"), "unqualified-search-registries = [\""+reg.Host+"\", \"docker.io\"]\n")
 	t.Setenv("CONTAINERS_REGISTRIES_CONF", conf)
 	r, code := checkJSON(t, "--client", "podman", "--sysroot", root, "--cert-dir", reg.CertDir, "library/redis:7.2.4")
@@ -153,7 +141,7 @@ func TestShortNameWithoutSearchRegistriesIsUnresolved(t *testing.T) {
 
 func TestBrokenRegistriesConfIsConfigInvalid(t *testing.T) {
 	_, root := isolateClients(t)
-	reg := startClientFixture(t, "healthy")
+	reg := startFixture(t, "healthy")
 	conf := writeFile(t, filepath.Join(t.TempDir(), "registries.conf"), "unqualified-search-registries = [\"a\"\n[[registry]\nlocation = \n")
 	t.Setenv("CONTAINERS_REGISTRIES_CONF", conf)
 	r, code := checkJSON(t, "--client", "podman", "--sysroot", root, "--cert-dir", reg.CertDir, reg.Target)
@@ -169,7 +157,7 @@ func TestBrokenRegistriesConfIsConfigInvalid(t *testing.T) {
 
 func TestCertsDirWithLoneKeyIsInvalid(t *testing.T) {
 	home, root := isolateClients(t)
-	reg := startClientFixture(t, "healthy")
+	reg := startFixture(t, "healthy")
 	dir := filepath.Join(home, ".config", "containers", "certs.d", reg.Host)
 	ca, err := os.ReadFile(filepath.Join(reg.CertDir, "ca.crt"))
 	if err != nil {
@@ -185,7 +173,7 @@ func TestCertsDirWithLoneKeyIsInvalid(t *testing.T) {
 
 func TestRegistryBlocked(t *testing.T) {
 	_, root := isolateClients(t)
-	reg := startClientFixture(t, "healthy")
+	reg := startFixture(t, "healthy")
 	writeFile(t, filepath.Join(root, "etc", "containers", "registries.conf.d", "50-block.conf"), "[[registry]]\nprefix = \""+reg.Host+"\"\nlocation = \""+reg.Host+"\"\nblocked = true\n")
 	r, _ := checkJSON(t, "--client", "podman", "--sysroot", root, "--cert-dir", reg.CertDir, reg.Target)
 	if r.severity("registry-blocked") != "error" {
@@ -199,7 +187,7 @@ func TestRegistryBlocked(t *testing.T) {
 
 func TestCredentialsForOtherHost(t *testing.T) {
 	_, root := isolateClients(t)
-	reg := startClientFixture(t, "not-logged-in")
+	reg := startFixture(t, "not-logged-in")
 	host, _, _ := strings.Cut(reg.Host, ":")
 	auth := writeFile(t, filepath.Join(t.TempDir(), "auth.json"), `{"auths":{"`+host+`":{"auth":"ZGV2ZWxvcGVyOnB3"}}}`)
 	t.Setenv("REGISTRY_AUTH_FILE", auth)
@@ -211,8 +199,8 @@ func TestCredentialsForOtherHost(t *testing.T) {
 
 func TestFailingMirrorOfAWorkingRegistry(t *testing.T) {
 	_, root := isolateClients(t)
-	reg := startClientFixture(t, "healthy")
-	dead := startClientFixture(t, "connection-refused")
+	reg := startFixture(t, "healthy")
+	dead := startFixture(t, "connection-refused")
 	conf := "[[registry]]\nlocation = \"" + reg.Host + "\"\n[[registry.mirror]]\nlocation = \"" + dead.Host + "\"\n"
 	t.Setenv("CONTAINERS_REGISTRIES_CONF", writeFile(t, filepath.Join(t.TempDir(), "registries.conf"), conf))
 	r, code := checkJSON(t, "--client", "podman", "--sysroot", root, "--cert-dir", reg.CertDir, reg.Target)
@@ -225,7 +213,7 @@ func TestFailingMirrorOfAWorkingRegistry(t *testing.T) {
 // docker does not read: docker still pulls anonymously and is refused.
 func TestPodmanLoginDoesNotLogInDocker(t *testing.T) {
 	_, root := isolateClients(t)
-	reg := startClientFixture(t, "logged-in")
+	reg := startFixture(t, "logged-in")
 	t.Setenv("REGISTRY_AUTH_FILE", reg.AuthFile)
 	r, code := checkJSON(t, "--client", "podman", "--sysroot", root, "--cert-dir", reg.CertDir, reg.Target)
 	if code != 0 || !r.Healthy || r.Clients[0].Verdict != "ok" {
