@@ -32,6 +32,7 @@ lint:
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 	$(GO) vet -tags integration ./integration/
+	$(GO) vet -tags 'integration bench' ./integration/
 	$(MAKE) staticcheck vulncheck
 
 # Hygiene tools, pinned, built from the Go module proxy into bin/tools.
