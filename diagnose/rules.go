@@ -52,10 +52,30 @@ func Diagnose(rep *Report) []Diagnosis {
 			out[i] = merge(out[i], d)
 		}
 	}
+	out = append(out, ruleNoRegistry(f, out)...)
 	sortDiagnoses(out)
 	rep.Clients, out = verdicts(f, out)
 	sortDiagnoses(out)
 	return out
+}
+
+// ruleNoRegistry is the safety net: when neither scheme found the registry
+// API, the run is not healthy even if no specific rule named the cause.
+func ruleNoRegistry(f facts, ds []Diagnosis) []Diagnosis {
+	if f.rep.Target.Short != nil && f.rep.Target.Short.Error != "" {
+		return nil // podman stops before the network, and so did the run
+	}
+	if _, ok := checks.ChooseEndpoint(checks.Deps{checks.IDPingHTTPS: f.res(checks.IDPingHTTPS), checks.IDPingHTTP: f.res(checks.IDPingHTTP)}); ok {
+		return nil
+	}
+	for _, d := range ds {
+		if d.Severity == Error {
+			return nil
+		}
+	}
+	return one(newDiagnosis("registry-misbehaving",
+		fmt.Sprintf("Neither HTTPS nor plain HTTP answered as a registry: HTTPS %s; HTTP %s.", f.res(checks.IDPingHTTPS).Summary, f.res(checks.IDPingHTTP).Summary),
+		"Check that the registry runs behind this address and that any proxy passes /v2/ through; `regdoctor check --trace` shows every exchange."))
 }
 
 // merge folds two findings of one code into one diagnosis, so a code is
@@ -351,8 +371,11 @@ func ruleMisbehaving(f facts) []Diagnosis {
 			reasons = append(reasons, fmt.Sprintf("the %s step got no complete answer within --timeout %s", r.ID, f.rep.Options.Timeout))
 		}
 	}
-	if p := f.https(); p != nil && p.Exchange != nil && p.Status >= 500 {
-		reasons = append(reasons, fmt.Sprintf("GET /v2/ answered %d", p.Status))
+	for _, p := range []*checks.PingEvidence{f.https(), f.http()} {
+		if p == nil || p.Exchange == nil || p.Status < 500 || (p == f.http() && !f.portSpeaksHTTP()) {
+			continue // plain HTTP on a TLS port is just an error page, as in ruleNotARegistry
+		}
+		reasons = append(reasons, fmt.Sprintf("GET %s answered %d", p.URL, p.Status))
 	}
 	if c := f.challenge(); c != nil && f.res(checks.IDAuthChallenge).Status == checks.Fail {
 		reasons = append(reasons, fmt.Sprintf("the 401 challenge cannot be parsed (%q)", truncateHint(c.Raw)))

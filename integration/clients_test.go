@@ -55,9 +55,23 @@ func (e *clientEnv) skopeoInspect(target string, tls tlsOpts, global ...string) 
 	return e.skopeo(global, append(sub, "docker://"+target)...)
 }
 
-// login plants credentials the way podman does: `skopeo login --authfile`
-// verifies them against the registry and writes auth.json.
+// login plants credentials for every client family: podmanLogin, then the
+// same file as $DOCKER_CONFIG/config.json, which is what `docker login`
+// writes (same "auths" format). docker and containerd read only that file,
+// so after a podman login alone they are not logged in.
 func (e *clientEnv) login(t testing.TB, host, user, password string, tls tlsOpts) {
+	t.Helper()
+	e.podmanLogin(t, host, user, password, tls)
+	b, err := os.ReadFile(e.authFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(e.docker, "config.json"), string(b))
+}
+
+// podmanLogin plants credentials the way podman does: `skopeo login
+// --authfile` verifies them against the registry and writes auth.json.
+func (e *clientEnv) podmanLogin(t testing.TB, host, user, password string, tls tlsOpts) {
 	t.Helper()
 	sub := append([]string{"login", "--authfile", e.authFile}, tls.flags("")...)
 	res := e.skopeo(nil, append(sub, "-u", user, "-p", password, host)...)
@@ -102,14 +116,23 @@ func requireRegdoctor(t testing.TB) string {
 
 // report mirrors regdoctor's `check -o json` output.
 type report struct {
-	Target     string      `json:"target"`
-	Registry   string      `json:"registry"`
-	Repository string      `json:"repository"`
-	Reference  string      `json:"reference"`
-	Healthy    bool        `json:"healthy"`
-	Checks     []checkRes  `json:"checks"`
-	Diagnoses  []diagnosis `json:"diagnoses"`
-	Version    string      `json:"version"`
+	Target     string          `json:"target"`
+	Registry   string          `json:"registry"`
+	Repository string          `json:"repository"`
+	Reference  string          `json:"reference"`
+	Healthy    bool            `json:"healthy"`
+	Checks     []checkRes      `json:"checks"`
+	Diagnoses  []diagnosis     `json:"diagnoses"`
+	Clients    []clientVerdict `json:"clients"`
+	Version    string          `json:"version"`
+}
+
+// clientVerdict is regdoctor's verdict for one client.
+type clientVerdict struct {
+	Name        string `json:"name"`
+	Verdict     string `json:"verdict"`
+	Reason      string `json:"reason"`
+	Credentials string `json:"credentials"`
 }
 
 type checkRes struct {

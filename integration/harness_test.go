@@ -215,7 +215,8 @@ func serverEnv(dir string) []string {
 // insecure registries, credentials) cannot change the outcome.
 type clientEnv struct {
 	dir      string
-	authFile string
+	authFile string // podman's: $REGISTRY_AUTH_FILE
+	docker   string // $DOCKER_CONFIG, where docker and containerd look for config.json
 	policy   string
 	regConf  string // $CONTAINERS_REGISTRIES_CONF; skopeo gets it as --registries-conf
 	vars     []string
@@ -237,7 +238,7 @@ func newClientEnv(t testing.TB) *clientEnv {
 	writeFile(t, regConf, "")
 	writeFile(t, policy, `{"default":[{"type":"insecureAcceptAnything"}]}`)
 
-	e := &clientEnv{dir: dir, authFile: filepath.Join(runtimeDir, "containers", "auth.json"), policy: policy, regConf: regConf}
+	e := &clientEnv{dir: dir, authFile: filepath.Join(runtimeDir, "containers", "auth.json"), docker: dockerCfg, policy: policy, regConf: regConf}
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		if isolatedVar(k) {
@@ -281,6 +282,10 @@ func (r cmdResult) String() string {
 	return fmt.Sprintf("$ %s\nexit %d (err %v)\nstdout:\n%s\nstderr:\n%s",
 		strings.Join(r.argv, " "), r.exitCode, r.err, r.stdout, r.stderr)
 }
+
+// message is stderr with logrus's msg="..." quoting undone, so that a
+// client's error reads as it was written: unsupported protocol scheme "null".
+func (r cmdResult) message() string { return strings.ReplaceAll(r.stderr, `\"`, `"`) }
 
 // run executes a client command in env with a hard timeout.
 func (e *clientEnv) run(timeout time.Duration, argv ...string) cmdResult {

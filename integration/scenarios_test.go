@@ -3,10 +3,13 @@
 package integration
 
 import (
+	"crypto/tls"
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"net/http"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -17,12 +20,16 @@ import (
 type serverKind int
 
 const (
-	directRegistry   serverKind = iota // docker-registry itself
-	nginxBodyLimit                     // nginx with the default 1m client_max_body_size
-	nginxMethodSplit                   // nginx sending GET to "group", the rest to empty "hosted"
-	closedPortServer                   // nothing listens
-	silentServer                       // accepts TCP, never answers
-	blackholeServer                    // connection attempts get no answer
+	directRegistry    serverKind = iota // docker-registry itself
+	nginxBodyLimit                      // nginx with the default 1m client_max_body_size
+	nginxMethodSplit                    // nginx sending GET to "group", the rest to empty "hosted"
+	nginxPullOnly                       // nginx answering 405 to every method but GET and HEAD
+	nginxRateLimited                    // nginx limiting manifest requests to 1/min; the minute's one is used up
+	nginxDeadUpstream                   // nginx whose upstream is down: 502 Bad Gateway
+	nginxWebUI                          // nginx serving an HTML page (a Nexus UI) on every path
+	closedPortServer                    // nothing listens
+	silentServer                        // accepts TCP, never answers
+	blackholeServer                     // connection attempts get no answer
 )
 
 // Which certificate the registry serves.
@@ -62,10 +69,11 @@ const (
 type credKind int
 
 const (
-	noCreds       credKind = iota
-	devCreds               // developer, right password
-	staleCreds             // developer logged in, then the password was rotated server-side
-	noRightsCreds          // norights: authenticates, but its tokens grant nothing
+	noCreds         credKind = iota
+	devCreds                 // developer, right password
+	staleCreds               // developer logged in, then the password was rotated server-side
+	noRightsCreds            // norights: authenticates, but its tokens grant nothing
+	podmanOnlyCreds          // developer, right password, but only in podman's auth.json (no docker login)
 )
 
 type scenario struct {
@@ -80,6 +88,11 @@ type scenario struct {
 	certDir   bool   // both clients get --cert-dir with the test CA
 	verifyOff bool   // both clients get --tls-verify=false
 
+	// realm, when set, replaces the token realm the registry advertises
+	// (bearerAuth only); it gets the registry's public host:port. Nothing is
+	// seeded then: no client gets as far as the content.
+	realm func(t testing.TB, host string) string
+
 	skopeoGlobal  []string // e.g. --override-arch s390x
 	regdoctorArgs []string // e.g. --platform linux/s390x; --timeout defaults to 10s
 
@@ -92,9 +105,11 @@ type scenario struct {
 	skopeoSays     string
 	clientSpecific string
 
+	// before runs after the servers are up, before any client.
 	// clientCheck proves the client-specific failure with another real
 	// client before regdoctor runs; extra checks regdoctor's report beyond
 	// the common assertions.
+	before      func(t *testing.T, f *fixture)
 	clientCheck func(t *testing.T, f *fixture)
 	extra       func(t *testing.T, f *fixture, rep *report)
 }
@@ -122,6 +137,10 @@ var scenarios = []scenario{
 	{name: "basic/not-logged-in", server: directRegistry, cert: goodCert, certDir: true, auth: basicAuth,
 		wantCode: "not-logged-in", skopeoFails: true, skopeoSays: "authentication required"},
 	{name: "basic/logged-in", server: directRegistry, cert: goodCert, certDir: true, auth: basicAuth, creds: devCreds},
+	{name: "basic/podman-login-only", server: directRegistry, cert: goodCert, certDir: true, auth: basicAuth, creds: podmanOnlyCreds,
+		wantCode: "not-logged-in", skopeoFails: false,
+		clientSpecific: "skopeo and podman read the auth.json that podman login wrote and pull; docker and containerd read only $DOCKER_CONFIG/config.json, have nothing, and are refused",
+		extra:          wantClientVerdicts(map[string]string{"podman": "ok", "docker": "fails"})},
 	{name: "basic/stale-password", server: directRegistry, cert: goodCert, certDir: true, auth: basicAuth, creds: staleCreds,
 		wantCode: "bad-credentials", skopeoFails: true, skopeoSays: "authentication required"},
 
@@ -164,17 +183,49 @@ var scenarios = []scenario{
 	{name: "nginx/body-limit-push", server: nginxBodyLimit, verifyOff: true, regdoctorArgs: []string{"--push-check"},
 		wantCode: "upload-too-large", skopeoFails: false,
 		clientSpecific: "pulls are fine through the proxy; pushing a layer over 1 MiB fails with 413 (asserted with skopeo copy)",
-		clientCheck:    assertPushGets413},
+		clientCheck:    pushFails("StatusCode: 413")},
 
-	// 9. nothing useful at the address.
+	{name: "nginx/pull-only-pull", server: nginxPullOnly, verifyOff: true},
+	{name: "nginx/pull-only-push", server: nginxPullOnly, verifyOff: true, regdoctorArgs: []string{"--push-check"},
+		wantCode: "upload-refused", skopeoFails: false,
+		clientSpecific: "a proxy that allows only pulls: inspect and pulls are fine; a push dies on its first request, POST /v2/REPO/blobs/uploads/, with 405 (asserted with skopeo copy)",
+		clientCheck:    pushFails("StatusCode: 405")},
+	{name: "nginx/rate-limited", server: nginxRateLimited, verifyOff: true, before: useUpPullQuota,
+		wantCode: "rate-limited", skopeoFails: true, skopeoSays: "toomanyrequests: You have reached your pull rate limit."},
+	{name: "nginx/upstream-down", server: nginxDeadUpstream, cert: goodCert, certDir: true,
+		wantCode: "registry-misbehaving", skopeoFails: true, skopeoSays: `invalid status code from registry 502 \(Bad Gateway\)`},
+	{name: "nginx/upstream-down-plain-http", server: nginxDeadUpstream, verifyOff: true,
+		wantCode: "registry-misbehaving", skopeoFails: true, skopeoSays: `invalid status code from registry 502 \(Bad Gateway\)`},
+	{name: "nginx/upstream-down-plain-http-default-tls", server: nginxDeadUpstream,
+		wantCode: "registry-misbehaving", skopeoFails: true, skopeoSays: "server gave HTTP response to HTTPS client"},
+
+	// 9. something other than the registry API answers.
+	{name: "web-ui/plain-http", server: nginxWebUI, verifyOff: true,
+		wantCode: "not-a-registry", skopeoFails: true, skopeoSays: "Error parsing manifest for image: invalid character '<' looking for beginning of value"},
+	{name: "web-ui/default-tls", server: nginxWebUI,
+		wantCode: "not-a-registry", skopeoFails: true, skopeoSays: "server gave HTTP response to HTTPS client"},
+	{name: "web-ui/https", server: nginxWebUI, cert: goodCert, certDir: true,
+		wantCode: "not-a-registry", skopeoFails: true, skopeoSays: "invalid character '<' looking for beginning of value"},
+
+	// 10. token realms clients cannot use.
+	{name: "realm/unreachable", server: directRegistry, cert: goodCert, certDir: true, auth: bearerAuth,
+		realm:    func(t testing.TB, _ string) string { return "https://" + closedPort(t) + "/token" },
+		wantCode: "token-realm-unreachable", skopeoFails: true, skopeoSays: `/token\?scope=[^"]*": dial tcp [0-9.:]+: connect: connection refused`},
+	{name: "realm/null-scheme", server: directRegistry, cert: goodCert, certDir: true, auth: bearerAuth,
+		realm:    func(_ testing.TB, host string) string { return "null://" + host + tokenPath },
+		wantCode: "token-realm-misconfigured", skopeoFails: true, skopeoSays: `unsupported protocol scheme "null"`},
+
+	// 11. nothing useful at the address.
 	{name: "down/connection-refused", server: closedPortServer, certDir: true,
 		wantCode: "connection-refused", skopeoFails: true, skopeoSays: "connection refused"},
 	{name: "down/silent-server", server: silentServer, certDir: true,
 		skopeoGlobal: []string{"--command-timeout", "5s"}, regdoctorArgs: []string{"--timeout", "3s"},
 		wantCode: "server-not-responding", skopeoFails: true, skopeoSays: "context deadline exceeded"},
+	// skopeo's dial and its --command-timeout context end together; which
+	// error wins is a race, so it prints either.
 	{name: "down/connect-timeout", server: blackholeServer, certDir: true,
 		skopeoGlobal: []string{"--command-timeout", "5s"}, regdoctorArgs: []string{"--timeout", "3s"},
-		wantCode: "connection-timeout", skopeoFails: true, skopeoSays: "context deadline exceeded"},
+		wantCode: "connection-timeout", skopeoFails: true, skopeoSays: `v2/": (context deadline exceeded|dial tcp [0-9.:]+: i/o timeout)`},
 }
 
 func TestScenarios(t *testing.T) {
@@ -191,6 +242,7 @@ func TestScenarios(t *testing.T) {
 // client environment, and the secrets that must never be printed.
 type fixture struct {
 	host    string
+	url     string // scheme://host when a server answers there
 	target  string
 	env     *clientEnv
 	tls     tlsOpts
@@ -203,6 +255,9 @@ func (sc scenario) run(t *testing.T) {
 		t.Fatalf("table error: skopeo outcome and regdoctor verdict disagree without a clientSpecific explanation")
 	}
 	f := sc.setup(t)
+	if sc.before != nil {
+		sc.before(t, f)
+	}
 
 	// The reference client first: this validates the fixture itself.
 	sk := f.env.skopeoInspect(f.target, f.tls, sc.skopeoGlobal...)
@@ -212,7 +267,7 @@ func (sc scenario) run(t *testing.T) {
 		t.Fatalf("skopeo did not finish: %v", sk.err)
 	case sc.skopeoFails && sk.exitCode == 0:
 		t.Errorf("skopeo inspect succeeded, the fixture should make it fail with %q", sc.skopeoSays)
-	case sc.skopeoFails && !strings.Contains(sk.stderr, sc.skopeoSays):
+	case sc.skopeoFails && !regexp.MustCompile(sc.skopeoSays).MatchString(sk.message()):
 		t.Errorf("skopeo failed, but not with %q", sc.skopeoSays)
 	case !sc.skopeoFails && sk.exitCode != 0:
 		t.Errorf("skopeo inspect failed, the fixture should let it pull")
@@ -229,32 +284,59 @@ func (sc scenario) run(t *testing.T) {
 	if len(f.secrets) > 0 {
 		t.Run("no-secrets-in-output", func(t *testing.T) { f.assertNoSecrets(t, sc, res) })
 	}
-	if sc.wantCode == "" {
-		if res.exitCode != 0 || !rep.Healthy {
-			t.Errorf("want healthy (exit 0, healthy=true), got exit %d healthy=%v", res.exitCode, rep.Healthy)
-		}
-		if bad := rep.ofSeverity("error", "warning"); len(bad) > 0 {
-			t.Errorf("healthy target got diagnoses %v", bad)
-		}
-	} else {
-		if res.exitCode != 1 || rep.Healthy {
-			t.Errorf("want exit 1 and healthy=false with an error diagnosis, got exit %d healthy=%v", res.exitCode, rep.Healthy)
-		}
-		d := rep.find(sc.wantCode)
-		if d == nil {
-			t.Fatalf("want diagnosis %q, got %v", sc.wantCode, rep.ofSeverity("error", "warning", "info"))
-		}
-		if d.Severity != "error" {
-			t.Errorf("diagnosis %q has severity %q, want error", sc.wantCode, d.Severity)
-		}
+	problems := verdictProblems(sc.wantCode, rep, res)
+	for _, p := range problems {
+		t.Error(p)
 	}
-	if sc.extra != nil {
+	if sc.extra != nil && len(problems) == 0 {
 		sc.extra(t, f, rep)
 	}
 }
 
+// verdictProblems lists how regdoctor's verdict differs from the expected
+// one: with wantCode "" exit 0, healthy=true and no error or warning;
+// otherwise exit 1, healthy=false and wantCode as the only error.
+func verdictProblems(wantCode string, rep *report, res cmdResult) []string {
+	var out []string
+	if wantCode == "" {
+		if res.exitCode != 0 || !rep.Healthy {
+			out = append(out, fmt.Sprintf("want healthy (exit 0, healthy=true), got exit %d healthy=%v", res.exitCode, rep.Healthy))
+		}
+		if bad := rep.ofSeverity("error", "warning"); len(bad) > 0 {
+			out = append(out, fmt.Sprintf("healthy target got diagnoses %v", bad))
+		}
+		return out
+	}
+	if res.exitCode != 1 || rep.Healthy {
+		out = append(out, fmt.Sprintf("want exit 1 and healthy=false with an error diagnosis, got exit %d healthy=%v", res.exitCode, rep.Healthy))
+	}
+	d := rep.find(wantCode)
+	switch {
+	case d == nil:
+		out = append(out, fmt.Sprintf("want diagnosis %q, got %v", wantCode, rep.ofSeverity("error", "warning", "info")))
+	case d.Severity != "error":
+		out = append(out, fmt.Sprintf("diagnosis %q has severity %q, want error", wantCode, d.Severity))
+	}
+	var others []string
+	for _, o := range rep.Diagnoses {
+		if o.Severity == "error" && o.Code != wantCode {
+			others = append(others, o.Code)
+		}
+	}
+	if len(others) > 0 {
+		out = append(out, fmt.Sprintf("want %q as the only error, regdoctor also reports %v", wantCode, others))
+	}
+	return out
+}
+
+// judgedClients are the clients regdoctor judges in every scenario, fixed
+// so that the verdict does not depend on what is installed: podman stands
+// for skopeo (same containers/image configuration), docker for the
+// HEAD-first clients with their own credential file.
+const judgedClients = "podman,docker"
+
 func (sc scenario) regdoctorFlags(f *fixture) []string {
-	flags := []string{"--timeout", "10s"}
+	flags := []string{"--timeout", "10s", "--client", judgedClients}
 	flags = append(flags, f.tls.flags("")...)
 	return append(flags, sc.regdoctorArgs...) // a later --timeout overrides
 }
@@ -280,15 +362,6 @@ func (sc scenario) setup(t *testing.T) *fixture {
 		f.host = startSilentListener(t)
 	case blackholeServer:
 		f.host = startBlackhole(t)
-	case nginxBodyLimit:
-		reg := startRegistry(t, registryOpts{})
-		seeder{reg: reg}.standard(t)
-		f.host = startNginx(t, bodyLimitSite(reg)).host
-	case nginxMethodSplit:
-		hosted := startRegistry(t, registryOpts{}) // empty, like a fresh Nexus hosted repo
-		group := startRegistry(t, registryOpts{})
-		seeder{reg: group}.standard(t)
-		f.host = startNginx(t, methodSplitSite(hosted, group)).host
 	case directRegistry:
 		opts := registryOpts{tls: sc.cert.pair(pki)}
 		var seedAuth authn.Authenticator
@@ -304,6 +377,9 @@ func (sc scenario) setup(t *testing.T) *fixture {
 			}
 			f.tokens = startTokenServer(t)
 			opts.token = f.tokens.auth()
+			if sc.realm != nil {
+				opts.token.realm = sc.realm(t, f.tokens.host())
+			}
 			opts.tls = nil // the front terminates TLS
 			rotatePassword = func() { f.tokens.setPassword(devUser, devNewPassword) }
 		}
@@ -314,24 +390,63 @@ func (sc scenario) setup(t *testing.T) *fixture {
 		if f.tokens != nil {
 			reg = f.tokens.front(reg)
 		}
-		seeder{reg: reg, auth: seedAuth}.standard(t)
-		f.host = reg.host
+		if sc.realm == nil {
+			seeder{reg: reg, auth: seedAuth}.standard(t)
+		}
+		f.host, f.url = reg.host, reg.url
+	default: // behind nginx
+		site := sc.site(t)
+		site.tls = sc.cert.pair(pki)
+		n := startNginx(t, site)
+		f.host, f.url = n.host, n.url
 	}
 	f.target = f.host + "/" + repoTag
 
+	user, password, login := devUser, devPassword, f.env.login
 	switch sc.creds {
-	case devCreds, staleCreds:
-		f.env.login(t, f.host, devUser, devPassword, f.tls)
-		f.addSecret(devUser, devPassword)
-		if sc.creds == staleCreds {
-			rotatePassword()
-			f.addSecret(devUser, devNewPassword)
-		}
+	case noCreds:
+		return f
 	case noRightsCreds:
-		f.env.login(t, f.host, noRightsUser, noRightsPass, f.tls)
-		f.addSecret(noRightsUser, noRightsPass)
+		user, password = noRightsUser, noRightsPass
+	case podmanOnlyCreds:
+		login = f.env.podmanLogin
+	}
+	login(t, f.host, user, password, f.tls)
+	f.addSecret(user, password)
+	if sc.creds == staleCreds {
+		rotatePassword()
+		f.addSecret(devUser, devNewPassword)
 	}
 	return f
+}
+
+// site starts (and seeds) what the scenario's nginx proxies to and returns
+// the nginx site config.
+func (sc scenario) site(t *testing.T) nginxSite {
+	switch sc.server {
+	case nginxMethodSplit:
+		hosted := startRegistry(t, registryOpts{}) // empty, like a fresh Nexus hosted repo
+		return methodSplitSite(hosted, seededRegistry(t))
+	case nginxPullOnly:
+		return pullOnlySite(seededRegistry(t))
+	case nginxRateLimited:
+		return rateLimitSite(seededRegistry(t))
+	case nginxDeadUpstream:
+		return deadUpstreamSite(closedPort(t))
+	case nginxWebUI:
+		return nexusUISite()
+	case nginxBodyLimit:
+		return bodyLimitSite(seededRegistry(t))
+	}
+	t.Fatalf("table error: server kind %d is not behind nginx", sc.server)
+	return nginxSite{}
+}
+
+// seededRegistry is a plain HTTP registry with the standard content.
+func seededRegistry(t *testing.T) *registry {
+	reg := startRegistry(t, registryOpts{})
+	seeder{reg: reg}.standard(t)
+	return reg
 }
 
 func (f *fixture) addSecret(user, password string) {
@@ -370,38 +485,72 @@ func (f *fixture) assertNoSecrets(t *testing.T, sc scenario, jsonRun cmdResult) 
 	}
 }
 
-// assertPushGets413 proves that a real client's push through the proxy dies
-// on the body limit: skopeo copies a 3 MiB-layer image into it.
-func assertPushGets413(t *testing.T, f *fixture) {
-	img := randomImage(t, 3<<20, seedPlatforms[0])
-	src := writeLayout(t, img, "big")
-	res := f.env.skopeo(nil, append(append([]string{"copy", "--dest-authfile", f.env.authFile}, f.tls.flags("dest-")...),
-		"oci:"+src+":big", "docker://"+f.host+"/team/pushed:big")...)
-	t.Logf("skopeo copy:\n%s", res)
-	if res.exitCode == 0 || !strings.Contains(res.stderr, "413") {
-		t.Errorf("want skopeo copy through the proxy to fail with 413")
+// pushFails proves that a real client's push through the proxy fails, with
+// want in its error: skopeo copies a 3 MiB-layer image into it.
+func pushFails(want string) func(t *testing.T, f *fixture) {
+	return func(t *testing.T, f *fixture) {
+		img := randomImage(t, 3<<20, seedPlatforms[0])
+		src := writeLayout(t, img, "big")
+		res := f.env.skopeo(nil, append(append([]string{"copy", "--dest-authfile", f.env.authFile}, f.tls.flags("dest-")...),
+			"oci:"+src+":big", "docker://"+f.host+"/team/pushed:big")...)
+		t.Logf("skopeo copy:\n%s", res)
+		if res.exitCode == 0 || !strings.Contains(res.stderr, want) {
+			t.Errorf("want skopeo copy through the proxy to fail with %q", want)
+		}
 	}
+}
+
+// send makes one request as a bare HTTP client would (test CA trusted, no
+// proxy, no credentials, the manifest Accept header) and returns the status.
+func (f *fixture) send(t *testing.T, method, path string) int {
+	t.Helper()
+	client := &http.Client{Transport: &http.Transport{Proxy: nil, TLSClientConfig: &tls.Config{RootCAs: sharedPKI(t).pool}}}
+	defer client.CloseIdleConnections()
+	req, err := http.NewRequest(method, f.url+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", acceptAll)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 // assertHeadGetSplit shows what a HEAD-first client sees through the proxy:
 // HEAD on the manifest is 404 (hosted), GET is 200 (group).
 func assertHeadGetSplit(t *testing.T, f *fixture) {
-	path := "http://" + f.host + "/v2/" + appRepo + "/manifests/" + appTag
-	client := &http.Client{Transport: &http.Transport{Proxy: nil}}
-	defer client.CloseIdleConnections()
+	path := "/v2/" + appRepo + "/manifests/" + appTag
 	for method, want := range map[string]int{http.MethodHead: http.StatusNotFound, http.MethodGet: http.StatusOK} {
-		req, err := http.NewRequest(method, path, nil)
-		if err != nil {
-			t.Fatal(err)
+		if got := f.send(t, method, path); got != want {
+			t.Errorf("%s %s%s through the method-split proxy: %d, want %d", method, f.url, path, got, want)
 		}
-		req.Header.Set("Accept", acceptAll)
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
+	}
+}
+
+// wantClientVerdicts checks regdoctor's verdict per judged client.
+func wantClientVerdicts(want map[string]string) func(t *testing.T, f *fixture, rep *report) {
+	return func(t *testing.T, _ *fixture, rep *report) {
+		got := map[string]string{}
+		for _, c := range rep.Clients {
+			got[c.Name] = c.Verdict
 		}
-		resp.Body.Close()
-		if resp.StatusCode != want {
-			t.Errorf("%s %s through the method-split proxy: %d, want %d", method, path, resp.StatusCode, want)
+		if !maps.Equal(got, want) {
+			t.Errorf("client verdicts %v, want %v", got, want)
 		}
+	}
+}
+
+// useUpPullQuota pulls the manifest once, as an earlier pull would, so the
+// rate limiter's allowance for the minute is gone before the clients ask.
+func useUpPullQuota(t *testing.T, f *fixture) {
+	path := "/v2/" + appRepo + "/manifests/" + appTag
+	if got := f.send(t, http.MethodGet, path); got != http.StatusOK {
+		t.Fatalf("first GET %s%s through the rate limiter: %d, want 200", f.url, path, got)
+	}
+	if got := f.send(t, http.MethodGet, path); got != http.StatusTooManyRequests {
+		t.Fatalf("second GET %s%s through the rate limiter: %d, want 429", f.url, path, got)
 	}
 }

@@ -104,6 +104,9 @@ func (ts *tokenServer) front(reg *registry) *registry {
 	return &registry{host: u.Host, url: ts.srv.URL, dataDir: reg.dataDir, seedTLS: &tls.Config{RootCAs: ts.pool}, proc: reg.proc}
 }
 
+// host is the server's 127.0.0.1:PORT, the registry's public origin once fronted.
+func (ts *tokenServer) host() string { return ts.srv.Listener.Addr().String() }
+
 // auth is the registry config section that delegates to this server.
 func (ts *tokenServer) auth() *tokenAuth {
 	return &tokenAuth{realm: ts.realm, service: ts.service, issuer: ts.issuer, rootCertBundle: ts.roots}
