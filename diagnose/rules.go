@@ -417,10 +417,16 @@ func uniq(s []string) []string {
 }
 
 func ruleRateLimited(f facts) []Diagnosis {
+	var limited []*checks.Exchange
 	for _, x := range f.exchanges() {
-		if x.Status != http.StatusTooManyRequests && !x.HasCode("TOOMANYREQUESTS") {
-			continue
+		if x.Status == http.StatusTooManyRequests || x.HasCode("TOOMANYREQUESTS") {
+			limited = append(limited, x)
 		}
+	}
+	// Quote the answer that carries the registry's message (a GET), not a
+	// bodiless HEAD that happened first.
+	slices.SortStableFunc(limited, func(a, b *checks.Exchange) int { return len(b.Errors) - len(a.Errors) })
+	for _, x := range limited {
 		detail := fmt.Sprintf("%s %s answered %d", x.Method, x.URL, x.Status)
 		for _, h := range []string{"RateLimit-Limit", "RateLimit-Remaining", "Retry-After"} {
 			if v := x.Header(h); v != "" {
