@@ -108,4 +108,5 @@ type Unfinished struct {
 	After    string `json:"after"`
 }
 
-func skipped(format string) Result { return Result{Status: Skip, Summary: format} }
+// skipped is the result of a check that had nothing to do, with the reason.
+func skipped(reason string) Result { return Result{Status: Skip, Summary: reason} }
