@@ -425,26 +425,27 @@ func ruleRateLimited(f facts) []Diagnosis {
 	}
 	// Quote the answer that carries the registry's message (a GET), not a
 	// bodiless HEAD that happened first.
-	slices.SortStableFunc(limited, func(a, b *checks.Exchange) int { return len(b.Errors) - len(a.Errors) })
-	for _, x := range limited {
-		detail := fmt.Sprintf("%s %s answered %d", x.Method, x.URL, x.Status)
-		for _, h := range []string{"RateLimit-Limit", "RateLimit-Remaining", "Retry-After"} {
-			if v := x.Header(h); v != "" {
-				detail += fmt.Sprintf(", %s: %s", h, v)
-			}
-		}
-		for _, e := range x.Errors {
-			detail += fmt.Sprintf(" (%s: %s)", e.Code, e.Message)
-		}
-		rem := []string{"Wait for the window to reset (Retry-After / RateLimit headers), and log in: authenticated pulls get a higher limit."}
-		if f.t.Host == "registry-1.docker.io" {
-			rem = append(rem, "Docker Hub: pull through a mirror or a proxy repository (Nexus docker proxy, Harbor proxy cache) and point clients at it: registries.conf [[registry.mirror]] or daemon.json \"registry-mirrors\".")
-		} else {
-			rem = append(rem, "Spread pulls over time, or cache images in a proxy repository closer to the clients.")
-		}
-		return one(newDiagnosis("rate-limited", detail+".", rem...))
+	if len(limited) == 0 {
+		return nil
 	}
-	return nil
+	slices.SortStableFunc(limited, func(a, b *checks.Exchange) int { return len(b.Errors) - len(a.Errors) })
+	x := limited[0]
+	detail := fmt.Sprintf("%s %s answered %d", x.Method, x.URL, x.Status)
+	for _, h := range []string{"RateLimit-Limit", "RateLimit-Remaining", "Retry-After"} {
+		if v := x.Header(h); v != "" {
+			detail += fmt.Sprintf(", %s: %s", h, v)
+		}
+	}
+	for _, e := range x.Errors {
+		detail += fmt.Sprintf(" (%s: %s)", e.Code, e.Message)
+	}
+	rem := []string{"Wait for the window to reset (Retry-After / RateLimit headers), and log in: authenticated pulls get a higher limit."}
+	if f.t.Host == "registry-1.docker.io" {
+		rem = append(rem, "Docker Hub: pull through a mirror or a proxy repository (Nexus docker proxy, Harbor proxy cache) and point clients at it: registries.conf [[registry.mirror]] or daemon.json \"registry-mirrors\".")
+	} else {
+		rem = append(rem, "Spread pulls over time, or cache images in a proxy repository closer to the clients.")
+	}
+	return one(newDiagnosis("rate-limited", detail+".", rem...))
 }
 
 func ruleRealm(f facts) []Diagnosis {
