@@ -105,14 +105,17 @@ type ClientConfig struct {
 	Problems  []Problem    `json:"problems,omitempty"`
 
 	// What the clients' own configuration says about this registry.
-	Clients     []string                   `json:"clients"`
-	Containers  *clientconf.RegistriesConf `json:"registries_conf,omitempty"`
-	Registry    *clientconf.Registry       `json:"registries_conf_entry,omitempty"`
-	Docker      *clientconf.DockerDaemon   `json:"docker_daemon,omitempty"`
-	Containerd  *clientconf.ContainerdHost `json:"containerd_hosts,omitempty"`
-	ShortName   *clientconf.ShortName      `json:"short_name,omitempty"`
-	InsecureOK  bool                       `json:"insecure_allowed,omitempty"` // a chosen client accepts plain HTTP/unverified TLS for this host
-	InsecureWhy string                     `json:"insecure_reason,omitempty"`
+	Clients    []string                   `json:"clients"`
+	Containers *clientconf.RegistriesConf `json:"registries_conf,omitempty"`
+	Registry   *clientconf.Registry       `json:"registries_conf_entry,omitempty"`
+	Docker     *clientconf.DockerDaemon   `json:"docker_daemon,omitempty"`
+	Containerd *clientconf.ContainerdHost `json:"containerd_hosts,omitempty"`
+	ShortName  *clientconf.ShortName      `json:"short_name,omitempty"`
+	// InsecureOK: a judged client is configured (registries.conf, daemon.json,
+	// hosts.toml) to use plain HTTP or skip verification for this host, so it
+	// would send credentials that way; crane's implicit fallback does not count.
+	InsecureOK  bool   `json:"insecure_allowed,omitempty"`
+	InsecureWhy string `json:"insecure_reason,omitempty"`
 
 	hostIPs     []string
 	Trust       *Trust            `json:"-"`
@@ -197,7 +200,7 @@ func (cc *ClientConfig) loadClients(ctx context.Context, t Target, o Options) {
 		cc.ShortName = t.Short
 	}
 	for _, c := range cc.Clients {
-		if ok, why := cc.AcceptsInsecure(c, t); ok {
+		if ok, why := cc.AcceptsInsecure(c, t); ok && c != "crane" {
 			cc.InsecureOK, cc.InsecureWhy = true, why
 			break
 		}

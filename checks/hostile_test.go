@@ -36,7 +36,8 @@ func hostileEnv(t *testing.T, serverURL string, creds *Credentials, tlsVerify bo
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := NewEnv(context.Background(), tg, Options{Timeout: testTimeout, TLSVerify: tlsVerify, CertsDirs: []string{}, Env: func(string) string { return "" }})
+	env := NewEnv(context.Background(), tg, Options{Timeout: testTimeout, TLSVerify: tlsVerify, CertsDirs: []string{},
+		Clients: []string{"podman"}, SysRoot: t.TempDir(), Env: func(string) string { return "" }})
 	env.Config.Creds = creds
 	t.Cleanup(env.Close)
 	return env
@@ -55,6 +56,12 @@ func (l *authLog) record(r *http.Request) {
 		l.seen = map[string]string{}
 	}
 	l.seen[r.Host+r.URL.Path] = r.Header.Get("Authorization")
+}
+
+func (l *authLog) reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.seen = nil
 }
 
 func (l *authLog) get(key string) (string, bool) {
@@ -517,4 +524,37 @@ func TestParallelRaisesPanicsInTheCaller(t *testing.T) {
 	}()
 	parallel(func() { panic("boom") }, func() { time.Sleep(10 * time.Millisecond); finished.Done() })
 	t.Error("parallel returned after a panic")
+}
+
+// A client configured to treat the host as insecure sends credentials over
+// plain HTTP, so regdoctor does too when judging for it: podman with
+// `insecure = true`, docker for loopback (its built-in 127.0.0.0/8).
+func TestInsecureClientConfigAllowsCredentialsOverHTTP(t *testing.T) {
+	var log authLog
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { log.record(r) }))
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	tg, err := ParseTarget(host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		clients []string
+		sent    bool
+	}{
+		{[]string{"podman"}, false},
+		{[]string{"docker"}, true},
+		{[]string{"crane"}, false}, // crane's fallback to HTTP is not configuration
+	} {
+		env := NewEnv(context.Background(), tg, Options{Timeout: testTimeout, TLSVerify: true, CertsDirs: []string{},
+			Clients: tc.clients, SysRoot: t.TempDir(), Env: func(string) string { return "" }})
+		env.Config.Creds = &Credentials{Username: "alice", Password: "pw"}
+		env.Do(t.Context(), request{Method: http.MethodGet, URL: srv.URL + "/v2/", Auth: "Basic YWxpY2U6cHc="})
+		env.Close()
+		got, _ := log.get(host + "/v2/")
+		if (got != "") != tc.sent {
+			t.Errorf("%v: server got Authorization %q, want sent=%v", tc.clients, got, tc.sent)
+		}
+		log.reset()
+	}
 }

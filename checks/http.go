@@ -336,7 +336,7 @@ func (env *Env) withholdReason(rawURL string) string {
 	if env.Config.Creds == nil || CredentialsAllowed(env, rawURL) {
 		return ""
 	}
-	return "plain HTTP with TLS verification on: credentials go over plain HTTP only with --tls-verify=false"
+	return "plain HTTP with TLS verification on: credentials go over plain HTTP only with --tls-verify=false or when a judged client is configured to treat the host as insecure"
 }
 
 // exchangeState is what one Do learns while its request is in flight. It

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"strings"
 	"time"
 )
@@ -38,8 +39,12 @@ type TLSEvidence struct {
 	Chain      []CertInfo   `json:"chain,omitempty"`
 	Problems   []TLSProblem `json:"problems,omitempty"`
 	LocalTime  time.Time    `json:"local_time"`
-	Error      string       `json:"error,omitempty"`
-	ErrorKind  ErrKind      `json:"error_kind,omitempty"`
+	// ServerDate is the server's Date header, read over an unverified
+	// connection when the certificate's dates are the problem, to tell an
+	// expired certificate from a wrong local clock.
+	ServerDate *time.Time `json:"server_date,omitempty"`
+	Error      string     `json:"error,omitempty"`
+	ErrorKind  ErrKind    `json:"error_kind,omitempty"`
 }
 
 // Has reports whether the chain has a problem of kind k.
@@ -75,6 +80,9 @@ func TLS() Check {
 					return Result{Status: Fail, Summary: addr + " answers plain HTTP, not TLS", Evidence: ev}
 				}
 				return Result{Status: Fail, Summary: fmt.Sprintf("TLS handshake with %s failed: %s", addr, ev.ErrorKind), Evidence: ev}
+			}
+			if ev.Has(KindCertExpired) {
+				ev.ServerDate = serverDate(ctx, env, addr, host)
 			}
 			if len(ev.Problems) == 0 {
 				return Result{Status: Pass, Summary: fmt.Sprintf("%s, certificate for %s issued by %s, valid until %s",
@@ -194,4 +202,35 @@ func verifyChain(chain []*x509.Certificate, trust *Trust, host string, now time.
 		out = append(out, TLSProblem{Kind: KindHostname, Message: fmt.Sprintf("certificate is valid for %s, not %s", leafNames(certInfo(leaf)), host)})
 	}
 	return out
+}
+
+// serverDate asks the server for the time over a connection that skips
+// verification (the chain is already known to be out of its dates). It is
+// anonymous and reads no body; nil when the server gives no Date.
+func serverDate(ctx context.Context, env *Env, addr, host string) *time.Time {
+	tr := &http.Transport{
+		DialContext:            (&net.Dialer{Timeout: env.StepTimeout()}).DialContext,
+		TLSClientConfig:        &tls.Config{ServerName: host, InsecureSkipVerify: true}, //nolint:gosec // only the Date header is read
+		TLSHandshakeTimeout:    env.StepTimeout(),
+		ResponseHeaderTimeout:  env.StepTimeout(),
+		MaxResponseHeaderBytes: 64 << 10,
+	}
+	defer tr.CloseIdleConnections()
+	ctx, cancel := context.WithTimeout(ctx, env.StepTimeout())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodHead, "https://"+addr+"/v2/", nil)
+	if err != nil {
+		return nil
+	}
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		return nil
+	}
+	resp.Body.Close()
+	t, err := http.ParseTime(resp.Header.Get("Date"))
+	if err != nil {
+		return nil
+	}
+	t = t.UTC()
+	return &t
 }

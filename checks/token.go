@@ -214,13 +214,14 @@ func FetchTokens(ctx context.Context, env *Env, c *Challenge, scope string) *Tok
 
 // CredentialsAllowed says whether credentials may be sent to url: over
 // HTTPS always; over plain HTTP only when the user turned verification off
-// (skopeo --tls-verify=false), which is what makes clients use HTTP at all.
+// (skopeo --tls-verify=false) or a judged client is configured to treat the
+// host as insecure, which is what makes clients use HTTP at all.
 func CredentialsAllowed(env *Env, rawURL string) bool {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return false
 	}
-	return u.Scheme == "https" || !env.Opts.TLSVerify
+	return u.Scheme == "https" || !env.Opts.TLSVerify || env.Config.InsecureOK
 }
 
 func requestToken(ctx context.Context, env *Env, c *Challenge, scope string, cr *Credentials) *TokenAttempt {

@@ -310,8 +310,16 @@ func tlsDiagnosis(f facts, kind checks.ErrKind, msg string, t *checks.TLSEvidenc
 		if t != nil && len(t.Chain) > 0 {
 			leaf := t.Chain[0]
 			detail += fmt.Sprintf(" Valid from %s to %s; local time %s.", leaf.NotBefore.Format(time.RFC3339), leaf.NotAfter.Format(time.RFC3339), t.LocalTime.Format(time.RFC3339))
-			if skew, ok := serverClockSkew(f); ok && (skew > 5*time.Minute || skew < -5*time.Minute) {
-				detail += fmt.Sprintf(" The server's Date header is %s away from the local clock: the local clock may be what is wrong.", skew.Round(time.Second))
+			if skew, ok := serverClockSkew(f); ok {
+				serverNow := t.LocalTime.Add(skew)
+				switch {
+				case (skew > 5*time.Minute || skew < -5*time.Minute) && !serverNow.Before(leaf.NotBefore) && !serverNow.After(leaf.NotAfter):
+					detail += fmt.Sprintf(" The server's Date header says %s, %s away from the local clock, and at that time the certificate is valid: this machine's clock is what is wrong.", serverNow.Format(time.RFC3339), skew.Round(time.Second))
+				case skew > 5*time.Minute || skew < -5*time.Minute:
+					detail += fmt.Sprintf(" The server's Date header is %s away from the local clock; check both clocks.", skew.Round(time.Second))
+				default:
+					detail += " The server's Date header agrees with the local clock: the certificate itself is out of date."
+				}
 			}
 		}
 		return newDiagnosis("tls-cert-expired", detail,
@@ -327,6 +335,9 @@ func tlsDiagnosis(f facts, kind checks.ErrKind, msg string, t *checks.TLSEvidenc
 
 // serverClockSkew is the server's Date minus local time at the ping.
 func serverClockSkew(f facts) (time.Duration, bool) {
+	if t := f.tls(); t != nil && t.ServerDate != nil {
+		return t.ServerDate.Sub(t.LocalTime), true
+	}
 	for _, p := range []*checks.PingEvidence{f.https(), f.http()} {
 		if p == nil || p.Exchange == nil {
 			continue
