@@ -65,7 +65,7 @@ func cmdExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		enc.SetIndent("", "  ")
 		err = enc.Encode(ex)
 	} else {
-		err = writeExplanation(stdout, ex, !color.NoColor && !noColor)
+		err = report.WriteExplanation(stdout, ex, report.NewPalette(!color.NoColor && !noColor))
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "regdoctor:", err)
@@ -120,79 +120,4 @@ func explainInput(ctx context.Context, args []string, stdin io.Reader, stderr io
 		return "", errors.New("no text to explain: stdin is empty")
 	}
 	return string(r.b), nil
-}
-
-// writeExplanation renders the findings for a person, root cause first.
-func writeExplanation(w io.Writer, ex diagnose.Explanation, colour bool) error {
-	mk := func(attrs ...color.Attribute) *color.Color {
-		c := color.New(attrs...)
-		if colour {
-			c.EnableColor()
-		} else {
-			c.DisableColor()
-		}
-		return c
-	}
-	bold, dim, red, yellow := mk(color.Bold), mk(color.FgHiBlack), mk(color.FgRed, color.Bold), mk(color.FgYellow)
-	var b strings.Builder
-	if len(ex.Matches) == 0 {
-		b.WriteString("No known registry or client error in this text.\n")
-		if ex.CheckCommand != "" {
-			fmt.Fprintf(&b, "It names %s; to look for a problem there, run:\n  %s\n", ex.Target, ex.CheckCommand)
-		} else {
-			b.WriteString("To test a registry directly, run: regdoctor check REGISTRY[/REPOSITORY[:TAG]]\n")
-		}
-		_, err := io.WriteString(w, b.String())
-		return err
-	}
-	if len(ex.Matches) == 1 {
-		b.WriteString(bold.Sprint("regdoctor explain: 1 problem found") + "\n")
-	} else {
-		b.WriteString(bold.Sprintf("regdoctor explain: %d problems found, root cause first", len(ex.Matches)) + "\n")
-	}
-	for i, m := range ex.Matches {
-		d := m.Diagnosis
-		sev := dim.Sprint("i info")
-		switch d.Severity {
-		case diagnose.Error:
-			sev = red.Sprint("✗ error")
-		case diagnose.Warning:
-			sev = yellow.Sprint("! warning")
-		}
-		fmt.Fprintf(&b, "\n%d. %s  %s  %s\n", i+1, sev, bold.Sprint(d.Code), d.Title)
-		where := fmt.Sprintf("line %d", m.Line)
-		if m.Count > 1 {
-			where += fmt.Sprintf(", %d lines in all", m.Count)
-		}
-		fmt.Fprintf(&b, "   printed by: %s   layer: %s   (%s)\n", m.Client, m.Layer, where)
-		fmt.Fprintf(&b, "   %s\n", d.Detail)
-		if m.Target != "" {
-			fmt.Fprintf(&b, "   registry:   %s", m.Registry)
-			if m.Repository != "" {
-				fmt.Fprintf(&b, "   image: %s", m.Target)
-			}
-			b.WriteString("\n")
-		}
-		fmt.Fprintf(&b, "   confirm:    %s\n", m.CheckCommand)
-		if m.Target == "" {
-			b.WriteString(dim.Sprint("               (the text names no registry: put yours in place of REGISTRY/REPOSITORY:TAG)") + "\n")
-		}
-		if len(m.Alternatives) > 0 {
-			fmt.Fprintf(&b, "   could also be: %s (the check tells them apart)\n", strings.Join(m.Alternatives, ", "))
-		}
-		b.WriteString("   fix:\n")
-		for _, r := range d.Remediation {
-			lines := strings.Split(r, "\n")
-			fmt.Fprintf(&b, "     - %s\n", lines[0])
-			for _, l := range lines[1:] {
-				fmt.Fprintf(&b, "         %s\n", l)
-			}
-		}
-		fmt.Fprintf(&b, "   docs:       %s\n", d.Docs)
-	}
-	if ex.Truncated {
-		b.WriteString("\n" + dim.Sprint("(the input was longer than regdoctor reads, or had more findings than it lists; the rest was not examined)") + "\n")
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
 }

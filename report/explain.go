@@ -1,0 +1,69 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/regdoctor/regdoctor/diagnose"
+)
+
+// WriteExplanation renders what `regdoctor explain` found for a person,
+// root cause first.
+func WriteExplanation(w io.Writer, ex diagnose.Explanation, p Palette) error {
+	bold, dim := p.bold, p.dim
+	var b strings.Builder
+	if len(ex.Matches) == 0 {
+		b.WriteString("No known registry or client error in this text.\n")
+		if ex.CheckCommand != "" {
+			fmt.Fprintf(&b, "It names %s; to look for a problem there, run:\n  %s\n", ex.Target, ex.CheckCommand)
+		} else {
+			b.WriteString("To test a registry directly, run: regdoctor check REGISTRY[/REPOSITORY[:TAG]]\n")
+		}
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
+	if len(ex.Matches) == 1 {
+		b.WriteString(bold.Sprint("regdoctor explain: 1 problem found") + "\n")
+	} else {
+		b.WriteString(bold.Sprintf("regdoctor explain: %d problems found, root cause first", len(ex.Matches)) + "\n")
+	}
+	for i, m := range ex.Matches {
+		d := m.Diagnosis
+		fmt.Fprintf(&b, "\n%d. %s  %s  %s\n", i+1, p.severity(d.Severity), bold.Sprint(d.Code), d.Title)
+		where := fmt.Sprintf("line %d", m.Line)
+		if m.Count > 1 {
+			where += fmt.Sprintf(", %d lines in all", m.Count)
+		}
+		fmt.Fprintf(&b, "   printed by: %s   layer: %s   (%s)\n", m.Client, m.Layer, where)
+		fmt.Fprintf(&b, "   %s\n", d.Detail)
+		if m.Target != "" {
+			fmt.Fprintf(&b, "   registry:   %s", m.Registry)
+			if m.Repository != "" {
+				fmt.Fprintf(&b, "   image: %s", m.Target)
+			}
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, "   confirm:    %s\n", m.CheckCommand)
+		if m.Target == "" {
+			b.WriteString(dim.Sprint("               (the text names no registry: put yours in place of REGISTRY/REPOSITORY:TAG)") + "\n")
+		}
+		if len(m.Alternatives) > 0 {
+			fmt.Fprintf(&b, "   could also be: %s (the check tells them apart)\n", strings.Join(m.Alternatives, ", "))
+		}
+		b.WriteString("   fix:\n")
+		for _, r := range d.Remediation {
+			lines := strings.Split(r, "\n")
+			fmt.Fprintf(&b, "     - %s\n", lines[0])
+			for _, l := range lines[1:] {
+				fmt.Fprintf(&b, "         %s\n", l)
+			}
+		}
+		fmt.Fprintf(&b, "   docs:       %s\n", d.Docs)
+	}
+	if ex.Truncated {
+		b.WriteString("\n" + dim.Sprint("(the input was longer than regdoctor reads, or had more findings than it lists; the rest was not examined)") + "\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
