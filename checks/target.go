@@ -3,6 +3,8 @@ package checks
 import (
 	"fmt"
 	"net"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -90,12 +92,21 @@ func ParseTarget(s string) (Target, error) {
 	}
 	if looksLikeRegistry(s) {
 		r, err := name.NewRegistry(s)
+		if err == nil {
+			err = checkPort(r.RegistryStr())
+		}
 		if err != nil {
 			return Target{}, fmt.Errorf("invalid registry %q: %v", in, err)
 		}
 		return Target{Input: in, Registry: displayName(r.RegistryStr()), Host: dialHost(r.RegistryStr())}, nil
 	}
 	ref, err := name.ParseReference(s)
+	if err == nil {
+		err = checkPort(ref.Context().RegistryStr())
+	}
+	if err == nil {
+		err = checkRepository(ref.Context().RepositoryStr())
+	}
 	if err != nil {
 		return Target{}, fmt.Errorf("invalid reference %q: %v", in, err)
 	}
@@ -170,6 +181,31 @@ func looksLikeRegistry(s string) bool {
 // registry when it has a dot or a port, or is localhost.
 func isDomain(first string) bool {
 	return strings.ContainsAny(first, ".:") || first == "localhost"
+}
+
+// repoComponent is distribution's grammar for one path component, stricter
+// than go-containerregistry's default, which accepts "-" as a repository.
+var repoComponent = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*$`)
+
+func checkRepository(repo string) error {
+	for _, c := range strings.Split(repo, "/") {
+		if !repoComponent.MatchString(c) {
+			return fmt.Errorf("repository component %q is not valid: lower-case letters and digits, separated by '.', '_', '__' or '-'", c)
+		}
+	}
+	return nil
+}
+
+// checkPort rejects ports no client could dial.
+func checkPort(registry string) error {
+	_, port, err := net.SplitHostPort(registry)
+	if err != nil {
+		return nil // no port
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("port %q is not between 1 and 65535", port)
+	}
+	return nil
 }
 
 // displayName is the registry's name as clients print it and key auth

@@ -116,3 +116,16 @@ func TestTargetMethods(t *testing.T) {
 		t.Errorf("WithReference = %q", got)
 	}
 }
+
+func TestParseTargetRejectsWhatNoClientAccepts(t *testing.T) {
+	for _, in := range []string{"-", "registry.example.com/Team/app", "registry.example.com/team/-app:1", "host.example.com:99999/x", "10.0.0.5:0"} {
+		if tg, err := ParseTarget(in); err == nil {
+			t.Errorf("ParseTarget(%q) = %+v, want an error", in, tg)
+		}
+	}
+	for _, in := range []string{"registry.example.com/team/my_app__x.y-z:1", "10.0.0.5:65535/a/b/c@sha256:" + strings.Repeat("a", 64)} {
+		if _, err := ParseTarget(in); err != nil {
+			t.Errorf("ParseTarget(%q): %v", in, err)
+		}
+	}
+}
