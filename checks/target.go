@@ -188,6 +188,10 @@ func isDomain(first string) bool {
 var repoComponent = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*$`)
 
 func checkRepository(repo string) error {
+	if len(repo) > 255 {
+		// Checked after "library/" is added, which the parser does not.
+		return fmt.Errorf("repository name %q… is %d characters long; the limit is 255", repo[:32], len(repo))
+	}
 	for _, c := range strings.Split(repo, "/") {
 		if !repoComponent.MatchString(c) {
 			return fmt.Errorf("repository component %q is not valid: lower-case letters and digits, separated by '.', '_', '__' or '-'", c)
