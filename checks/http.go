@@ -100,7 +100,7 @@ func sameOrigin(a, b *url.URL) bool { return origin(a) == origin(b) }
 func (env *Env) transport() *http.Transport {
 	o := env.Opts
 	tr := &http.Transport{
-		Proxy:                  func(r *http.Request) (*url.URL, error) { return proxyFunc(o)(r) },
+		Proxy:                  proxyFunc(o),
 		DialContext:            (&net.Dialer{Timeout: env.StepTimeout(), KeepAlive: 30 * time.Second}).DialContext,
 		TLSHandshakeTimeout:    env.StepTimeout(),
 		ResponseHeaderTimeout:  env.StepTimeout(),
