@@ -516,12 +516,14 @@ func jsonErrorLine(data []byte, err error) int {
 }
 
 // DefaultCertsDirs are the certs.d roots of podman (system and user) and docker.
+// The /etc ones are read under --sysroot, like the other system files.
 func DefaultCertsDirs(o Options) []string {
-	dirs := []string{"/etc/containers/certs.d"}
+	sys := o.Sys()
+	dirs := []string{sys.Path("/etc/containers/certs.d")}
 	if home := o.getenv("HOME"); home != "" {
 		dirs = append(dirs, filepath.Join(home, ".config", "containers", "certs.d"))
 	}
-	return append(dirs, "/etc/docker/certs.d")
+	return append(dirs, sys.Path("/etc/docker/certs.d"))
 }
 
 func (cc *ClientConfig) loadTrust(t Target, o Options) {

@@ -31,6 +31,9 @@ func (s Sys) env(k string) string {
 	return s.Getenv(k)
 }
 
+// Path maps an absolute system path under Root.
+func (s Sys) Path(p string) string { return s.path(p) }
+
 func (s Sys) path(p string) string {
 	if s.Root == "" || s.Root == "/" {
 		return p

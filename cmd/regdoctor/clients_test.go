@@ -227,3 +227,23 @@ func TestPodmanLoginDoesNotLogInDocker(t *testing.T) {
 		t.Errorf("want podman ok and docker failing, got %+v", r.Clients)
 	}
 }
+
+// The CA podman would find in /etc/containers/certs.d is found under
+// --sysroot too, with no --cert-dir.
+func TestSystemCertsDirUnderSysroot(t *testing.T) {
+	_, root := isolateClients(t)
+	reg := startFixture(t, "healthy")
+	ca, err := os.ReadFile(filepath.Join(reg.CertDir, "ca.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, code := checkJSON(t, "--client", "podman", "--sysroot", root, reg.Target)
+	if code != 1 || r.severity("tls-unknown-authority") != "error" {
+		t.Fatalf("without the CA: want tls-unknown-authority, got exit %d %+v", code, r.Diagnoses)
+	}
+	writeFile(t, filepath.Join(root, "etc", "containers", "certs.d", reg.Host, "ca.crt"), string(ca))
+	r, code = checkJSON(t, "--client", "podman", "--sysroot", root, reg.Target)
+	if code != 0 || !r.Healthy {
+		t.Fatalf("with the CA in SYSROOT/etc/containers/certs.d: want healthy, got exit %d %+v", code, r.Diagnoses)
+	}
+}
