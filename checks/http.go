@@ -34,6 +34,9 @@ type Env struct {
 	client   *http.Client
 	noFollow *http.Client
 	traceMu  sync.Mutex
+
+	stashMu sync.Mutex
+	stash   map[string][]*tls.Conn // verified connections from the tls check
 }
 
 // NewEnv reads the client configuration and prepares an HTTP client that
@@ -133,7 +136,10 @@ func (env *Env) StepTimeout() time.Duration {
 }
 
 // Close releases idle connections.
-func (env *Env) Close() { env.client.CloseIdleConnections() }
+func (env *Env) Close() {
+	env.client.CloseIdleConnections()
+	env.closeStash()
+}
 
 func proxyFunc(o Options) func(*http.Request) (*url.URL, error) {
 	get := func(k string) string {

@@ -71,7 +71,17 @@ func TLS() Check {
 			}
 			addr := env.Target.HostPort("https")
 			host := env.Target.Hostname()
-			ev := handshake(ctx, env, addr, host)
+			ev, conn := handshake(ctx, env, addr, host)
+			if conn != nil {
+				if len(ev.Problems) == 0 || !env.Opts.TLSVerify {
+					// The chain passed what the transport's own dial would
+					// check: hand the connection over rather than throw a
+					// handshake away (one round trip less for the token step).
+					env.stashConn(addr, conn)
+				} else {
+					conn.Close()
+				}
+			}
 			if ev.Error != "" {
 				if ev.ErrorKind == KindHTTPToHTTPS {
 					if !env.Opts.TLSVerify {
@@ -104,7 +114,9 @@ func TLS() Check {
 
 // handshake connects to addr without verifying, records the chain, and
 // verifies it by hand.
-func handshake(ctx context.Context, env *Env, addr, host string) *TLSEvidence {
+//
+// The caller owns the returned connection (nil when the handshake failed).
+func handshake(ctx context.Context, env *Env, addr, host string) (*TLSEvidence, *tls.Conn) {
 	ev := &TLSEvidence{Address: addr, ServerName: host, LocalTime: time.Now().UTC()}
 	d := tls.Dialer{
 		NetDialer: &net.Dialer{Timeout: env.StepTimeout()},
@@ -120,17 +132,17 @@ func handshake(ctx context.Context, env *Env, addr, host string) *TLSEvidence {
 	conn, err := d.DialContext(hctx, "tcp", addr)
 	if err != nil {
 		ev.Error, ev.ErrorKind = err.Error(), Classify(err, true)
-		return ev
+		return ev, nil
 	}
-	defer conn.Close()
-	st := conn.(*tls.Conn).ConnectionState()
+	tc := conn.(*tls.Conn)
+	st := tc.ConnectionState()
 	ev.Version = tls.VersionName(st.Version)
 	ev.ALPN = st.NegotiatedProtocol
 	for _, c := range st.PeerCertificates {
 		ev.Chain = append(ev.Chain, certInfo(c))
 	}
 	ev.Problems = verifyChain(st.PeerCertificates, env.Config.Trust, host, time.Now())
-	return ev
+	return ev, tc
 }
 
 func certInfo(c *x509.Certificate) CertInfo {

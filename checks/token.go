@@ -2,6 +2,7 @@ package checks
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -125,7 +126,10 @@ func probeHost(ctx context.Context, env *Env, rawURL string) *HostProbe {
 	}
 	conn.Close()
 	if u.Scheme == "https" {
-		p.TLS = handshake(ctx, env, addr, u.Hostname())
+		var conn *tls.Conn
+		if p.TLS, conn = handshake(ctx, env, addr, u.Hostname()); conn != nil {
+			conn.Close()
+		}
 	}
 	return p
 }

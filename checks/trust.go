@@ -81,6 +81,9 @@ func (t *Trust) Verify(leaf *x509.Certificate, opts x509.VerifyOptions) error {
 // (same errors, so Classify and the clients' wording hold), with the host
 // it dialled, but against Trust's lazily loaded roots.
 func (env *Env) dialTLS(ctx context.Context, network, addr string) (net.Conn, error) {
+	if c := env.takeConn(addr); c != nil {
+		return c, nil
+	}
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, err
@@ -109,4 +112,38 @@ func (env *Env) dialTLS(ctx context.Context, network, addr string) (net.Conn, er
 		},
 	}
 	return d.DialContext(ctx, network, addr)
+}
+
+// stashConn keeps a verified TLS connection from the tls check for the
+// transport's next dial to the same address.
+func (env *Env) stashConn(addr string, c *tls.Conn) {
+	env.stashMu.Lock()
+	defer env.stashMu.Unlock()
+	if env.stash == nil {
+		env.stash = map[string][]*tls.Conn{}
+	}
+	env.stash[addr] = append(env.stash[addr], c)
+}
+
+func (env *Env) takeConn(addr string) *tls.Conn {
+	env.stashMu.Lock()
+	defer env.stashMu.Unlock()
+	cs := env.stash[addr]
+	if len(cs) == 0 {
+		return nil
+	}
+	env.stash[addr] = cs[1:]
+	return cs[0]
+}
+
+// closeStash closes connections nobody took.
+func (env *Env) closeStash() {
+	env.stashMu.Lock()
+	defer env.stashMu.Unlock()
+	for _, cs := range env.stash {
+		for _, c := range cs {
+			c.Close()
+		}
+	}
+	env.stash = nil
 }
