@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/BurntSushi/toml"
 )
@@ -169,9 +170,48 @@ func readFile(p string) ([]byte, error) {
 // Later files override earlier ones: a [[registry]] with the same prefix
 // replaces the earlier entry; search registries and mode replace if set;
 // aliases merge.
+//
+// The result is shared and must not be modified. It is cached per process
+// and reused while every file it came from keeps its size and modification
+// time, so many targets parse the TOML once, and serve and --watch still
+// see edits.
 func LoadRegistriesConf(s Sys) *RegistriesConf {
+	aliasFiles, confFiles := shortNameAliasFiles(s), registriesConfFiles(s)
+	key := statKey(append(append([]string{}, aliasFiles...), confFiles...))
+	confCache.Lock()
+	defer confCache.Unlock()
+	if rc, ok := confCache.byKey[key]; ok {
+		return rc
+	}
+	rc := loadRegistriesConf(aliasFiles, confFiles)
+	if len(confCache.byKey) >= 16 {
+		clear(confCache.byKey) // a handful of distinct set-ups per process at most
+	}
+	confCache.byKey[key] = rc
+	return rc
+}
+
+var confCache = struct {
+	sync.Mutex
+	byKey map[string]*RegistriesConf
+}{byKey: map[string]*RegistriesConf{}}
+
+// statKey identifies the current contents of files without reading them.
+func statKey(files []string) string {
+	var b strings.Builder
+	for _, f := range files {
+		b.WriteString(f)
+		if st, err := os.Stat(f); err == nil {
+			fmt.Fprintf(&b, "|%d|%d", st.Size(), st.ModTime().UnixNano())
+		}
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
+func loadRegistriesConf(aliasFiles, confFiles []string) *RegistriesConf {
 	rc := &RegistriesConf{Aliases: map[string]Alias{}, legacyInsecure: map[string]string{}}
-	for _, f := range shortNameAliasFiles(s) {
+	for _, f := range aliasFiles {
 		var af struct {
 			Aliases map[string]string `toml:"aliases"`
 		}
@@ -181,7 +221,7 @@ func LoadRegistriesConf(s Sys) *RegistriesConf {
 			}
 		}
 	}
-	for _, f := range registriesConfFiles(s) {
+	for _, f := range confFiles {
 		var rf registriesFile
 		if !rc.decode(f, &rf) {
 			continue

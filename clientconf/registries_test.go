@@ -56,3 +56,30 @@ func TestRegistriesConfFilesPrecedence(t *testing.T) {
 		})
 	}
 }
+
+// The parsed configuration is reused while the files are unchanged, and
+// re-read as soon as one changes, so serve and --watch see edits.
+func TestRegistriesConfCacheFollowsEdits(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "registries.conf")
+	write := func(s string) {
+		if err := os.WriteFile(conf, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sys := Sys{Root: t.TempDir(), Getenv: func(k string) string {
+		if k == "CONTAINERS_REGISTRIES_CONF" {
+			return conf
+		}
+		return ""
+	}}
+	write(`unqualified-search-registries = ["a.example.com"]` + "\n")
+	first := LoadRegistriesConf(sys)
+	if again := LoadRegistriesConf(sys); again != first {
+		t.Error("an unchanged file was parsed again")
+	}
+	write(`unqualified-search-registries = ["b.example.com", "c.example.com"]` + "\n")
+	if got := LoadRegistriesConf(sys).SearchRegs; len(got) != 2 || got[0] != "b.example.com" {
+		t.Errorf("after an edit, search registries %v", got)
+	}
+}
