@@ -13,6 +13,7 @@ func ConfigCheck() Check {
 		Title: "client configuration",
 		Run: func(ctx context.Context, env *Env, _ Deps) Result {
 			cc := env.Config
+			cc.InsecureOK, cc.InsecureWhy = cc.Insecure()
 			var parts []string
 			if cc.Creds != nil {
 				parts = append(parts, fmt.Sprintf("credentials for %s from %s", cc.Creds.Key, cc.Creds.Source))

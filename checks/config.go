@@ -19,6 +19,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -114,10 +115,14 @@ type ClientConfig struct {
 	// InsecureOK: a judged client is configured (registries.conf, daemon.json,
 	// hosts.toml) to use plain HTTP or skip verification for this host, so it
 	// would send credentials that way; crane's implicit fallback does not count.
+	// The client-config check fills it in, from Insecure, for the report.
 	InsecureOK  bool   `json:"insecure_allowed,omitempty"`
 	InsecureWhy string `json:"insecure_reason,omitempty"`
 
-	hostIPs     []string
+	// hostIPs and insecure run at most once, when first asked: the DNS
+	// lookup dockerd's CIDR rules need must not hold up start-up.
+	hostIPs     func() []string
+	insecure    func() (bool, string)
 	Trust       *Trust            `json:"-"`
 	ClientCerts []tls.Certificate `json:"-"`
 }
@@ -187,9 +192,12 @@ func (cc *ClientConfig) loadClients(ctx context.Context, t Target, o Options) {
 		cc.Registry = &r
 	}
 	cc.Docker = clientconf.LoadDockerDaemon(sys)
-	if slices.Contains(cc.Clients, "docker") {
-		cc.hostIPs = hostIPs(ctx, t) // only dockerd matches registries by CIDR
-	}
+	cc.hostIPs = sync.OnceValue(func() []string {
+		if !slices.Contains(cc.Clients, "docker") {
+			return nil // only dockerd matches registries by CIDR
+		}
+		return hostIPs(ctx, t)
+	})
 	cc.Containerd = clientconf.LoadContainerdHost(sys, t.Registry)
 	for _, ps := range [][]clientconf.Problem{cc.Containers.Problems, cc.Docker.Problems, cc.Containerd.Problems} {
 		for _, p := range ps {
@@ -199,12 +207,23 @@ func (cc *ClientConfig) loadClients(ctx context.Context, t Target, o Options) {
 	if t.Short != nil {
 		cc.ShortName = t.Short
 	}
-	for _, c := range cc.Clients {
-		if ok, why := cc.AcceptsInsecure(c, t); ok && c != "crane" {
-			cc.InsecureOK, cc.InsecureWhy = true, why
-			break
+	cc.insecure = sync.OnceValues(func() (bool, string) {
+		for _, c := range cc.Clients {
+			if ok, why := cc.AcceptsInsecure(c, t); ok && c != "crane" {
+				return true, why
+			}
 		}
+		return false, ""
+	})
+}
+
+// Insecure reports whether a judged client is configured to use plain HTTP
+// or skip verification for the registry, and which setting says so.
+func (cc *ClientConfig) Insecure() (bool, string) {
+	if cc.insecure == nil {
+		return false, ""
 	}
+	return cc.insecure()
 }
 
 // AcceptsInsecure reports whether client would talk plain HTTP (or skip TLS
@@ -217,7 +236,11 @@ func (cc *ClientConfig) AcceptsInsecure(client string, t Target) (bool, string) 
 		}
 	case "docker":
 		if cc.Docker != nil {
-			return cc.Docker.Insecure(t.Registry, cc.hostIPs)
+			var ips []string
+			if cc.hostIPs != nil {
+				ips = cc.hostIPs()
+			}
+			return cc.Docker.Insecure(t.Registry, ips)
 		}
 	case "containerd":
 		if h := cc.Containerd; h != nil && (h.PlainHTTP || h.SkipVerify) {
@@ -486,7 +509,7 @@ func readBounded(path string) ([]byte, error) {
 	}
 	defer f.Close()
 	var buf bytes.Buffer
-	n, err := buf.ReadFrom(limitReader(f, maxConfigFile+1))
+	n, err := buf.ReadFrom(io.LimitReader(f, maxConfigFile+1))
 	if err != nil {
 		return nil, err
 	}

@@ -225,7 +225,11 @@ func CredentialsAllowed(env *Env, rawURL string) bool {
 	if err != nil {
 		return false
 	}
-	return u.Scheme == "https" || !env.Opts.TLSVerify || env.Config.InsecureOK
+	if u.Scheme == "https" || !env.Opts.TLSVerify {
+		return true
+	}
+	insecure, _ := env.Config.Insecure()
+	return insecure
 }
 
 func requestToken(ctx context.Context, env *Env, c *Challenge, scope string, cr *Credentials) *TokenAttempt {
