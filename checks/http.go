@@ -439,7 +439,7 @@ func (x *Exchange) parseErrors(data []byte) {
 		// A web page where the API should be (a registry UI port) is
 		// evidence; a JSON success body is not.
 		if strings.Contains(x.Header("Content-Type"), "html") {
-			x.Body = truncate(redactBody(string(bytes.TrimSpace(data))), 256)
+			x.Body = clean(string(bytes.TrimSpace(data)), 256)
 		}
 		return
 	}
