@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strings"
@@ -74,7 +75,7 @@ func resolvers(path string) []string {
 	}
 	defer f.Close()
 	var out []string
-	sc := bufio.NewScanner(limitReader(f, 64<<10))
+	sc := bufio.NewScanner(io.LimitReader(f, 64<<10))
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
 		if len(fields) >= 2 && fields[0] == "nameserver" {

@@ -548,8 +548,6 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-func limitReader(r io.Reader, n int64) io.Reader { return io.LimitReader(r, n) }
-
 // redactURL removes a password and upload state from a URL before it is shown.
 func redactURL(u *url.URL) string {
 	c := *u

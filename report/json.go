@@ -79,11 +79,3 @@ const (
 	ExitError = 1 // at least one error-severity diagnosis
 	ExitUsage = 2 // bad usage: unknown flag, unparseable reference
 )
-
-// ExitCode maps a report to the process exit code.
-func ExitCode(rep *diagnose.Report) int {
-	if rep.Worst() == diagnose.Error {
-		return ExitError
-	}
-	return ExitOK
-}

@@ -15,7 +15,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/fatih/color"
 	"github.com/mattn/go-isatty"
 	flag "github.com/spf13/pflag"
 
@@ -171,12 +170,12 @@ func (f *checkFlags) progress(stderr io.Writer, watching bool) *report.Progress 
 	if !ok || f.output != "table" || f.trace || watching || !isatty.IsTerminal(file.Fd()) {
 		return nil
 	}
-	return report.NewProgress(stderr, len(checks.All()), report.NewPalette(!color.NoColor && !f.noColor))
+	return report.NewProgress(stderr, len(checks.All()), f.palette())
 }
 
 func (f *checkFlags) write(w io.Writer, rep *diagnose.Report) error {
 	if f.output == "json" {
 		return report.WriteJSON(w, rep)
 	}
-	return report.WriteTable(w, rep, report.NewPalette(!color.NoColor && !f.noColor))
+	return report.WriteTable(w, rep, f.palette())
 }
