@@ -477,6 +477,7 @@ const (
 	KindCertExpired    ErrKind = "tls-cert-expired"
 	KindHostname       ErrKind = "tls-hostname-mismatch"
 	KindTLS            ErrKind = "tls-handshake"
+	KindClientCert     ErrKind = "tls-client-cert"
 	KindProxy          ErrKind = "proxy"
 	KindReset          ErrKind = "connection-reset"
 	KindTooLarge       ErrKind = "body-too-large"
@@ -504,6 +505,8 @@ func Classify(err error, connected bool) ErrKind {
 		return KindDNS
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return KindRefused
+	case isClientCertAlert(err):
+		return KindClientCert
 	case strings.Contains(msg, "server gave HTTP response to HTTPS client"),
 		strings.Contains(msg, "first record does not look like a TLS handshake"):
 		return KindHTTPToHTTPS
@@ -531,6 +534,28 @@ func Classify(err error, connected bool) ErrKind {
 		return KindTLS
 	}
 	return KindOther
+}
+
+// isClientCertAlert: the server ended the handshake with an alert about a
+// certificate. The only certificate a server judges is the client's, so it
+// wants one (TLS 1.3 certificate_required) or refuses the one it got. A
+// TLS 1.2 server says only handshake_failure for a missing one, which the
+// diagnosis ties to the certificate request it saw before. Note that
+// "remote error: tls: unknown certificate authority" is the server
+// distrusting the client's issuer, not the other way round.
+func isClientCertAlert(err error) bool {
+	var op *net.OpError
+	if !errors.As(err, &op) || op.Op != "remote error" || op.Err == nil {
+		return false
+	}
+	return clientCertAlerts[op.Err.Error()]
+}
+
+// clientCertAlerts are crypto/tls's texts of the certificate alerts.
+var clientCertAlerts = map[string]bool{
+	"tls: bad certificate": true, "tls: unsupported certificate": true, "tls: revoked certificate": true,
+	"tls: expired certificate": true, "tls: unknown certificate": true, "tls: unknown certificate authority": true,
+	"tls: certificate required": true,
 }
 
 func isTimeout(err error) bool {

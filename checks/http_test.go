@@ -46,6 +46,11 @@ func TestClassify(t *testing.T) {
 		{"deadline after connect", context.DeadlineExceeded, true, KindNoResponse},
 		{"os deadline", fmt.Errorf("read: %w", os.ErrDeadlineExceeded), true, KindNoResponse},
 		{"other tls", errors.New("remote error: tls: handshake failure"), true, KindTLS},
+		// crypto/tls wraps a received alert as below; its Err is unexported.
+		{"client cert required", &url.Error{Op: "Get", URL: "https://h/v2/", Err: &net.OpError{Op: "remote error", Err: errors.New("tls: certificate required")}}, true, KindClientCert},
+		{"client cert refused", &net.OpError{Op: "remote error", Err: errors.New("tls: unknown certificate authority")}, true, KindClientCert},
+		{"alert not about a certificate", &net.OpError{Op: "remote error", Err: errors.New("tls: handshake failure")}, true, KindTLS},
+		{"local, not remote", &net.OpError{Op: "local error", Err: errors.New("tls: bad certificate")}, true, KindTLS},
 		{"other", errors.New("something odd"), true, KindOther},
 	} {
 		if got := Classify(tc.err, tc.connected); got != tc.want {

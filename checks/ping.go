@@ -64,6 +64,8 @@ func describeErr(x *Exchange) string {
 		return "connected, but no answer before the timeout"
 	case KindDNS:
 		return "host does not resolve"
+	case KindClientCert:
+		return "the server refused the TLS connection over the client certificate: " + truncate(x.Error, 120)
 	case KindUnknownCA, KindCertExpired, KindHostname:
 		if i := strings.LastIndex(x.Error, "x509: "); i >= 0 {
 			return truncate(x.Error[i:], 120)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"errors"
 	"fmt"
 	"net"
@@ -43,8 +45,34 @@ type TLSEvidence struct {
 	// connection when the certificate's dates are the problem, to tell an
 	// expired certificate from a wrong local clock.
 	ServerDate *time.Time `json:"server_date,omitempty"`
-	Error      string     `json:"error,omitempty"`
-	ErrorKind  ErrKind    `json:"error_kind,omitempty"`
+	// ClientCert is set when the server asked for a client certificate.
+	ClientCert *ClientCertRequest `json:"client_cert,omitempty"`
+	Error      string             `json:"error,omitempty"`
+	ErrorKind  ErrKind            `json:"error_kind,omitempty"`
+}
+
+// ClientCertRequest is the server's request for a client certificate
+// (mutual TLS) and what the client answered.
+type ClientCertRequest struct {
+	// AcceptableCAs are the issuers the server names, if it names any.
+	AcceptableCAs []string `json:"acceptable_cas,omitempty"`
+	// Sent is the certificate presented: nil when none was, because no
+	// certs.d directory holds one the server's request allows.
+	Sent *CertInfo `json:"sent,omitempty"`
+	// Held are the client certificates certs.d holds for the host, sent
+	// or not: Go clients send none whose issuer the server does not name.
+	Held []CertInfo `json:"held,omitempty"`
+}
+
+// describe is a summary's tail about mutual TLS; "" when not asked for.
+func (r *ClientCertRequest) describe() string {
+	switch {
+	case r == nil:
+		return ""
+	case r.Sent == nil:
+		return "; the server asks for a client certificate and none was sent"
+	}
+	return fmt.Sprintf("; the server asks for a client certificate: sent %q", r.Sent.Subject)
 }
 
 // Has reports whether the chain has a problem of kind k.
@@ -89,14 +117,14 @@ func TLS() Check {
 					}
 					return Result{Status: Fail, Summary: addr + " answers plain HTTP, not TLS", Evidence: ev}
 				}
-				return Result{Status: Fail, Summary: fmt.Sprintf("TLS handshake with %s failed: %s", addr, ev.ErrorKind), Evidence: ev}
+				return Result{Status: Fail, Summary: fmt.Sprintf("TLS handshake with %s failed: %s%s", addr, ev.ErrorKind, ev.ClientCert.describe()), Evidence: ev}
 			}
 			if ev.Has(KindCertExpired) {
 				ev.ServerDate = serverDate(ctx, env, addr, host)
 			}
 			if len(ev.Problems) == 0 {
-				return Result{Status: Pass, Summary: fmt.Sprintf("%s, certificate for %s issued by %s, valid until %s",
-					ev.Version, leafNames(ev.Chain[0]), ev.Chain[0].Issuer, ev.Chain[0].NotAfter.Format("2006-01-02")), Evidence: ev}
+				return Result{Status: Pass, Summary: fmt.Sprintf("%s, certificate for %s issued by %s, valid until %s%s",
+					ev.Version, leafNames(ev.Chain[0]), ev.Chain[0].Issuer, ev.Chain[0].NotAfter.Format("2006-01-02"), ev.ClientCert.describe()), Evidence: ev}
 			}
 			var msgs []string
 			for _, p := range ev.Problems {
@@ -123,8 +151,11 @@ func handshake(ctx context.Context, env *Env, addr, host string) (*TLSEvidence, 
 		Config: &tls.Config{
 			ServerName:         host,
 			InsecureSkipVerify: true, //nolint:gosec // verified by hand below, to see every problem
-			Certificates:       env.Config.ClientCerts,
-			NextProtos:         []string{"h2", "http/1.1"},
+			GetClientCertificate: func(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
+				ev.ClientCert = clientCertRequest(cri, env.Config.ClientCerts)
+				return chooseClientCert(cri, env.Config.ClientCerts), nil
+			},
+			NextProtos: []string{"h2", "http/1.1"},
 		},
 	}
 	hctx, cancel := context.WithTimeout(ctx, env.StepTimeout())
@@ -143,6 +174,46 @@ func handshake(ctx context.Context, env *Env, addr, host string) (*TLSEvidence, 
 	}
 	ev.Problems = verifyChain(st.PeerCertificates, env.Config.Trust, host, time.Now())
 	return ev, tc
+}
+
+// chooseClientCert picks the certificate crypto/tls itself would send from
+// Config.Certificates, which is what the transport and the clients use: the
+// first one the request allows, or none.
+func chooseClientCert(cri *tls.CertificateRequestInfo, certs []tls.Certificate) *tls.Certificate {
+	for i := range certs {
+		if cri.SupportsCertificate(&certs[i]) == nil {
+			return &certs[i]
+		}
+	}
+	return new(tls.Certificate)
+}
+
+func clientCertRequest(cri *tls.CertificateRequestInfo, certs []tls.Certificate) *ClientCertRequest {
+	r := &ClientCertRequest{}
+	for _, der := range cri.AcceptableCAs {
+		var name pkix.RDNSequence
+		if rest, err := asn1.Unmarshal(der, &name); err == nil && len(rest) == 0 {
+			var n pkix.Name
+			n.FillFromRDNSequence(&name)
+			r.AcceptableCAs = append(r.AcceptableCAs, clean(n.String(), 256))
+		}
+		if len(r.AcceptableCAs) == 16 {
+			break // a server may list hundreds; the first ones say enough
+		}
+	}
+	sent := chooseClientCert(cri, certs)
+	for i := range certs {
+		leaf, err := x509.ParseCertificate(certs[i].Certificate[0])
+		if err != nil {
+			continue
+		}
+		ci := certInfo(leaf)
+		r.Held = append(r.Held, ci)
+		if sent == &certs[i] {
+			r.Sent = &ci
+		}
+	}
+	return r
 }
 
 func certInfo(c *x509.Certificate) CertInfo {

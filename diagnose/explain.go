@@ -190,6 +190,12 @@ var clientMessages = []clientMessage{
 	msg("tls-hostname-mismatch", clientAnyGo, `x509: certificate relies on legacy Common Name field`, "legacy Common Name field"),
 	msg("tls-hostname-mismatch", clientAnyGo, `x509: certificate is not valid for any names, but wanted to match (?P<host>`+pHost+`)`, "not valid for any names"),
 
+	// tls-client-cert-required
+	msg("tls-client-cert-required", clientAnyGo, `remote error: tls: (?:certificate required|bad certificate|unknown certificate authority|expired certificate|revoked certificate|unsupported certificate|unknown certificate)\b`, "remote error: tls:").
+		means("The server (or the proxy in front of it) requires a client certificate and got none it accepts; Go clients send a certs.d certificate only when the server names its issuer."),
+	msg("tls-client-cert-required", clientAnyGo, `400 (?:No required SSL certificate was sent|The SSL certificate error)`, "No required SSL certificate was sent", "The SSL certificate error").
+		means("nginx in front of the registry has ssl_verify_client on and got no client certificate it accepts."),
+
 	// not-a-registry
 	msg("not-a-registry", clientAnyGo, `error parsing HTTP (?:404|200|30\d) response body: invalid character '<' looking for beginning of value`, "error parsing HTTP").
 		means("An HTML page answered where the registry API should."),
@@ -1041,6 +1047,8 @@ func explainRemediation(code string, t checks.Target, g groups, push bool) []str
 	case "tls-hostname-mismatch":
 		d, _ := tlsDiagnosis(f, checks.KindHostname, "", nil)
 		return d.Remediation
+	case "tls-client-cert-required":
+		return clientCertRemedies(t)
 	case "not-a-registry":
 		return []string{
 			"Use the address and port of the registry API, not of a web page: `curl -i https://" + hp + "/v2/` must answer 200 or 401 with `Docker-Distribution-API-Version: registry/2.0`.",

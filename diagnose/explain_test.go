@@ -122,6 +122,18 @@ var explainCases = []explainCase{
 	{name: "macOS not trusted", in: `Get "https://registry.example.com/v2/": tls: failed to verify certificate: x509: “registry.example.com” certificate is not trusted`,
 		code: "tls-unknown-authority", registry: "registry.example.com"},
 
+	// tls-client-cert-required
+	{name: "podman mTLS, TLS 1.3", in: `Error: initializing source docker://registry.example.com/team/app:1.0: pinging container registry registry.example.com: Get "https://registry.example.com/v2/": remote error: tls: certificate required`,
+		code: "tls-client-cert-required", registry: "registry.example.com", target: "registry.example.com/team/app:1.0"},
+	{name: "docker mTLS, TLS 1.2", in: `Error response from daemon: Get "https://registry.example.com:5000/v2/": remote error: tls: bad certificate`,
+		code: "tls-client-cert-required", registry: "registry.example.com:5000", client: clientDocker},
+	{name: "crane mTLS, read loop", in: `Error: Get "https://10.1.2.3/v2/": readLoopPeekFailLocked: remote error: tls: certificate required`,
+		code: "tls-client-cert-required", registry: "10.1.2.3"},
+	{name: "podman behind nginx ssl_verify_client", in: `Error: initializing source docker://registry.example.com/team/app:1.0: pinging container registry registry.example.com: StatusCode: 400, "<html>\r\n<head><title>400 No required SSL certificate was sent</title></head>\r\n<body>\r\n<cente..."`,
+		code: "tls-client-cert-required", registry: "registry.example.com", target: "registry.example.com/team/app:1.0"},
+	{name: "docker behind nginx, wrong certificate", in: `Error response from daemon: error parsing HTTP 400 response body: invalid character '<' looking for beginning of value: "<html>\r\n<head><title>400 The SSL certificate error</title></head>\r\n<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n<center>The SSL certificate error</center>\r\n<hr><center>nginx/1.22.1</center>\r\n</body>\r\n</html>\r\n"`,
+		code: "tls-client-cert-required", client: clientDocker},
+
 	// tls-cert-expired
 	{name: "expired", in: `Get "https://registry.example.com/v2/": tls: failed to verify certificate: x509: certificate has expired or is not yet valid: current time 2025-03-02T02:14:07Z is after 2025-03-01T12:00:00Z`,
 		code: "tls-cert-expired", registry: "registry.example.com"},

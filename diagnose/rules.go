@@ -23,6 +23,7 @@ var rules = []rule{
 	ruleConnection,
 	rulePlainHTTP,
 	ruleTLS,
+	ruleClientCert,
 	ruleNotARegistry,
 	ruleMisbehaving,
 	ruleRateLimited,
@@ -361,6 +362,9 @@ func ruleNotARegistry(f facts) []Diagnosis {
 		}
 		if p == f.http() && !f.portSpeaksHTTP() {
 			continue // the HTTPS side decides; plain HTTP on a TLS port is just an error page
+		}
+		if p == f.https() && f.clientCertRefusal() != "" {
+			continue // the proxy's page is about the missing certificate
 		}
 		detail := fmt.Sprintf("%s answered %d (%s) without the Docker-Distribution-API-Version header", p.URL, p.Status, orNone(p.Header("Content-Type")))
 		if srv := p.Header("Server"); srv != "" {

@@ -1,0 +1,97 @@
+package diagnose_test
+
+import (
+	"context"
+	"crypto/tls"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/regdoctor/regdoctor/checks"
+	"github.com/regdoctor/regdoctor/diagnose"
+	"github.com/regdoctor/regdoctor/fixtures"
+)
+
+func clientCertDiagnosis(t *testing.T, rep *diagnose.Report) diagnose.Diagnosis {
+	t.Helper()
+	for _, d := range rep.Diagnoses {
+		if d.Code == "tls-client-cert-required" {
+			return d
+		}
+	}
+	for _, r := range rep.Results {
+		t.Logf("%-14s %-4s %s", r.ID, r.Status, r.Summary)
+	}
+	t.Fatalf("no tls-client-cert-required in %v", problemCodes(rep))
+	return diagnose.Diagnosis{}
+}
+
+// The detail must tell the three situations apart: nothing in certs.d, a
+// certificate from the wrong CA (which Go clients do not even send), and
+// nginx's page; and name the issuers the server accepts.
+func TestClientCertDetail(t *testing.T) {
+	for name, want := range map[string][]string{
+		"client-cert-required": {"No certs.d directory holds a client certificate", "remote error: tls: certificate required",
+			"accepts certificates issued by: CN=regdoctor fixtures client CA"},
+		"client-cert-rejected": {"certs.d holds CN=developer (issued by CN=some other client CA)", "send a certificate only when the server names its issuer",
+			"accepts certificates issued by: CN=regdoctor fixtures client CA"},
+		"client-cert-nginx": {`answered 400 "No required SSL certificate was sent"`, "No certs.d directory holds"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			reg, err := fixtures.Start(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer reg.Close()
+			target, err := checks.ParseTarget(reg.Target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			env := checks.NewEnv(context.Background(), target, scenarioOptions(t, reg))
+			defer env.Close()
+			rep := diagnose.Run(context.Background(), env, checks.All(), nil)
+			d := clientCertDiagnosis(t, rep)
+			for _, w := range want {
+				if !strings.Contains(d.Detail, w) {
+					t.Errorf("detail %q\nlacks %q", d.Detail, w)
+				}
+			}
+			if tl, ok := rep.Result(checks.IDTLS).Evidence.(*checks.TLSEvidence); !ok || tl.ClientCert == nil || tl.ClientCert.Sent != nil {
+				t.Errorf("tls evidence %+v: want a certificate request answered with none", rep.Result(checks.IDTLS).Evidence)
+			}
+		})
+	}
+}
+
+// On TLS 1.2 the handshake itself fails, in the tls check, and Go and
+// OpenSSL servers say only handshake_failure for a missing certificate: the
+// certificate request before it is what names the cause.
+func TestClientCertTLS12(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
+	}))
+	srv.TLS = &tls.Config{ClientAuth: tls.RequireAnyClientCert, MaxVersion: tls.VersionTLS12}
+	srv.Config.ErrorLog = nil
+	srv.StartTLS()
+	defer srv.Close()
+	target, err := checks.ParseTarget(strings.TrimPrefix(srv.URL, "https://") + "/team/app:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := checks.Options{Timeout: scenarioTimeout, TLSVerify: false, Clients: []string{"podman"}, CertsDirs: []string{},
+		SysRoot: t.TempDir(), Env: func(string) string { return "" }}
+	env := checks.NewEnv(context.Background(), target, o)
+	defer env.Close()
+	rep := diagnose.Run(context.Background(), env, checks.All(), nil)
+	tl, _ := rep.Result(checks.IDTLS).Evidence.(*checks.TLSEvidence)
+	if tl == nil || tl.Error != "remote error: tls: handshake failure" || tl.ClientCert == nil || tl.ClientCert.Sent != nil {
+		t.Fatalf("tls evidence %+v, want a certificate request, none sent, then handshake_failure", tl)
+	}
+	if d := clientCertDiagnosis(t, rep); !strings.Contains(d.Detail, "asked for a client certificate and ended the TLS handshake with remote error: tls: handshake failure") {
+		t.Errorf("detail %q", d.Detail)
+	}
+	if got := problemCodes(rep); len(got) != 1 {
+		t.Errorf("diagnosed %v, want only tls-client-cert-required", got)
+	}
+}
