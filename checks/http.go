@@ -523,7 +523,7 @@ func Classify(err error, connected bool) ErrKind {
 		return KindHeaderTooLarge
 	case strings.Contains(msg, "malformed HTTP"), strings.Contains(msg, "malformed MIME header"):
 		return KindMalformed
-	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return KindReset
 	case isTimeout(err):
 		if connected {

@@ -41,6 +41,7 @@ func TestClassify(t *testing.T) {
 		{"redirect loop", &url.Error{Op: "Get", URL: "https://h/", Err: errRedirectLoop}, true, KindRedirectLoop},
 		{"reset", &net.OpError{Op: "read", Err: os.NewSyscallError("read", syscall.ECONNRESET)}, true, KindReset},
 		{"eof", fmt.Errorf("reading: %w", io.EOF), true, KindReset},
+		{"broken pipe", &net.OpError{Op: "write", Err: os.NewSyscallError("write", syscall.EPIPE)}, true, KindReset},
 		{"unexpected eof", io.ErrUnexpectedEOF, true, KindReset},
 		{"deadline before connect", context.DeadlineExceeded, false, KindConnectTimeout},
 		{"deadline after connect", context.DeadlineExceeded, true, KindNoResponse},

@@ -101,7 +101,12 @@ func TLS() Check {
 			host := env.Target.Hostname()
 			ev, conn := handshake(ctx, env, addr, host)
 			if conn != nil {
-				if len(ev.Problems) == 0 || !env.Opts.TLSVerify {
+				// With TLS 1.3 the server judges a client certificate only
+				// after the handshake; a refusal would be an alert lost in a
+				// reset on a connection left waiting, so leave that case to a
+				// fresh dial that writes at once, as the clients do.
+				refusable := ev.ClientCert != nil && ev.ClientCert.Sent == nil
+				if (len(ev.Problems) == 0 || !env.Opts.TLSVerify) && !refusable {
 					// The chain passed what the transport's own dial would
 					// check: hand the connection over rather than throw a
 					// handshake away (one round trip less for the token step).

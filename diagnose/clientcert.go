@@ -27,6 +27,17 @@ func (f facts) clientCertRefusal() string {
 	if p.ErrorKind == checks.KindClientCert {
 		return "GET " + p.URL + " ended with " + p.Error
 	}
+	if t := f.tls(); t != nil && t.ClientCert != nil && p.Status == 0 && lostAlert[p.ErrorKind] {
+		// The server's alert is often lost: it closes the connection after
+		// sending it, a request written after that draws a reset that
+		// discards it, and Go's HTTP/2 client reports only "http2: client
+		// conn could not be established".
+		what := "none was sent"
+		if t.ClientCert.Sent != nil {
+			what = "one was sent"
+		}
+		return fmt.Sprintf("the server asked for a client certificate, %s, and GET %s failed before any answer (%s)", what, p.URL, p.Error)
+	}
 	if !p.RegistryAPI && (p.Status == http.StatusBadRequest || p.Status == 495 || p.Status == 496) {
 		body := strings.ToLower(p.Body)
 		for _, page := range []string{"no required ssl certificate was sent", "ssl certificate error"} {
@@ -37,6 +48,10 @@ func (f facts) clientCertRefusal() string {
 	}
 	return ""
 }
+
+// lostAlert are the ways a connection the server refused after the
+// handshake can fail when its alert does not reach the client.
+var lostAlert = map[checks.ErrKind]bool{checks.KindReset: true, checks.KindTLS: true, checks.KindOther: true}
 
 // ruleClientCert: the registry (or the proxy in front of it) wants mutual
 // TLS. Go clients send a certs.d certificate only when its issuer is one the

@@ -3,10 +3,14 @@ package diagnose_test
 import (
 	"context"
 	"crypto/tls"
+	"io"
+	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/regdoctor/regdoctor/checks"
 	"github.com/regdoctor/regdoctor/diagnose"
@@ -72,7 +76,7 @@ func TestClientCertTLS12(t *testing.T) {
 		w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
 	}))
 	srv.TLS = &tls.Config{ClientAuth: tls.RequireAnyClientCert, MaxVersion: tls.VersionTLS12}
-	srv.Config.ErrorLog = nil
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	srv.StartTLS()
 	defer srv.Close()
 	target, err := checks.ParseTarget(strings.TrimPrefix(srv.URL, "https://") + "/team/app:1")
@@ -89,6 +93,87 @@ func TestClientCertTLS12(t *testing.T) {
 		t.Fatalf("tls evidence %+v, want a certificate request, none sent, then handshake_failure", tl)
 	}
 	if d := clientCertDiagnosis(t, rep); !strings.Contains(d.Detail, "asked for a client certificate and ended the TLS handshake with remote error: tls: handshake failure") {
+		t.Errorf("detail %q", d.Detail)
+	}
+	if got := problemCodes(rep); len(got) != 1 {
+		t.Errorf("diagnosed %v, want only tls-client-cert-required", got)
+	}
+}
+
+// Over HTTP/2, as distribution's own TLS listener negotiates it. Against
+// distribution 2.8 (Go 1.19) the alert is often lost and Go's client says
+// only "http2: client conn could not be established"; see
+// TestClientCertAlertLost for that.
+func TestClientCertHTTP2(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
+	}))
+	srv.EnableHTTP2 = true
+	srv.TLS = &tls.Config{ClientAuth: tls.RequireAnyClientCert}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	defer srv.Close()
+	target, err := checks.ParseTarget(strings.TrimPrefix(srv.URL, "https://") + "/team/app:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 5 { // the alert's fate is a race; the verdict must not be
+		o := checks.Options{Timeout: scenarioTimeout, TLSVerify: false, Clients: []string{"podman"}, CertsDirs: []string{},
+			SysRoot: t.TempDir(), Env: func(string) string { return "" }}
+		env := checks.NewEnv(context.Background(), target, o)
+		rep := diagnose.Run(context.Background(), env, checks.All(), nil)
+		env.Close()
+		clientCertDiagnosis(t, rep)
+		if got := problemCodes(rep); len(got) != 1 {
+			t.Errorf("diagnosed %v, want only tls-client-cert-required", got)
+		}
+	}
+}
+
+// A server that asks for a certificate and then drops the connection with a
+// reset, as happens when its alert is lost: the certificate request the tls
+// check saw, with none sent, is what names the cause.
+func TestClientCertAlertLost(t *testing.T) {
+	srv := httptest.NewUnstartedServer(nil)
+	srv.StartTLS() // only for httptest's certificate
+	cfg := &tls.Config{ClientAuth: tls.RequestClientCert, Certificates: srv.TLS.Certificates}
+	srv.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				tc := tls.Server(c, cfg)
+				tc.SetDeadline(time.Now().Add(5 * time.Second))
+				if tc.Handshake() == nil {
+					// Wait for the request, then reset without an alert.
+					tc.Read(make([]byte, 1))
+				}
+				c.(*net.TCPConn).SetLinger(0)
+				c.Close()
+			}()
+		}
+	}()
+	target, err := checks.ParseTarget(ln.Addr().String() + "/team/app:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := checks.Options{Timeout: scenarioTimeout, TLSVerify: false, Clients: []string{"podman"}, CertsDirs: []string{},
+		SysRoot: t.TempDir(), Env: func(string) string { return "" }}
+	env := checks.NewEnv(context.Background(), target, o)
+	defer env.Close()
+	rep := diagnose.Run(context.Background(), env, checks.All(), nil)
+	if p := rep.Result(checks.IDPingHTTPS); !strings.Contains(p.Summary, "connection-reset") {
+		t.Fatalf("ping-https %q: the fixture should reset, not alert", p.Summary)
+	}
+	if d := clientCertDiagnosis(t, rep); !strings.Contains(d.Detail, "asked for a client certificate, none was sent, and GET") {
 		t.Errorf("detail %q", d.Detail)
 	}
 	if got := problemCodes(rep); len(got) != 1 {

@@ -195,6 +195,9 @@ var clientMessages = []clientMessage{
 		means("The server (or the proxy in front of it) requires a client certificate and got none it accepts; Go clients send a certs.d certificate only when the server names its issuer."),
 	msg("tls-client-cert-required", clientAnyGo, `400 (?:No required SSL certificate was sent|The SSL certificate error)`, "No required SSL certificate was sent", "The SSL certificate error").
 		means("nginx in front of the registry has ssl_verify_client on and got no client certificate it accepts."),
+	msg("tls-client-cert-required", clientContainersImage, `pinging container registry `+pHost+`: invalid status code from registry 400 \(Bad Request\)`, "invalid status code from registry 400").
+		or("not-a-registry").
+		means("A 400 to the very first request, GET /v2/, comes from a proxy in front of the registry; skopeo 1.9 drops nginx's page, which most often says \"No required SSL certificate was sent\"."),
 
 	// not-a-registry
 	msg("not-a-registry", clientAnyGo, `error parsing HTTP (?:404|200|30\d) response body: invalid character '<' looking for beginning of value`, "error parsing HTTP").

@@ -131,6 +131,10 @@ var explainCases = []explainCase{
 		code: "tls-client-cert-required", registry: "10.1.2.3"},
 	{name: "podman behind nginx ssl_verify_client", in: `Error: initializing source docker://registry.example.com/team/app:1.0: pinging container registry registry.example.com: StatusCode: 400, "<html>\r\n<head><title>400 No required SSL certificate was sent</title></head>\r\n<body>\r\n<cente..."`,
 		code: "tls-client-cert-required", registry: "registry.example.com", target: "registry.example.com/team/app:1.0"},
+	{name: "skopeo 1.9 behind nginx ssl_verify_client", in: `time="2026-11-27T15:20:18Z" level=fatal msg="Error parsing image name \"docker://127.0.0.1:38601/team/app:1.0.0\": pinging container registry 127.0.0.1:38601: invalid status code from registry 400 (Bad Request)"`,
+		code: "tls-client-cert-required", registry: "127.0.0.1:38601", target: "127.0.0.1:38601/team/app:1.0.0"},
+	{name: "distribution 2.8 (Go 1.19) mTLS over TLS 1.3", in: `time="2026-11-27T15:21:06Z" level=fatal msg="Error parsing image name \"docker://127.0.0.1:42287/team/app:1.0.0\": pinging container registry 127.0.0.1:42287: Get \"https://127.0.0.1:42287/v2/\": remote error: tls: bad certificate"`,
+		code: "tls-client-cert-required", registry: "127.0.0.1:42287", target: "127.0.0.1:42287/team/app:1.0.0"},
 	{name: "docker behind nginx, wrong certificate", in: `Error response from daemon: error parsing HTTP 400 response body: invalid character '<' looking for beginning of value: "<html>\r\n<head><title>400 The SSL certificate error</title></head>\r\n<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n<center>The SSL certificate error</center>\r\n<hr><center>nginx/1.22.1</center>\r\n</body>\r\n</html>\r\n"`,
 		code: "tls-client-cert-required", client: clientDocker},
 

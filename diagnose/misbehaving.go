@@ -15,7 +15,11 @@ func protocolFaults(f facts) (reasons, remedies []string) {
 		reasons = append(reasons, fmt.Sprintf("%s resets the connection in the middle of the TLS handshake", t.Address))
 		remedies = append(remedies, "A reset during the handshake comes from the TLS endpoint itself or a middlebox: a load balancer without a route for this host name (SNI), a firewall or IPS cutting TLS, or a server that requires client certificates or TLS versions this client does not offer. `openssl s_client -connect "+t.Address+" -servername "+f.t.Hostname()+"` shows where it stops.")
 	}
+	certRefused := f.clientCertRefusal() != ""
 	for _, x := range f.exchanges() {
+		if certRefused && x == f.httpsExchange() {
+			continue // tls-client-cert-required explains it
+		}
 		why := exchangeFault(x, x == f.httpsExchange())
 		if why == "" {
 			continue

@@ -46,6 +46,13 @@ type testPKI struct {
 	otherHost  keyPair // registry.example.com only, signed by the CA
 	selfSigned keyPair // 127.0.0.1 + localhost, signed by itself
 	tokenSig   keyPair // RSA key that signs registry JWTs, chains to the CA
+
+	// Mutual TLS: servers accept client certificates from clientCA.
+	clientCA      keyPair
+	client        keyPair // CN=developer, from clientCA
+	otherClient   keyPair // CN=developer, from another CA
+	certDirClient string  // ca.crt, and client.cert + client.key from clientCA
+	certDirOther  string  // ca.crt, and client.cert + client.key from the other CA
 }
 
 var (
@@ -139,7 +146,63 @@ func newTestPKI(dir string) (*testPKI, error) {
 	}, &p.ca, rsaKey); err != nil {
 		return nil, err
 	}
-	return p, nil
+	return p, p.clientCerts(now)
+}
+
+// clientCerts makes the client CA, a client certificate from it and one
+// from a CA no server accepts, each in a certs.d directory of its own.
+func (p *testPKI) clientCerts(now time.Time) error {
+	caTmpl := func(name string) *x509.Certificate {
+		return &x509.Certificate{
+			Subject:               pkix.Name{CommonName: name},
+			NotBefore:             now.Add(-time.Hour),
+			NotAfter:              now.Add(24 * time.Hour),
+			IsCA:                  true,
+			BasicConstraintsValid: true,
+			KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+		}
+	}
+	var otherCA keyPair
+	var err error
+	if p.clientCA, err = issue(p.dir, "client-ca", caTmpl("regdoctor integration client CA"), nil, ecKey); err != nil {
+		return err
+	}
+	if otherCA, err = issue(p.dir, "other-client-ca", caTmpl("an integration CA no server accepts"), nil, ecKey); err != nil {
+		return err
+	}
+	for _, c := range []struct {
+		dst    *keyPair
+		dir    *string
+		name   string
+		parent *keyPair
+	}{
+		{&p.client, &p.certDirClient, "client", &p.clientCA},
+		{&p.otherClient, &p.certDirOther, "other-client", &otherCA},
+	} {
+		if *c.dst, err = issue(p.dir, c.name, &x509.Certificate{
+			Subject:     pkix.Name{CommonName: devUser},
+			NotBefore:   now.Add(-time.Hour),
+			NotAfter:    now.Add(24 * time.Hour),
+			KeyUsage:    x509.KeyUsageDigitalSignature,
+			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		}, c.parent, ecKey); err != nil {
+			return err
+		}
+		*c.dir = filepath.Join(p.dir, "certs.d-"+c.name)
+		if err := os.MkdirAll(*c.dir, 0o700); err != nil {
+			return err
+		}
+		for src, dst := range map[string]string{p.ca.certFile: "ca.crt", c.dst.certFile: "client.cert", c.dst.keyFile: "client.key"} {
+			data, err := os.ReadFile(src)
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(*c.dir, dst), data, 0o600); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func ecKey() (crypto.Signer, error)  { return ecdsa.GenerateKey(elliptic.P256(), rand.Reader) }

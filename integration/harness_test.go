@@ -162,6 +162,9 @@ func (p *process) waitHTTP(url string) error {
 			resp.Body.Close()
 			return nil
 		}
+		if strings.Contains(err.Error(), "remote error: tls: certificate required") || strings.Contains(err.Error(), "remote error: tls: bad certificate") {
+			return nil // up, and doing mutual TLS
+		}
 		lastErr = err
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -105,6 +105,16 @@ func rateLimitSite(upstream *registry) nginxSite {
 	return site
 }
 
+// clientVerifySite proxies to upstream and does mutual TLS as nginx is
+// usually set up for it: clients must present a certificate from caFile.
+// nginx finishes the handshake whatever they send and answers 400 itself.
+func clientVerifySite(upstream *registry, caFile string) nginxSite {
+	return proxySite(upstream.host, `
+    client_max_body_size 0;
+    ssl_client_certificate `+caFile+`;
+    ssl_verify_client on;`)
+}
+
 // nexusUISite is what the web UI port of a repository manager (Nexus on
 // 8081) answers: an HTML page with 200 for every path, /v2/ included.
 func nexusUISite() nginxSite {

@@ -16,6 +16,9 @@ type registryOpts struct {
 	tls      *keyPair   // nil: plain HTTP
 	htpasswd string     // path of an htpasswd file: Basic auth
 	token    *tokenAuth // Bearer token auth
+	// clientCAs, a PEM file, makes the registry require client
+	// certificates from it (http.tls.clientcas): mutual TLS.
+	clientCAs string
 }
 
 // tokenAuth is the `auth.token` section of a registry config.
@@ -48,6 +51,9 @@ func startRegistry(t testing.TB, opts registryOpts) *registry {
 		if opts.tls.cert != pki.good.cert {
 			r.seedTLS.InsecureSkipVerify = true //nolint:gosec // the certificate is broken on purpose
 		}
+		if opts.clientCAs != "" {
+			r.seedTLS.Certificates = []tls.Certificate{pki.client.tlsCertificate()}
+		}
 	}
 	r.proc, r.host = launch(t, "docker-registry", dir, func(host string) ([]string, string) {
 		cfgPath := filepath.Join(dir, "config.yml")
@@ -79,6 +85,9 @@ http:
 `, dataDir, host)
 	if opts.tls != nil {
 		fmt.Fprintf(&cfg, "  tls:\n    certificate: %q\n    key: %q\n", opts.tls.certFile, opts.tls.keyFile)
+		if opts.clientCAs != "" {
+			fmt.Fprintf(&cfg, "    clientcas:\n      - %q\n", opts.clientCAs)
+		}
 	}
 	switch {
 	case opts.htpasswd != "":

@@ -27,6 +27,7 @@ const (
 	nginxRateLimited                    // nginx limiting manifest requests to 1/min; the minute's one is used up
 	nginxDeadUpstream                   // nginx whose upstream is down: 502 Bad Gateway
 	nginxWebUI                          // nginx serving an HTML page (a Nexus UI) on every path
+	nginxClientVerify                   // nginx requiring client certificates from the client CA (ssl_verify_client on)
 	closedPortServer                    // nothing listens
 	silentServer                        // accepts TCP, never answers
 	blackholeServer                     // connection attempts get no answer
@@ -76,6 +77,15 @@ const (
 	podmanOnlyCreds          // developer, right password, but only in podman's auth.json (no docker login)
 )
 
+// Which client certificate the --cert-dir holds beside ca.crt.
+type clientCertKind int
+
+const (
+	noClientCert    clientCertKind = iota
+	validClientCert                // from the client CA servers accept
+	otherCACert                    // from a CA no server accepts
+)
+
 type scenario struct {
 	name string
 
@@ -84,9 +94,13 @@ type scenario struct {
 	auth   authKind
 	creds  credKind
 
-	repoTag   string // default team/app:1.0.0
-	certDir   bool   // both clients get --cert-dir with the test CA
-	verifyOff bool   // both clients get --tls-verify=false
+	repoTag string // default team/app:1.0.0
+	certDir bool   // both clients get --cert-dir with the test CA
+	// mtls makes the registry require client certificates from the
+	// client CA; clientCert says which one the --cert-dir holds.
+	mtls       bool
+	clientCert clientCertKind
+	verifyOff  bool // both clients get --tls-verify=false
 
 	// realm, when set, replaces the token realm the registry advertises
 	// (bearerAuth only); it gets the registry's public host:port. Nothing is
@@ -215,7 +229,19 @@ var scenarios = []scenario{
 		realm:    func(_ testing.TB, host string) string { return "null://" + host + tokenPath },
 		wantCode: "token-realm-misconfigured", skopeoFails: true, skopeoSays: `unsupported protocol scheme "null"`},
 
-	// 11. nothing useful at the address.
+	// 11. mutual TLS: the registry itself (Go's TLS: the TLS 1.3 alert comes
+	// on the first request), and nginx (OpenSSL: a 400 page).
+	{name: "mtls/registry-no-client-cert", server: directRegistry, cert: goodCert, certDir: true, mtls: true,
+		wantCode: "tls-client-cert-required", skopeoFails: true, skopeoSays: "remote error: tls: (certificate required|bad certificate)"},
+	{name: "mtls/registry-client-cert", server: directRegistry, cert: goodCert, certDir: true, mtls: true, clientCert: validClientCert},
+	{name: "mtls/registry-other-ca-cert", server: directRegistry, cert: goodCert, certDir: true, mtls: true, clientCert: otherCACert,
+		wantCode: "tls-client-cert-required", skopeoFails: true, skopeoSays: "remote error: tls: (certificate required|bad certificate)",
+		extra: detailSays("tls-client-cert-required", "issued by CN=an integration CA no server accepts", "accepts certificates issued by: CN=regdoctor integration client CA")},
+	{name: "mtls/nginx-no-client-cert", server: nginxClientVerify, cert: goodCert, certDir: true,
+		wantCode: "tls-client-cert-required", skopeoFails: true, skopeoSays: `pinging container registry [0-9.:]+: invalid status code from registry 400 \(Bad Request\)`},
+	{name: "mtls/nginx-client-cert", server: nginxClientVerify, cert: goodCert, certDir: true, clientCert: validClientCert},
+
+	// 12. nothing useful at the address.
 	{name: "down/connection-refused", server: closedPortServer, certDir: true,
 		wantCode: "connection-refused", skopeoFails: true, skopeoSays: "connection refused"},
 	{name: "down/silent-server", server: silentServer, certDir: true,
@@ -347,7 +373,7 @@ func (sc scenario) setup(t *testing.T) *fixture {
 	pki := sharedPKI(t)
 	f := &fixture{env: newClientEnv(t), tls: tlsOpts{verifyOff: sc.verifyOff}}
 	if sc.certDir {
-		f.tls.certDir = pki.certDir
+		f.tls.certDir = map[clientCertKind]string{noClientCert: pki.certDir, validClientCert: pki.certDirClient, otherCACert: pki.certDirOther}[sc.clientCert]
 	}
 	repoTag := sc.repoTag
 	if repoTag == "" {
@@ -364,6 +390,9 @@ func (sc scenario) setup(t *testing.T) *fixture {
 		f.host = startBlackhole(t)
 	case directRegistry:
 		opts := registryOpts{tls: sc.cert.pair(pki)}
+		if sc.mtls {
+			opts.clientCAs = pki.clientCA.certFile
+		}
 		var seedAuth authn.Authenticator
 		switch sc.auth {
 		case basicAuth:
@@ -420,6 +449,18 @@ func (sc scenario) setup(t *testing.T) *fixture {
 	return f
 }
 
+// detailSays checks that code's diagnosis names every one of want.
+func detailSays(code string, want ...string) func(*testing.T, *fixture, *report) {
+	return func(t *testing.T, _ *fixture, rep *report) {
+		d := rep.find(code)
+		for _, w := range want {
+			if !strings.Contains(d.Detail, w) {
+				t.Errorf("%s detail should say %q: %q", code, w, d.Detail)
+			}
+		}
+	}
+}
+
 // site starts (and seeds) what the scenario's nginx proxies to and returns
 // the nginx site config.
 func (sc scenario) site(t *testing.T) nginxSite {
@@ -437,6 +478,8 @@ func (sc scenario) site(t *testing.T) nginxSite {
 		return nexusUISite()
 	case nginxBodyLimit:
 		return bodyLimitSite(seededRegistry(t))
+	case nginxClientVerify:
+		return clientVerifySite(seededRegistry(t), sharedPKI(t).clientCA.certFile)
 	}
 	t.Fatalf("table error: server kind %d is not behind nginx", sc.server)
 	return nginxSite{}
