@@ -85,6 +85,8 @@ type CertDir struct {
 	Path        string   `json:"path"`
 	CAs         []string `json:"cas,omitempty"`
 	ClientCerts []string `json:"client_certs,omitempty"`
+	// ReadBy are the clients that read this directory for the registry.
+	ReadBy []string `json:"read_by,omitempty"`
 }
 
 // Problem is a mistake in the client's own configuration.
@@ -101,9 +103,12 @@ type ClientConfig struct {
 	Creds     *Credentials `json:"credentials,omitempty"`
 	AuthFiles []AuthFile   `json:"auth_files"`
 	CertDirs  []CertDir    `json:"cert_dirs,omitempty"`
-	Proxy     string       `json:"proxy,omitempty"` // proxy URL (password removed) the target's HTTPS traffic goes through
-	ProxyAddr string       `json:"-"`               // host:port of that proxy
-	Problems  []Problem    `json:"problems,omitempty"`
+	// IgnoredCAs are certificate files near the certs.d directories that
+	// no client reads for this registry, each with the reason.
+	IgnoredCAs []IgnoredCA `json:"ignored_cas,omitempty"`
+	Proxy      string      `json:"proxy,omitempty"` // proxy URL (password removed) the target's HTTPS traffic goes through
+	ProxyAddr  string      `json:"-"`               // host:port of that proxy
+	Problems   []Problem   `json:"problems,omitempty"`
 
 	// What the clients' own configuration says about this registry.
 	Clients    []string                   `json:"clients"`
@@ -171,9 +176,9 @@ type authFileJSON struct {
 func LoadClientConfig(ctx context.Context, t Target, o Options) *ClientConfig {
 	cc := &ClientConfig{}
 	cc.loadAuth(ctx, t, o)
-	cc.loadTrust(t, o)
-	cc.loadProxy(t, o)
 	cc.loadClients(ctx, t, o)
+	cc.loadTrust(t, o) // which certs.d directories count depends on the clients
+	cc.loadProxy(t, o)
 	return cc
 }
 
@@ -536,78 +541,6 @@ func jsonErrorLine(data []byte, err error) int {
 		off = int64(len(data))
 	}
 	return bytes.Count(data[:off], []byte("\n")) + 1
-}
-
-// DefaultCertsDirs are the certs.d roots of podman (system and user) and docker.
-// The /etc ones are read under --sysroot, like the other system files.
-func DefaultCertsDirs(o Options) []string {
-	sys := o.Sys()
-	dirs := []string{sys.Path("/etc/containers/certs.d")}
-	if home := o.getenv("HOME"); home != "" {
-		dirs = append(dirs, filepath.Join(home, ".config", "containers", "certs.d"))
-	}
-	return append(dirs, sys.Path("/etc/docker/certs.d"))
-}
-
-func (cc *ClientConfig) loadTrust(t Target, o Options) {
-	cc.Trust = newTrust()
-	var dirs []string
-	if o.CertDir != "" {
-		dirs = []string{o.CertDir}
-	} else {
-		roots := o.CertsDirs
-		if roots == nil {
-			roots = DefaultCertsDirs(o)
-		}
-		for _, r := range roots {
-			dirs = append(dirs, filepath.Join(r, t.Registry))
-		}
-	}
-	for _, d := range dirs {
-		cc.loadCertDir(d)
-	}
-}
-
-// loadCertDir follows containers/image's certs.d rules: *.crt are CAs, and
-// each *.cert needs its *.key and the other way round.
-func (cc *ClientConfig) loadCertDir(dir string) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return
-	}
-	cd := CertDir{Path: dir}
-	for _, e := range entries {
-		name := e.Name()
-		full := filepath.Join(dir, name)
-		switch filepath.Ext(name) {
-		case ".crt":
-			data, err := readBounded(full)
-			if err != nil || !cc.Trust.AddPEM(data) {
-				cc.problem("certs-dir-invalid", full, 0, "%s holds no PEM certificate", full)
-				continue
-			}
-			cd.CAs = append(cd.CAs, name)
-		case ".cert":
-			key := strings.TrimSuffix(full, ".cert") + ".key"
-			if _, err := os.Stat(key); err != nil {
-				cc.problem("certs-dir-invalid", full, 0, "missing key %s for client certificate %s in %s", filepath.Base(key), name, dir)
-				continue
-			}
-			pair, err := tls.LoadX509KeyPair(full, key)
-			if err != nil {
-				cc.problem("certs-dir-invalid", full, 0, "client certificate %s: %v", name, err)
-				continue
-			}
-			cc.ClientCerts = append(cc.ClientCerts, pair)
-			cd.ClientCerts = append(cd.ClientCerts, name)
-		case ".key":
-			cert := strings.TrimSuffix(full, ".key") + ".cert"
-			if _, err := os.Stat(cert); err != nil {
-				cc.problem("certs-dir-invalid", full, 0, "missing client certificate %s for key %s in %s", filepath.Base(cert), name, dir)
-			}
-		}
-	}
-	cc.CertDirs = append(cc.CertDirs, cd)
 }
 
 func (cc *ClientConfig) loadProxy(t Target, o Options) {

@@ -45,6 +45,9 @@ type TLSEvidence struct {
 	// connection when the certificate's dates are the problem, to tell an
 	// expired certificate from a wrong local clock.
 	ServerDate *time.Time `json:"server_date,omitempty"`
+	// MisplacedCA is the certificate file, in a place no client reads for
+	// this registry, that would have verified the chain.
+	MisplacedCA *IgnoredCA `json:"misplaced_ca,omitempty"`
 	// ClientCert is set when the server asked for a client certificate.
 	ClientCert *ClientCertRequest `json:"client_cert,omitempty"`
 	Error      string             `json:"error,omitempty"`
@@ -178,6 +181,9 @@ func handshake(ctx context.Context, env *Env, addr, host string) (*TLSEvidence, 
 		ev.Chain = append(ev.Chain, certInfo(c))
 	}
 	ev.Problems = verifyChain(st.PeerCertificates, env.Config.Trust, host, time.Now())
+	if ev.Has(KindUnknownCA) {
+		ev.MisplacedCA = env.Config.MisplacedCA(st.PeerCertificates)
+	}
 	return ev, tc
 }
 

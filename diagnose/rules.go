@@ -300,6 +300,9 @@ func tlsDiagnosis(f facts, kind checks.ErrKind, msg string, t *checks.TLSEvidenc
 	}
 	switch kind {
 	case checks.KindUnknownCA:
+		if t != nil && t.MisplacedCA != nil {
+			chain += fmt.Sprintf(" The CA that signs it is in %s, which no client reads for %s: %s. Copy it to the certs.d directory below.", t.MisplacedCA.Path, hp, t.MisplacedCA.Why)
+		}
 		return newDiagnosis("tls-unknown-authority", msg+"."+chain,
 			"podman, skopeo, buildah: put the CA certificate (PEM) at /etc/containers/certs.d/"+hp+"/ca.crt (or ~/.config/containers/certs.d/"+hp+"/ca.crt for rootless).",
 			"docker: /etc/docker/certs.d/"+hp+"/ca.crt (no restart needed).",
