@@ -3,7 +3,6 @@ package checks
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"net"
 	"os"
@@ -43,8 +42,20 @@ const podmanFamily = "podman, skopeo and buildah"
 func (cc *ClientConfig) loadTrust(t Target, o Options) {
 	cc.Trust = newTrust()
 	if o.CertDir != "" {
+		cc.certDirFlag = true
 		cc.loadCertDir(o.CertDir, nil) // the flag replaces the search
 		return
+	}
+	if slices.Contains(cc.Clients, "containerd") && cc.Containerd != nil {
+		for _, f := range cc.Containerd.CA {
+			if data, err := readBounded(f); err == nil {
+				cc.containerdCAs = append(cc.containerdCAs, parsePEMCerts(data)...)
+			}
+		}
+		for _, c := range cc.containerdCAs {
+			cc.Trust.local = append(cc.Trust.local, c)
+			cc.Trust.pool.AddCert(c)
+		}
 	}
 	roots := o.CertsDirs
 	if roots == nil {
@@ -116,6 +127,7 @@ func (cc *ClientConfig) loadCertDir(dir string, readBy []string) {
 				continue
 			}
 			cd.CAs = append(cd.CAs, name)
+			cd.certs = append(cd.certs, parsePEMCerts(data)...)
 		case ".cert":
 			key := strings.TrimSuffix(full, ".cert") + ".key"
 			if _, err := os.Stat(key); err != nil {
@@ -171,17 +183,7 @@ func (cc *ClientConfig) ignoreFile(path, why string) {
 	if err != nil {
 		return
 	}
-	var certs []*x509.Certificate
-	for len(data) > 0 {
-		var block *pem.Block
-		if block, data = pem.Decode(data); block == nil {
-			break
-		}
-		if c, err := x509.ParseCertificate(block.Bytes); err == nil && block.Type == "CERTIFICATE" {
-			certs = append(certs, c)
-		}
-	}
-	if len(certs) > 0 {
+	if certs := parsePEMCerts(data); len(certs) > 0 {
 		cc.IgnoredCAs = append(cc.IgnoredCAs, IgnoredCA{Path: path, Why: why, certs: certs})
 	}
 }
@@ -196,20 +198,91 @@ func (cc *ClientConfig) MisplacedCA(chain []*x509.Certificate) *IgnoredCA {
 	if len(chain) == 0 {
 		return nil
 	}
-	inter := x509.NewCertPool()
-	for _, c := range chain[1:] {
-		inter.AddCert(c)
-	}
 	for i := range cc.IgnoredCAs {
-		roots := x509.NewCertPool()
-		for _, c := range cc.IgnoredCAs[i].certs {
-			roots.AddCert(c)
-		}
-		// Dates and names are other checks' business: only the authority counts.
-		at := chain[0].NotBefore.Add(chain[0].NotAfter.Sub(chain[0].NotBefore) / 2)
-		if _, err := chain[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at}); err == nil {
+		if verifiesWith(chain, cc.IgnoredCAs[i].certs) {
 			return &cc.IgnoredCAs[i]
 		}
 	}
 	return nil
+}
+
+// NotTrustedBy names the judged clients whose own trust would not verify a
+// chain that regdoctor's does: regdoctor trusts what any judged client
+// reads, so a CA in docker's certs.d verifies the chain for podman too. It
+// is nil when every client would verify it, and under --cert-dir, which
+// the user gives all clients alike.
+func (cc *ClientConfig) NotTrustedBy(chain []*x509.Certificate, registry string) map[string]string {
+	if len(chain) == 0 || cc.certDirFlag || !verifiesWith(chain, cc.Trust.local) {
+		return nil // the system roots, which every client has, do it
+	}
+	out := map[string]string{}
+	var system *x509.CertPool
+	for _, c := range cc.Clients {
+		var certs []*x509.Certificate
+		var why string
+		switch c {
+		case "podman":
+			why = "no certs.d directory that podman, skopeo and buildah read for " + registry + " holds a CA that signs it"
+			for _, d := range cc.CertDirs {
+				if slices.Contains(d.ReadBy, podmanFamily) {
+					certs = d.certs
+					why = "the CA is not in " + d.Path + ", the only certs.d directory podman, skopeo and buildah read for " + registry
+				}
+			}
+		case "docker":
+			why = "the CA is not in /etc/docker/certs.d/" + registry + ", where docker looks"
+			for _, d := range cc.CertDirs {
+				if slices.Contains(d.ReadBy, "docker") {
+					certs = d.certs
+				}
+			}
+		case "containerd":
+			certs = cc.containerdCAs
+			why = "no ca in containerd's hosts.toml for " + registry + " signs it"
+		case "crane":
+			why = "crane reads no certs.d directory; it trusts the system roots (and SSL_CERT_FILE) only"
+		default:
+			continue
+		}
+		if verifiesWith(chain, certs) {
+			continue
+		}
+		if system == nil {
+			if system, _ = x509.SystemCertPool(); system == nil {
+				system = x509.NewCertPool()
+			}
+		}
+		if verifiesWithPool(chain, system) {
+			return nil // a public CA the user also put in certs.d
+		}
+		out[c] = why
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+func verifiesWith(chain []*x509.Certificate, roots []*x509.Certificate) bool {
+	if len(roots) == 0 {
+		return false
+	}
+	pool := x509.NewCertPool()
+	for _, c := range roots {
+		pool.AddCert(c)
+	}
+	return verifiesWithPool(chain, pool)
+}
+
+// verifiesWithPool checks the authority only: dates and names are other
+// checks' business.
+func verifiesWithPool(chain []*x509.Certificate, roots *x509.CertPool) bool {
+	inter := x509.NewCertPool()
+	for _, c := range chain[1:] {
+		inter.AddCert(c)
+	}
+	leaf := chain[0]
+	at := leaf.NotBefore.Add(leaf.NotAfter.Sub(leaf.NotBefore) / 2)
+	_, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at})
+	return err == nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -87,6 +88,7 @@ type CertDir struct {
 	ClientCerts []string `json:"client_certs,omitempty"`
 	// ReadBy are the clients that read this directory for the registry.
 	ReadBy []string `json:"read_by,omitempty"`
+	certs  []*x509.Certificate
 }
 
 // Problem is a mistake in the client's own configuration.
@@ -130,6 +132,10 @@ type ClientConfig struct {
 	insecure    func() (bool, string)
 	Trust       *Trust            `json:"-"`
 	ClientCerts []tls.Certificate `json:"-"`
+	// containerdCAs are the certificates of hosts.toml's ca files;
+	// certDirFlag: --cert-dir replaced the certs.d search.
+	containerdCAs []*x509.Certificate
+	certDirFlag   bool
 }
 
 // AuthFilePaths lists the auth files in the order podman consults them,

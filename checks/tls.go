@@ -48,6 +48,10 @@ type TLSEvidence struct {
 	// MisplacedCA is the certificate file, in a place no client reads for
 	// this registry, that would have verified the chain.
 	MisplacedCA *IgnoredCA `json:"misplaced_ca,omitempty"`
+	// NotTrustedBy are the judged clients whose own CAs would not verify
+	// a chain that verifies, each with the reason: the CA is in a certs.d
+	// directory only other clients read.
+	NotTrustedBy map[string]string `json:"not_trusted_by,omitempty"`
 	// ClientCert is set when the server asked for a client certificate.
 	ClientCert *ClientCertRequest `json:"client_cert,omitempty"`
 	Error      string             `json:"error,omitempty"`
@@ -183,6 +187,8 @@ func handshake(ctx context.Context, env *Env, addr, host string) (*TLSEvidence, 
 	ev.Problems = verifyChain(st.PeerCertificates, env.Config.Trust, host, time.Now())
 	if ev.Has(KindUnknownCA) {
 		ev.MisplacedCA = env.Config.MisplacedCA(st.PeerCertificates)
+	} else {
+		ev.NotTrustedBy = env.Config.NotTrustedBy(st.PeerCertificates, env.Target.Registry)
 	}
 	return ev, tc
 }

@@ -26,25 +26,30 @@ func newTrust() *Trust { return &Trust{pool: x509.NewCertPool()} }
 
 // AddPEM adds the certificates of a PEM file; false when it holds none.
 func (t *Trust) AddPEM(data []byte) bool {
-	added := false
+	certs := parsePEMCerts(data)
+	for _, c := range certs {
+		t.local = append(t.local, c)
+		t.pool.AddCert(c)
+	}
+	return len(certs) > 0
+}
+
+// parsePEMCerts returns the certificates of a PEM file, skipping the rest.
+func parsePEMCerts(data []byte) []*x509.Certificate {
+	var out []*x509.Certificate
 	for len(data) > 0 {
 		var block *pem.Block
-		block, data = pem.Decode(data)
-		if block == nil {
+		if block, data = pem.Decode(data); block == nil {
 			break
 		}
 		if block.Type != "CERTIFICATE" {
 			continue
 		}
-		c, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			continue
+		if c, err := x509.ParseCertificate(block.Bytes); err == nil {
+			out = append(out, c)
 		}
-		t.local = append(t.local, c)
-		t.pool.AddCert(c)
-		added = true
 	}
-	return added
+	return out
 }
 
 // All returns the system roots together with the local CAs.

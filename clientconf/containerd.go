@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -17,7 +18,10 @@ type ContainerdHost struct {
 	Server     string    `json:"server,omitempty"`
 	PlainHTTP  bool      `json:"plain_http,omitempty"`
 	SkipVerify bool      `json:"skip_verify,omitempty"`
-	Problems   []Problem `json:"problems,omitempty"`
+	// CA are the CA files the hosts name (`ca`), resolved against the
+	// file's directory as containerd does with relative paths.
+	CA       []string  `json:"ca,omitempty"`
+	Problems []Problem `json:"problems,omitempty"`
 }
 
 // LoadContainerdHost reads the hosts.toml containerd would use for registry.
@@ -35,8 +39,10 @@ func LoadContainerdHost(s Sys, registry string) *ContainerdHost {
 	}
 	var v struct {
 		Server string `toml:"server"`
+		CA     any    `toml:"ca"`
 		Host   map[string]struct {
 			SkipVerify bool `toml:"skip_verify"`
+			CA         any  `toml:"ca"`
 		} `toml:"host"`
 	}
 	if _, err := toml.Decode(string(data), &v); err != nil {
@@ -51,11 +57,39 @@ func LoadContainerdHost(s Sys, registry string) *ContainerdHost {
 	}
 	h.Server = v.Server
 	h.PlainHTTP = strings.HasPrefix(v.Server, "http://")
+	h.addCA(v.CA)
 	for url, hc := range v.Host {
 		if strings.HasPrefix(url, "http://") {
 			h.PlainHTTP = true
 		}
 		h.SkipVerify = h.SkipVerify || hc.SkipVerify
+		h.addCA(hc.CA)
 	}
+	slices.Sort(h.CA)
+	h.CA = slices.Compact(h.CA)
 	return h
+}
+
+// addCA takes `ca`, a path or a list of paths.
+func (h *ContainerdHost) addCA(v any) {
+	var paths []string
+	switch ca := v.(type) {
+	case string:
+		paths = []string{ca}
+	case []any:
+		for _, p := range ca {
+			if s, ok := p.(string); ok {
+				paths = append(paths, s)
+			}
+		}
+	}
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(filepath.Dir(h.File), p)
+		}
+		h.CA = append(h.CA, p)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -54,5 +55,95 @@ func TestUnknownAuthorityNamesTheShadowedCA(t *testing.T) {
 		": podman, skopeo and buildah read only the first certs.d directory that exists for " + reg.Host + ", which is " + filepath.Join(home, reg.Host)
 	if !strings.Contains(detail, want) {
 		t.Errorf("tls-unknown-authority detail %q\nwant it to contain %q (diagnosed %v)", detail, want, problemCodes(rep))
+	}
+}
+
+// regdoctor trusts what any judged client reads; a CA that only some of
+// them read leaves the others with an unknown authority, and the verdicts
+// must say which.
+func TestCAOnlySomeClientsRead(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		files   []string // under the sysroot; the CA in each .crt, an empty dir otherwise
+		clients []string
+		fails   []string
+	}{
+		{"only docker's certs.d has it; podman reads its own, empty one",
+			[]string{"etc/containers/certs.d/HOST/", "etc/docker/certs.d/HOST/ca.crt"}, []string{"podman", "docker"}, []string{"podman"}},
+		{"podman's certs.d has it; crane reads none",
+			[]string{"etc/containers/certs.d/HOST/ca.crt"}, []string{"podman", "crane"}, []string{"crane"}},
+		{"containerd's hosts.toml names it",
+			[]string{"etc/containers/certs.d/HOST/ca.crt", "etc/containerd/certs.d/HOST/ca.crt", "etc/containerd/certs.d/HOST/hosts.toml"}, []string{"podman", "containerd"}, nil},
+		{"every client has it", []string{"etc/docker/certs.d/HOST/ca.crt"}, []string{"podman", "docker"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reg, err := fixtures.Start("healthy")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer reg.Close()
+			caPEM, err := os.ReadFile(filepath.Join(reg.CertDir, "ca.crt"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			root := t.TempDir()
+			for _, f := range tc.files {
+				path := filepath.Join(root, strings.ReplaceAll(f, "HOST", reg.Host))
+				if strings.HasSuffix(f, "/") {
+					if err := os.MkdirAll(path, 0o700); err != nil {
+						t.Fatal(err)
+					}
+					continue
+				}
+				if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+					t.Fatal(err)
+				}
+				content := caPEM
+				if strings.HasSuffix(f, "hosts.toml") {
+					content = []byte("server = \"https://" + reg.Host + "\"\n[host.\"https://" + reg.Host + "\"]\n  ca = \"ca.crt\"\n")
+				}
+				if err := os.WriteFile(path, content, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			target, err := checks.ParseTarget(reg.Target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := scenarioOptions(t, reg)
+			o.CertDir, o.CertsDirs, o.SysRoot, o.Clients = "", nil, root, tc.clients
+			o.Env = func(k string) string {
+				if k == "HOME" {
+					return filepath.Join(root, "home")
+				}
+				return ""
+			}
+			env := checks.NewEnv(context.Background(), target, o)
+			defer env.Close()
+			rep := diagnose.Run(context.Background(), env, checks.All(), nil)
+			var failing []string
+			for _, v := range rep.Clients {
+				if v.Verdict == "fails" {
+					failing = append(failing, v.Name)
+				}
+			}
+			if !slices.Equal(failing, tc.fails) {
+				t.Errorf("failing clients %v, want %v; verdicts %+v", failing, tc.fails, rep.Clients)
+			}
+			want := []string(nil)
+			if len(tc.fails) > 0 {
+				want = []string{"tls-unknown-authority"}
+			}
+			if got := problemCodes(rep); !slices.Equal(got, want) {
+				t.Errorf("diagnosed %v, want %v", got, want)
+			}
+			for _, d := range rep.Diagnoses {
+				for _, c := range tc.fails {
+					if d.Code == "tls-unknown-authority" && !strings.Contains(d.Detail, c+": ") {
+						t.Errorf("detail %q does not say why %s fails", d.Detail, c)
+					}
+				}
+			}
+		})
 	}
 }

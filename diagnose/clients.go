@@ -20,7 +20,7 @@ type ClientVerdict struct {
 // clients they break. Codes absent here break every client.
 var clientSpecific = map[string]func(f facts, client string) (fails bool, why string){
 	"plain-http-registry":   insecureDecides,
-	"tls-unknown-authority": verifyDecides,
+	"tls-unknown-authority": authorityDecides,
 	"tls-cert-expired":      verifyDecides,
 	"tls-hostname-mismatch": verifyDecides,
 	"head-get-mismatch": func(_ facts, c string) (bool, string) {
@@ -64,6 +64,17 @@ func insecureDecides(f facts, c string) (bool, string) {
 		return false, why
 	}
 	return true, c + " uses HTTPS for " + f.t.Registry
+}
+
+// authorityDecides: when the CA is in a certs.d directory only some
+// clients read, the others fail; otherwise as verifyDecides.
+func authorityDecides(f facts, c string) (bool, string) {
+	if t := f.tls(); t != nil && len(t.Problems) == 0 && len(t.NotTrustedBy) > 0 {
+		if _, fails := t.NotTrustedBy[c]; !fails {
+			return false, c + " reads a certs.d directory that holds the CA"
+		}
+	}
+	return verifyDecides(f, c)
 }
 
 // verifyDecides: an insecure registry is not verified by podman, docker

@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -269,6 +270,9 @@ func ruleTLS(f facts) []Diagnosis {
 	}
 	t := f.tls()
 	var out []Diagnosis
+	if t != nil && len(t.Problems) == 0 && len(t.NotTrustedBy) > 0 {
+		return one(notTrustedByAll(f, t))
+	}
 	if t != nil && len(t.Problems) > 0 {
 		for _, p := range t.Problems {
 			if d, ok := tlsDiagnosis(f, p.Kind, p.Message, t); ok {
@@ -335,6 +339,21 @@ func tlsDiagnosis(f facts, kind checks.ErrKind, msg string, t *checks.TLSEvidenc
 			"Go clients (podman, docker, crane) ignore the Common Name; only SANs count."), true
 	}
 	return Diagnosis{}, false
+}
+
+// notTrustedByAll: the chain verifies with a CA that only some clients
+// read; the others fail with an unknown authority.
+func notTrustedByAll(f facts, t *checks.TLSEvidence) Diagnosis {
+	var why []string
+	for _, c := range slices.Sorted(maps.Keys(t.NotTrustedBy)) {
+		why = append(why, c+": "+t.NotTrustedBy[c])
+	}
+	issuer := ""
+	if len(t.Chain) > 0 {
+		issuer = " (issued by " + t.Chain[len(t.Chain)-1].Issuer + ")"
+	}
+	d, _ := tlsDiagnosis(f, checks.KindUnknownCA, "The certificate"+issuer+" verifies with a CA from certs.d that not every client reads; "+strings.Join(why, "; "), t)
+	return d
 }
 
 // serverClockSkew is the server's Date minus local time at the ping.
