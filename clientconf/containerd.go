@@ -13,11 +13,11 @@ import (
 
 // ContainerdHost is /etc/containerd/certs.d/HOST/hosts.toml for one registry.
 type ContainerdHost struct {
-	File       string    `json:"file"`
-	Exists     bool      `json:"exists"`
-	Server     string    `json:"server,omitempty"`
-	PlainHTTP  bool      `json:"plain_http,omitempty"`
-	SkipVerify bool      `json:"skip_verify,omitempty"`
+	File       string `json:"file"`
+	Exists     bool   `json:"exists"`
+	Server     string `json:"server,omitempty"`
+	PlainHTTP  bool   `json:"plain_http,omitempty"`
+	SkipVerify bool   `json:"skip_verify,omitempty"`
 	// CA are the CA files the hosts name (`ca`), resolved against the
 	// file's directory as containerd does with relative paths.
 	CA       []string  `json:"ca,omitempty"`
