@@ -32,6 +32,9 @@ type confScenario struct {
 	dropIn    string                                // ~/.config/containers/registries.conf.d/50-test.conf, if set
 	certDir   func(t *testing.T, p *testPKI) string // --cert-dir for both; nil: the suite's ca.crt dir for HTTPS
 	ref       string                                // what both clients ask for; default HOST/team/app:1.0.0
+	// userCerts plants the test CA at these paths under
+	// ~/.config/containers/certs.d, and then neither client gets --cert-dir.
+	userCerts []string
 	verifyOff bool                                  // --tls-verify=false for both
 
 	// skopeoSays is what `skopeo inspect` fails with; "" means it succeeds.
@@ -88,6 +91,18 @@ var confScenarios = []confScenario{
 		wantCode:   "config-invalid",
 		extra:      assertDetailSays("config-invalid", "CONF", "line 2")},
 
+	// The user's certs.d, read by default: the CA where it belongs, and
+	// two places containers/image does not read, which regdoctor must
+	// name. (Shadowing of /etc/containers/certs.d by the user's directory
+	// is unit-tested: skopeo cannot be pointed at another /etc.)
+	{name: "certs-d/user-dir", cert: goodCert, userCerts: []string{"HOST/ca.crt"}},
+	{name: "certs-d/ca-in-root", cert: goodCert, userCerts: []string{"company-ca.crt"},
+		skopeoSays: "certificate signed by unknown authority", wantCode: "tls-unknown-authority",
+		extra: assertDetailSays("tls-unknown-authority", "The CA that signs it is in USERCERTS/company-ca.crt", "certificates directly in USERCERTS are not read")},
+	{name: "certs-d/pem-extension", cert: goodCert, userCerts: []string{"HOST/ca.pem"},
+		skopeoSays: "certificate signed by unknown authority", wantCode: "tls-unknown-authority",
+		extra: assertDetailSays("tls-unknown-authority", "The CA that signs it is in USERCERTS/HOST/ca.pem", "only files ending in .crt are read")},
+
 	// Issue case 5: a cert dir with the right CA and a client key without
 	// its certificate.
 	{name: "cert-dir/lone-client-key", cert: goodCert, certDir: certDirWithLoneKey,
@@ -140,16 +155,24 @@ func (sc confScenario) run(t *testing.T) {
 		host:   reg.host,
 		env:    env.withEnv(offlineProxy(t)...),
 		tls:    tlsOpts{verifyOff: sc.verifyOff},
-		expand: strings.NewReplacer("HOST", reg.host, "CONF", env.regConf, "DROPIN", dropIn),
+		expand: strings.NewReplacer("HOST", reg.host, "CONF", env.regConf, "DROPIN", dropIn,
+			"USERCERTS", filepath.Join(env.home(), ".config", "containers", "certs.d")),
 	}
 	writeFile(t, env.regConf, f.expand.Replace(sc.conf))
 	if sc.dropIn != "" {
 		writeFile(t, dropIn, f.expand.Replace(sc.dropIn))
 	}
+	caPEM, err := os.ReadFile(pki.caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range sc.userCerts {
+		writeFile(t, f.expand.Replace("USERCERTS/"+p), string(caPEM))
+	}
 	switch {
 	case sc.certDir != nil:
 		f.tls.certDir = sc.certDir(t, pki)
-	case sc.cert != plainHTTP:
+	case sc.cert != plainHTTP && sc.userCerts == nil:
 		f.tls.certDir = pki.certDir
 	}
 	f.ref = f.host + "/" + appRepo + ":" + appTag
