@@ -27,15 +27,15 @@ import (
 type confScenario struct {
 	name string
 
-	cert      certKind                              // plainHTTP or goodCert (CA via --cert-dir)
-	conf      string                                // registries.conf content
-	dropIn    string                                // ~/.config/containers/registries.conf.d/50-test.conf, if set
-	certDir   func(t *testing.T, p *testPKI) string // --cert-dir for both; nil: the suite's ca.crt dir for HTTPS
-	ref       string                                // what both clients ask for; default HOST/team/app:1.0.0
+	cert    certKind                              // plainHTTP or goodCert (CA via --cert-dir)
+	conf    string                                // registries.conf content
+	dropIn  string                                // ~/.config/containers/registries.conf.d/50-test.conf, if set
+	certDir func(t *testing.T, p *testPKI) string // --cert-dir for both; nil: the suite's ca.crt dir for HTTPS
+	ref     string                                // what both clients ask for; default HOST/team/app:1.0.0
 	// userCerts plants the test CA at these paths under
 	// ~/.config/containers/certs.d, and then neither client gets --cert-dir.
 	userCerts []string
-	verifyOff bool                                  // --tls-verify=false for both
+	verifyOff bool // --tls-verify=false for both
 
 	// skopeoSays is what `skopeo inspect` fails with; "" means it succeeds.
 	skopeoSays string
@@ -152,9 +152,9 @@ func (sc confScenario) run(t *testing.T) {
 	env := newClientEnv(t)
 	dropIn := filepath.Join(env.home(), ".config", "containers", "registries.conf.d", "50-test.conf")
 	f := &confFixture{
-		host:   reg.host,
-		env:    env.withEnv(offlineProxy(t)...),
-		tls:    tlsOpts{verifyOff: sc.verifyOff},
+		host: reg.host,
+		env:  env.withEnv(offlineProxy(t)...),
+		tls:  tlsOpts{verifyOff: sc.verifyOff},
 		expand: strings.NewReplacer("HOST", reg.host, "CONF", env.regConf, "DROPIN", dropIn,
 			"USERCERTS", filepath.Join(env.home(), ".config", "containers", "certs.d")),
 	}
