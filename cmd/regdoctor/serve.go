@@ -99,7 +99,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
-	sched := f.scheduler(f.checkFlags, stderr, true)
+	sched := f.scheduler(f.checkFlags, stderr, true, true)
 	collector := probe.NewCollector(probe.LabelNames(targets))
 	srv := &http.Server{
 		Handler:           newServeMux(sched, collector, f.opts),

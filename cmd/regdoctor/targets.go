@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/fatih/color"
@@ -67,11 +69,20 @@ func resolveTarget(t *probe.Target, base checks.Options) error {
 }
 
 // scheduler runs the real pipeline for the targets, with f's options as
-// the defaults that each target's settings override.
-func (tf *targetFlags) scheduler(f *checkFlags, stderr io.Writer, watching bool) *probe.Scheduler {
+// the defaults that each target's settings override. With many targets,
+// their traces interleave, so each line names its target.
+func (tf *targetFlags) scheduler(f *checkFlags, stderr io.Writer, watching, many bool) *probe.Scheduler {
 	trace := f.traceTo(stderr)
+	var shared *lockedWriter
+	if trace != nil && many {
+		shared = &lockedWriter{w: trace}
+	}
 	progress := f.progress(stderr, watching)
 	run := func(ctx context.Context, t checks.Target, o checks.Options) *diagnose.Report {
+		trace := trace
+		if shared != nil {
+			trace = &prefixWriter{w: shared, prefix: "[" + t.ImageRef() + "] "}
+		}
 		if progress == nil {
 			return runCheck(ctx, t, o, trace, nil)
 		}
@@ -79,6 +90,40 @@ func (tf *targetFlags) scheduler(f *checkFlags, stderr io.Writer, watching bool)
 		return runCheck(ctx, t, o, trace, progress.Observer(t.ImageRef()))
 	}
 	return probe.NewScheduler(run, f.opts, tf.parallel)
+}
+
+// lockedWriter serialises the writes of concurrent runs.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// prefixWriter starts every line with prefix. A trace writes whole lines,
+// an exchange at a time, so each Write becomes one write of w.
+type prefixWriter struct {
+	w      io.Writer
+	prefix string
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	lines := strings.SplitAfter(string(b), "\n")
+	var out strings.Builder
+	for _, l := range lines {
+		if l != "" {
+			out.WriteString(p.prefix)
+			out.WriteString(l)
+		}
+	}
+	if _, err := io.WriteString(p.w, out.String()); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }
 
 // probeFlags are check's flags for many targets and repeated runs.
@@ -146,7 +191,7 @@ func checkTargets(ctx context.Context, f *checkFlags, pf *probeFlags, stdout, st
 	if err != nil {
 		return pf.usageExit(usageError(stderr, "check", err))
 	}
-	sched := pf.scheduler(f, stderr, pf.watch > 0)
+	sched := pf.scheduler(f, stderr, pf.watch > 0, len(targets) > 1)
 	if pf.watch > 0 {
 		return watchTargets(ctx, sched, f, pf, targets, stdout, stderr)
 	}

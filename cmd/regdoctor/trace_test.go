@@ -72,3 +72,39 @@ func TestTraceShowsTheExchanges(t *testing.T) {
 		})
 	}
 }
+
+// With several targets checked at once, every trace line names its target,
+// and an exchange's lines stay together.
+func TestTraceOfManyTargets(t *testing.T) {
+	a, b := startFixture(t, "healthy"), startFixture(t, "logged-in")
+	dirs := isolate(t, b.AuthFile)
+	refs := map[string]string{"[" + a.Target + "] ": "", "[" + b.Target + "] ": ""}
+	r := cli("check", "--timeout", cliTimeout, "--sysroot", dirs["SYSROOT"], "--client", "podman", "--cert-dir", a.CertDir,
+		"--parallel", "2", "--trace", "--no-color", a.Target, b.Target)
+	if r.code != 0 {
+		t.Fatalf("exit %d:\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	prev := ""
+	for _, line := range strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n") {
+		prefix := ""
+		for p := range refs {
+			if strings.HasPrefix(line, p) {
+				prefix = p
+			}
+		}
+		if prefix == "" {
+			t.Fatalf("trace line without its target: %q", line)
+		}
+		rest := strings.TrimPrefix(line, prefix)
+		refs[prefix] += rest + "\n"
+		if !strings.HasPrefix(rest, "> GET ") && !strings.HasPrefix(rest, "> HEAD ") && prefix != prev {
+			t.Errorf("an exchange of %s is cut by another target's lines at %q", prefix, line)
+		}
+		prev = prefix
+	}
+	for p, trace := range refs {
+		if !strings.Contains(trace, "> GET https://") || !strings.Contains(trace, "/v2/") {
+			t.Errorf("%s traced nothing:\n%s", p, trace)
+		}
+	}
+}
