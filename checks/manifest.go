@@ -125,6 +125,10 @@ func Authorization(env *Env, deps Deps) (auth, skip string) {
 	return "", ""
 }
 
+// Outcome is the exchange's status with its registry errors, or its error,
+// for messages.
+func (x *Exchange) Outcome() string { return exchangeOutcome(x) }
+
 func exchangeOutcome(x *Exchange) string {
 	if x.Error != "" {
 		return describeErr(x)

@@ -3,16 +3,34 @@ package checks
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 )
 
-// MirrorProbe is the /v2/ answer of one configured mirror.
+// MirrorProbe is what one configured mirror answered.
 type MirrorProbe struct {
 	Location string        `json:"location"`
 	From     string        `json:"from"` // the file that configures it
 	Ping     *PingEvidence `json:"ping"`
 	Works    bool          `json:"works"`
+	// Repository is the target's repository as the client asks the
+	// mirror for it (registries.conf can map it under a path).
+	Repository string `json:"repository,omitempty"`
+	// NotUsed says why clients skip the mirror for this reference.
+	NotUsed string `json:"not_used,omitempty"`
+	// Manifest is an anonymous HEAD of the reference on the mirror, and
+	// Image what it showed: "found", "missing", "needs-login" or "unknown".
+	Manifest *Exchange `json:"manifest,omitempty"`
+	Image    string    `json:"image,omitempty"`
 }
+
+// Values of MirrorProbe.Image.
+const (
+	MirrorHasImage     = "found"
+	MirrorLacksImage   = "missing"
+	MirrorNeedsLogin   = "needs-login"
+	mirrorImageUnknown = "unknown"
+)
 
 // MirrorsEvidence covers every mirror the clients would try first.
 type MirrorsEvidence struct {
@@ -21,8 +39,9 @@ type MirrorsEvidence struct {
 
 // Mirrors pings the mirrors configured for the registry in registries.conf
 // ([[registry.mirror]]) and, for Docker Hub, in daemon.json
-// (registry-mirrors). Clients try mirrors before the registry, so a broken
-// mirror slows every pull and a working one can hide a broken registry.
+// (registry-mirrors), and asks each that answers for the reference. Clients
+// try mirrors before the registry, so a broken mirror, or one without the
+// image, slows every pull, and a working one can hide a broken registry.
 func Mirrors() Check {
 	return Check{
 		ID:    IDMirrors,
@@ -32,21 +51,31 @@ func Mirrors() Check {
 			if len(probes) == 0 {
 				return skipped("no mirror configured for " + env.Target.Registry)
 			}
-			pings := make([]func(), len(probes))
+			work := make([]func(), len(probes))
 			for i, m := range probes {
-				pings[i] = func() {
+				work[i] = func() {
 					m.Ping = ping(ctx, env, m.Location)
 					m.Works = m.Ping.RegistryAPI && (m.Ping.Status == 200 || m.Ping.Status == 401)
+					if m.Works && m.NotUsed == "" && m.Repository != "" && env.Target.Reference != "" {
+						mirrorManifest(ctx, env, m)
+					}
 				}
 			}
-			parallel(pings...)
+			parallel(work...)
 			ev := &MirrorsEvidence{Mirrors: probes}
 			var bad, good []string
 			for _, m := range probes {
-				if m.Works {
-					good = append(good, m.Location)
-				} else {
+				switch {
+				case m.NotUsed != "":
+					good = append(good, fmt.Sprintf("%s (not used: %s)", m.Location, m.NotUsed))
+				case !m.Works:
 					bad = append(bad, fmt.Sprintf("%s (%s)", m.Location, m.Ping.describe()))
+				case m.Image == MirrorLacksImage:
+					bad = append(bad, fmt.Sprintf("%s (has no %s:%s)", m.Location, m.Repository, env.Target.Reference))
+				case m.Image == MirrorHasImage:
+					good = append(good, m.Location+" (has the image)")
+				default:
+					good = append(good, m.Location)
 				}
 			}
 			if len(bad) > 0 {
@@ -57,23 +86,67 @@ func Mirrors() Check {
 	}
 }
 
-// configuredMirrors turns configured mirror locations into base URLs.
+// mirrorManifest asks the mirror for the reference, anonymously (with an
+// anonymous token when it challenges): enough to tell a mirror without the
+// image from one with it. Credentials for mirrors are not read.
+func mirrorManifest(ctx context.Context, env *Env, m *MirrorProbe) {
+	m.Image = mirrorImageUnknown
+	auth := ""
+	if m.Ping.Status == http.StatusUnauthorized {
+		ch := ParseChallenge(m.Ping.Header("WWW-Authenticate"))
+		if ch.Scheme != "bearer" {
+			m.Image = MirrorNeedsLogin
+			return
+		}
+		att := requestToken(ctx, env, &ch, "repository:"+m.Repository+":pull", nil)
+		if !att.Obtained {
+			m.Image = MirrorNeedsLogin
+			return
+		}
+		auth = "Bearer " + att.token
+	}
+	m.Manifest, _ = env.Do(ctx, request{Method: http.MethodHead, URL: m.Location + "/v2/" + m.Repository + "/manifests/" + env.Target.Reference,
+		Header: http.Header{"Accept": {ManifestAccept}}, Auth: auth})
+	switch m.Manifest.Status {
+	case http.StatusOK:
+		m.Image = MirrorHasImage
+	case http.StatusNotFound:
+		m.Image = MirrorLacksImage
+	case http.StatusUnauthorized, http.StatusForbidden:
+		m.Image = MirrorNeedsLogin
+	}
+}
+
+// configuredMirrors turns configured mirror locations into base URLs and
+// the repository each would be asked for.
 func configuredMirrors(env *Env) []*MirrorProbe {
 	var out []*MirrorProbe
 	cc := env.Config
+	t := env.Target
+	byDigest := t.IsDigest
 	if r := cc.Registry; r != nil {
 		for _, m := range r.Mirrors {
-			host, _, _ := strings.Cut(m.Location, "/")
+			loc := r.MirrorRef(t.Registry+"/"+t.Repository, m.Location)
+			host, repo, _ := strings.Cut(loc, "/")
 			scheme := "https://"
 			if m.Insecure {
 				scheme = "http://"
 			}
-			out = append(out, &MirrorProbe{Location: scheme + host, From: r.File})
+			p := &MirrorProbe{Location: scheme + host, From: r.File, Repository: repo}
+			switch {
+			case r.MirrorByDigestOnly && !byDigest:
+				p.NotUsed = "mirror-by-digest-only = true, and this reference is a tag"
+			case m.PullFromMirror == "digest-only" && !byDigest:
+				p.NotUsed = `pull-from-mirror = "digest-only", and this reference is a tag`
+			case m.PullFromMirror == "tag-only" && byDigest:
+				p.NotUsed = `pull-from-mirror = "tag-only", and this reference is a digest`
+			}
+			out = append(out, p)
 		}
 	}
-	if d := cc.Docker; d != nil && env.Target.Host == "registry-1.docker.io" {
+	if d := cc.Docker; d != nil && t.Host == "registry-1.docker.io" {
 		for _, m := range d.RegistryMirrors {
-			out = append(out, &MirrorProbe{Location: strings.TrimSuffix(m, "/"), From: d.File})
+			out = append(out, &MirrorProbe{Location: strings.TrimSuffix(m, "/"), From: d.File, Repository: t.Repository})
 		}
 	}
 	return out

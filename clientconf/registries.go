@@ -56,6 +56,8 @@ type Problem struct {
 type Mirror struct {
 	Location string `toml:"location" json:"location"`
 	Insecure bool   `toml:"insecure" json:"insecure,omitempty"`
+	// PullFromMirror is "all" (or empty), "digest-only" or "tag-only".
+	PullFromMirror string `toml:"pull-from-mirror" json:"pull_from_mirror,omitempty"`
 }
 
 // Registry is one [[registry]] entry of registries.conf v2.
@@ -65,7 +67,9 @@ type Registry struct {
 	Insecure bool     `toml:"insecure" json:"insecure,omitempty"`
 	Blocked  bool     `toml:"blocked" json:"blocked,omitempty"`
 	Mirrors  []Mirror `toml:"mirror" json:"mirrors,omitempty"`
-	File     string   `toml:"-" json:"file"`
+	// MirrorByDigestOnly: the mirrors serve pulls by digest only.
+	MirrorByDigestOnly bool   `toml:"mirror-by-digest-only" json:"mirror_by_digest_only,omitempty"`
+	File               string `toml:"-" json:"file"`
 }
 
 func (r Registry) prefix() string {
@@ -313,6 +317,17 @@ func (rc *RegistriesConf) Find(ref string) (Registry, bool) {
 		}
 	}
 	return best, bestLen >= 0
+}
+
+// MirrorRef rewrites ref ("host[:port]/path"), which r governs, for the
+// mirror at location, as containers/image does: the part of ref the prefix
+// matched is replaced by the location.
+func (r Registry) MirrorRef(ref, location string) string {
+	p := r.prefix()
+	if strings.HasPrefix(p, "*.") {
+		p, _, _ = strings.Cut(ref, "/")
+	}
+	return location + strings.TrimPrefix(ref, p)
 }
 
 func matchPrefix(ref, prefix string) bool {

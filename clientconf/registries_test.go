@@ -83,3 +83,20 @@ func TestRegistriesConfCacheFollowsEdits(t *testing.T) {
 		t.Errorf("after an edit, search registries %v", got)
 	}
 }
+
+func TestMirrorRef(t *testing.T) {
+	for _, tc := range []struct {
+		reg      Registry
+		ref, loc string
+		want     string
+	}{
+		{Registry{Location: "docker.io"}, "docker.io/library/redis", "mirror.corp:5000", "mirror.corp:5000/library/redis"},
+		{Registry{Location: "docker.io"}, "docker.io/library/redis", "nexus.corp/dockerhub", "nexus.corp/dockerhub/library/redis"},
+		{Registry{Prefix: "docker.io/library", Location: "docker.io/library"}, "docker.io/library/redis", "mirror.corp/lib", "mirror.corp/lib/redis"},
+		{Registry{Prefix: "*.example.com", Location: ""}, "registry.example.com/team/app", "mirror.corp", "mirror.corp/team/app"},
+	} {
+		if got := tc.reg.MirrorRef(tc.ref, tc.loc); got != tc.want {
+			t.Errorf("MirrorRef(%q, %q) under %+v = %q, want %q", tc.ref, tc.loc, tc.reg, got, tc.want)
+		}
+	}
+}

@@ -167,16 +167,29 @@ func ruleMirrors(f facts) []Diagnosis {
 		return nil
 	}
 	registryWorks := f.res(checks.IDPingHTTPS).Status.Ok()
+	ref := f.t.Reference
 	var out []Diagnosis
 	for _, m := range ev.Mirrors {
 		switch {
+		case m.NotUsed != "":
+			// Not tried for this reference: not this pull's problem.
 		case !m.Works && registryWorks:
 			out = append(out, newDiagnosis("mirror-failing",
 				fmt.Sprintf("Mirror %s (configured in %s) fails: %s; %s itself answers, so clients fall back to it after trying the mirror, and every pull pays for the failed attempt.", m.Location, m.From, m.Ping.Summary(), f.t.Registry),
 				"Fix the mirror, or remove its [[registry.mirror]] entry from "+m.From+" (docker: \"registry-mirrors\" in daemon.json)."))
-		case m.Works && !registryWorks:
+		case m.Image == checks.MirrorLacksImage && registryWorks:
 			out = append(out, newDiagnosis("mirror-failing",
-				fmt.Sprintf("%s fails, but mirror %s (configured in %s) answers: podman pulls through the mirror, while clients without the mirror, and pushes, fail.", f.t.Registry, m.Location, m.From),
+				fmt.Sprintf("Mirror %s (configured in %s) answers but has no %s:%s (HEAD %s: %s): clients ask it first and fall back to %s, so the pull works, slower, and not at all once %s is unreachable.",
+					m.Location, m.From, m.Repository, ref, m.Manifest.URL, m.Manifest.Outcome(), f.t.Registry, f.t.Registry),
+				"Check the mirror's location: registries.conf maps "+f.t.Registry+"/"+f.t.Repository+" to "+strings.TrimPrefix(strings.TrimPrefix(m.Location, "https://"), "http://")+"/"+m.Repository+"; a path in the mirror's location must match how the mirror stores the images.",
+				"A pull-through cache (Nexus proxy, Harbor proxy cache, distribution proxy) that lacks the image could not fetch it upstream: check its upstream URL and credentials."))
+		case m.Works && !registryWorks && m.Image != checks.MirrorLacksImage:
+			has := ""
+			if m.Image == checks.MirrorHasImage {
+				has = ", and has the image"
+			}
+			out = append(out, newDiagnosis("mirror-failing",
+				fmt.Sprintf("%s fails, but mirror %s (configured in %s) answers%s: podman pulls through the mirror, while clients without the mirror, and pushes, fail.", f.t.Registry, m.Location, m.From, has),
 				"Fix the registry itself; the mirror only hides the failure for pulls by clients configured with it."))
 		}
 	}

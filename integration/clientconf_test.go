@@ -41,8 +41,12 @@ type confScenario struct {
 	skopeoSays string
 	// wantCode is regdoctor's only error diagnosis; "" means healthy.
 	wantCode string
-	// wantInfo is a diagnosis a healthy run still reports, at severity info.
-	wantInfo string
+	// wantInfo and wantWarning are a diagnosis a healthy run still
+	// reports, at severity info or warning.
+	wantInfo, wantWarning string
+	// mirror starts a second, empty registry over HTTPS; MIRROR stands for
+	// its 127.0.0.1:PORT.
+	mirror bool
 	// extra runs last, with every client's result in f.
 	extra func(t *testing.T, f *confFixture)
 }
@@ -103,6 +107,14 @@ var confScenarios = []confScenario{
 		skopeoSays: "certificate signed by unknown authority", wantCode: "tls-unknown-authority",
 		extra: assertDetailSays("tls-unknown-authority", "The CA that signs it is in USERCERTS/HOST/ca.pem", "only files ending in .crt are read")},
 
+	// A mirror that answers but lacks the image: containers/image asks it
+	// first, gets 404 and falls back to the registry, so skopeo pulls;
+	// regdoctor warns that every pull takes the detour.
+	{name: "mirror/lacks-the-image", cert: goodCert, mirror: true,
+		conf:        "[[registry]]\nlocation = \"HOST\"\n[[registry.mirror]]\nlocation = \"MIRROR/cache\"\n",
+		wantWarning: "mirror-failing",
+		extra:       assertDetailSays("mirror-failing", "Mirror https://MIRROR (configured in CONF) answers but has no cache/team/app:1.0.0")},
+
 	// Issue case 5: a cert dir with the right CA and a client key without
 	// its certificate.
 	{name: "cert-dir/lone-client-key", cert: goodCert, certDir: certDirWithLoneKey,
@@ -150,12 +162,16 @@ func (sc confScenario) run(t *testing.T) {
 	seeder{reg: reg}.image(t, appRepo+":"+appTag, 1024)
 
 	env := newClientEnv(t)
+	mirror := "no-mirror"
+	if sc.mirror {
+		mirror = startRegistry(t, registryOpts{tls: &pki.good}).host
+	}
 	dropIn := filepath.Join(env.home(), ".config", "containers", "registries.conf.d", "50-test.conf")
 	f := &confFixture{
 		host: reg.host,
 		env:  env.withEnv(offlineProxy(t)...),
 		tls:  tlsOpts{verifyOff: sc.verifyOff},
-		expand: strings.NewReplacer("HOST", reg.host, "CONF", env.regConf, "DROPIN", dropIn,
+		expand: strings.NewReplacer("HOST", reg.host, "MIRROR", mirror, "CONF", env.regConf, "DROPIN", dropIn,
 			"USERCERTS", filepath.Join(env.home(), ".config", "containers", "certs.d")),
 	}
 	writeFile(t, env.regConf, f.expand.Replace(sc.conf))
@@ -203,16 +219,20 @@ func (sc confScenario) run(t *testing.T) {
 		t.Fatalf("decode clients/short_name: %v", err)
 	}
 
-	for _, p := range verdictProblems(sc.wantCode, rep, res) {
+	var warnings []string
+	if sc.wantWarning != "" {
+		warnings = append(warnings, sc.wantWarning)
+	}
+	for _, p := range verdictProblems(sc.wantCode, rep, res, warnings...) {
 		t.Error(p)
 	}
 	wantVerdict := "ok"
 	if sc.wantCode != "" {
 		wantVerdict = "fails"
 	}
-	if sc.wantInfo != "" {
-		if d := rep.find(sc.wantInfo); d == nil || d.Severity != "info" {
-			t.Errorf("want %s at severity info, got %v", sc.wantInfo, rep.ofSeverity("error", "warning", "info"))
+	for code, sev := range map[string]string{sc.wantInfo: "info", sc.wantWarning: "warning"} {
+		if d := rep.find(code); code != "" && (d == nil || d.Severity != sev) {
+			t.Errorf("want %s at severity %s, got %v", code, sev, rep.ofSeverity("error", "warning", "info"))
 		}
 	}
 	if c := f.verdicts.Clients; len(c) != 1 || c[0].Name != "podman" || c[0].Verdict != wantVerdict {

@@ -31,6 +31,20 @@ type clientReport struct {
 		Via      string `json:"via"`
 		File     string `json:"file"`
 	} `json:"short_name"`
+	Checks []struct {
+		ID       string          `json:"id"`
+		Evidence json.RawMessage `json:"evidence"`
+	} `json:"checks"`
+}
+
+// evidence is the raw evidence of check id.
+func (r clientReport) evidence(id string) json.RawMessage {
+	for _, c := range r.Checks {
+		if c.ID == id {
+			return c.Evidence
+		}
+	}
+	return nil
 }
 
 func (r clientReport) severity(code string) string {
@@ -245,5 +259,52 @@ func TestSystemCertsDirUnderSysroot(t *testing.T) {
 	r, code = checkJSON(t, "--client", "podman", "--sysroot", root, reg.Target)
 	if code != 0 || !r.Healthy {
 		t.Fatalf("with the CA in SYSROOT/etc/containers/certs.d: want healthy, got exit %d %+v", code, r.Diagnoses)
+	}
+}
+
+// A mirror that answers but lacks the image costs every pull a detour; the
+// mirror's location may map the repository under a path. A mirror that
+// has it is no problem, and one not used for tag pulls is not tried.
+func TestMirrorWithoutTheImage(t *testing.T) {
+	reg := startFixture(t, "healthy")        // library/redis:latest
+	other := startFixture(t, "tag-mismatch") // library/myredis only
+	same := startFixture(t, "healthy")
+	for _, tc := range []struct {
+		name, mirror, extra string
+		want                string // mirror-failing severity, or ""
+		image               string
+	}{
+		{"mirror lacks the image", other.Host, "", "warning", "missing"},
+		{"mirror under a path that does not exist", same.Host + "/cache", "", "warning", "missing"},
+		{"mirror has it", same.Host, "", "", "found"},
+		{"digest-only mirror, tag pull", other.Host, "pull-from-mirror = \"digest-only\"\n", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, root := isolateClients(t)
+			conf := "[[registry]]\nlocation = \"" + reg.Host + "\"\n[[registry.mirror]]\nlocation = \"" + tc.mirror + "\"\n" + tc.extra
+			t.Setenv("CONTAINERS_REGISTRIES_CONF", writeFile(t, filepath.Join(t.TempDir(), "registries.conf"), conf))
+			r, code := checkJSON(t, "--client", "podman", "--sysroot", root, "--cert-dir", reg.CertDir, reg.Target)
+			if got := r.severity("mirror-failing"); got != tc.want || code != 0 {
+				t.Fatalf("mirror-failing %q, exit %d; want %q and exit 0: %+v", got, code, tc.want, r.Diagnoses)
+			}
+			ev := r.evidence("mirrors")
+			var mirrors struct {
+				Mirrors []struct {
+					Repository string `json:"repository"`
+					Image      string `json:"image"`
+					NotUsed    string `json:"not_used"`
+				} `json:"mirrors"`
+			}
+			if err := json.Unmarshal(ev, &mirrors); err != nil || len(mirrors.Mirrors) != 1 {
+				t.Fatalf("mirrors evidence %s: %v", ev, err)
+			}
+			m := mirrors.Mirrors[0]
+			if m.Image != tc.image || (tc.image == "" && m.NotUsed == "") {
+				t.Errorf("mirror %+v, want image %q", m, tc.image)
+			}
+			if strings.HasSuffix(tc.mirror, "/cache") && m.Repository != "cache/library/redis" {
+				t.Errorf("repository on the mirror %q, want cache/library/redis", m.Repository)
+			}
+		})
 	}
 }
