@@ -10,7 +10,8 @@ import (
 // MirrorProbe is what one configured mirror answered.
 type MirrorProbe struct {
 	Location string        `json:"location"`
-	From     string        `json:"from"` // the file that configures it
+	From     string        `json:"from"`   // the file that configures it
+	Client   string        `json:"client"` // who uses it: "podman" (registries.conf) or "docker" (daemon.json)
 	Ping     *PingEvidence `json:"ping"`
 	Works    bool          `json:"works"`
 	// Repository is the target's repository as the client asks the
@@ -132,7 +133,7 @@ func configuredMirrors(env *Env) []*MirrorProbe {
 			if m.Insecure {
 				scheme = "http://"
 			}
-			p := &MirrorProbe{Location: scheme + host, From: r.File, Repository: repo}
+			p := &MirrorProbe{Location: scheme + host, From: r.File, Client: "podman", Repository: repo}
 			switch {
 			case r.MirrorByDigestOnly && !byDigest:
 				p.NotUsed = "mirror-by-digest-only = true, and this reference is a tag"
@@ -146,7 +147,7 @@ func configuredMirrors(env *Env) []*MirrorProbe {
 	}
 	if d := cc.Docker; d != nil && t.Host == "registry-1.docker.io" {
 		for _, m := range d.RegistryMirrors {
-			out = append(out, &MirrorProbe{Location: strings.TrimSuffix(m, "/"), From: d.File, Repository: t.Repository})
+			out = append(out, &MirrorProbe{Location: strings.TrimSuffix(m, "/"), From: d.File, Client: "docker", Repository: t.Repository})
 		}
 	}
 	return out

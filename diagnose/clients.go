@@ -101,6 +101,12 @@ func verdicts(f facts, ds []Diagnosis) ([]ClientVerdict, []Diagnosis) {
 			if d.Severity != Error {
 				continue
 			}
+			if m := mirrorServes(f, c); m != nil && d.Layer != LayerConfig && d.Layer != LayerPush {
+				// The mirror answers the pull before the registry is asked;
+				// the diagnosis stays an error for everyone else.
+				v.Reason = "pulls through mirror " + m.Location + ", which has the image; " + d.Code + " hits only the registry itself"
+				continue
+			}
 			fails, why := true, ""
 			if decide, ok := clientSpecific[d.Code]; ok {
 				fails, why = decide(f, c)
@@ -139,6 +145,21 @@ func verdicts(f facts, ds []Diagnosis) ([]ClientVerdict, []Diagnosis) {
 		}
 	}
 	return out, ds
+}
+
+// mirrorServes returns the mirror client c would pull this reference
+// from, having found the image there, or nil.
+func mirrorServes(f facts, c string) *checks.MirrorProbe {
+	ev := f.mirrors()
+	if ev == nil {
+		return nil
+	}
+	for _, m := range ev.Mirrors {
+		if m.Client == c && m.NotUsed == "" && m.Image == checks.MirrorHasImage {
+			return m
+		}
+	}
+	return nil
 }
 
 // ruleClientConfig names configuration mistakes that only the client's own

@@ -47,6 +47,10 @@ type confScenario struct {
 	// mirror starts a second, empty registry over HTTPS; MIRROR stands for
 	// its 127.0.0.1:PORT.
 	mirror bool
+	// podmanOK: podman's verdict is ok although wantCode is an error (the
+	// error hits the registry, and podman pulls through a mirror). DEAD
+	// stands for a closed 127.0.0.1 port.
+	podmanOK bool
 	// extra runs last, with every client's result in f.
 	extra func(t *testing.T, f *confFixture)
 }
@@ -115,6 +119,16 @@ var confScenarios = []confScenario{
 		wantWarning: "mirror-failing",
 		extra:       assertDetailSays("mirror-failing", "Mirror https://MIRROR (configured in CONF) answers but has no cache/team/app:1.0.0")},
 
+	// The registry is down, and its mirror has the image: skopeo pulls
+	// through the mirror; regdoctor reports the dead registry as the error
+	// it is (pushes and clients without the mirror fail) and podman's
+	// verdict as ok.
+	{name: "mirror/serves-a-dead-registry", cert: goodCert, podmanOK: true,
+		conf:     "[[registry]]\nlocation = \"DEAD\"\n[[registry.mirror]]\nlocation = \"HOST\"\n",
+		ref:      "DEAD/" + appRepo + ":" + appTag,
+		wantCode: "connection-refused",
+		extra:    assertDetailSays("mirror-failing", "DEAD fails, but mirror https://HOST (configured in CONF) answers, and has the image")},
+
 	// Issue case 5: a cert dir with the right CA and a client key without
 	// its certificate.
 	{name: "cert-dir/lone-client-key", cert: goodCert, certDir: certDirWithLoneKey,
@@ -171,7 +185,7 @@ func (sc confScenario) run(t *testing.T) {
 		host: reg.host,
 		env:  env.withEnv(offlineProxy(t)...),
 		tls:  tlsOpts{verifyOff: sc.verifyOff},
-		expand: strings.NewReplacer("HOST", reg.host, "MIRROR", mirror, "CONF", env.regConf, "DROPIN", dropIn,
+		expand: strings.NewReplacer("HOST", reg.host, "MIRROR", mirror, "DEAD", closedPort(t), "CONF", env.regConf, "DROPIN", dropIn,
 			"USERCERTS", filepath.Join(env.home(), ".config", "containers", "certs.d")),
 	}
 	writeFile(t, env.regConf, f.expand.Replace(sc.conf))
@@ -227,7 +241,7 @@ func (sc confScenario) run(t *testing.T) {
 		t.Error(p)
 	}
 	wantVerdict := "ok"
-	if sc.wantCode != "" {
+	if sc.wantCode != "" && !sc.podmanOK {
 		wantVerdict = "fails"
 	}
 	for code, sev := range map[string]string{sc.wantInfo: "info", sc.wantWarning: "warning"} {

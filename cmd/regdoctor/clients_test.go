@@ -308,3 +308,24 @@ func TestMirrorWithoutTheImage(t *testing.T) {
 		})
 	}
 }
+
+// With the registry down and a mirror that has the image, podman still
+// pulls (containers/image asks the mirror first): its verdict is ok, while
+// the registry's failure stays an error, for pushes and other clients.
+func TestRegistryDownMirrorServes(t *testing.T) {
+	_, root := isolateClients(t)
+	dead := startFixture(t, "connection-refused")
+	mirror := startFixture(t, "healthy")
+	conf := "[[registry]]\nlocation = \"" + dead.Host + "\"\n[[registry.mirror]]\nlocation = \"" + mirror.Host + "\"\n"
+	t.Setenv("CONTAINERS_REGISTRIES_CONF", writeFile(t, filepath.Join(t.TempDir(), "registries.conf"), conf))
+	r, code := checkJSON(t, "--client", "podman,docker", "--sysroot", root, "--cert-dir", mirror.CertDir, dead.Host+"/library/redis:latest")
+	if code != 1 || r.severity("connection-refused") != "error" || r.severity("mirror-failing") != "warning" {
+		t.Fatalf("want connection-refused (error) and mirror-failing (warning), exit 1; got exit %d %+v", code, r.Diagnoses)
+	}
+	if r.Clients[0].Verdict != "ok" || !strings.Contains(r.Clients[0].Reason, "pulls through mirror https://"+mirror.Host) {
+		t.Errorf("podman: %+v, want ok through the mirror", r.Clients[0])
+	}
+	if r.Clients[1].Verdict != "fails" {
+		t.Errorf("docker, which has no mirror for this registry: %+v, want fails", r.Clients[1])
+	}
+}
