@@ -52,10 +52,7 @@ func (cc *ClientConfig) loadTrust(t Target, o Options) {
 				cc.containerdCAs = append(cc.containerdCAs, parsePEMCerts(data)...)
 			}
 		}
-		for _, c := range cc.containerdCAs {
-			cc.Trust.local = append(cc.Trust.local, c)
-			cc.Trust.pool.AddCert(c)
-		}
+		cc.Trust.add(cc.containerdCAs)
 	}
 	roots := o.CertsDirs
 	if roots == nil {
@@ -122,12 +119,16 @@ func (cc *ClientConfig) loadCertDir(dir string, readBy []string) {
 		switch filepath.Ext(name) {
 		case ".crt":
 			data, err := readBounded(full)
-			if err != nil || !cc.Trust.AddPEM(data) {
+			var certs []*x509.Certificate
+			if err == nil {
+				certs = cc.Trust.AddPEM(data)
+			}
+			if len(certs) == 0 {
 				cc.problem("certs-dir-invalid", full, 0, "%s holds no PEM certificate", full)
 				continue
 			}
 			cd.CAs = append(cd.CAs, name)
-			cd.certs = append(cd.certs, parsePEMCerts(data)...)
+			cd.certs = append(cd.certs, certs...)
 		case ".cert":
 			key := strings.TrimSuffix(full, ".cert") + ".key"
 			if _, err := os.Stat(key); err != nil {

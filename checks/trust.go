@@ -24,14 +24,19 @@ type Trust struct {
 
 func newTrust() *Trust { return &Trust{pool: x509.NewCertPool()} }
 
-// AddPEM adds the certificates of a PEM file; false when it holds none.
-func (t *Trust) AddPEM(data []byte) bool {
+// AddPEM adds the certificates of a PEM file and returns them; none when
+// it holds none.
+func (t *Trust) AddPEM(data []byte) []*x509.Certificate {
 	certs := parsePEMCerts(data)
+	t.add(certs)
+	return certs
+}
+
+func (t *Trust) add(certs []*x509.Certificate) {
 	for _, c := range certs {
 		t.local = append(t.local, c)
 		t.pool.AddCert(c)
 	}
-	return len(certs) > 0
 }
 
 // parsePEMCerts returns the certificates of a PEM file, skipping the rest.

@@ -26,10 +26,10 @@ func TestTrustLoadsSystemRootsOnlyWhenNeeded(t *testing.T) {
 	chain := servedChain(t, reg.Host)
 
 	tr := newTrust()
-	if tr.AddPEM([]byte("not a certificate")) {
+	if tr.AddPEM([]byte("not a certificate")) != nil {
 		t.Error("garbage accepted as a CA")
 	}
-	if !tr.AddPEM(ca) {
+	if tr.AddPEM(ca) == nil {
 		t.Fatal("the fixture CA was refused")
 	}
 	inter := x509.NewCertPool()
