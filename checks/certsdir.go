@@ -41,6 +41,7 @@ const podmanFamily = "podman, skopeo and buildah"
 // IgnoredCAs, to explain an unknown authority.
 func (cc *ClientConfig) loadTrust(t Target, o Options) {
 	cc.Trust = newTrust()
+	cc.SystemRoots = systemRootsSource(o.getenv)
 	if o.CertDir != "" {
 		cc.certDirFlag = true
 		cc.loadCertDir(o.CertDir, nil) // the flag replaces the search

@@ -105,6 +105,9 @@ type ClientConfig struct {
 	Creds     *Credentials `json:"credentials,omitempty"`
 	AuthFiles []AuthFile   `json:"auth_files"`
 	CertDirs  []CertDir    `json:"cert_dirs,omitempty"`
+	// SystemRoots is the bundle (or directory) the system's CAs come
+	// from; "" when the machine has none.
+	SystemRoots string `json:"system_roots"`
 	// IgnoredCAs are certificate files near the certs.d directories that
 	// no client reads for this registry, each with the reason.
 	IgnoredCAs []IgnoredCA `json:"ignored_cas,omitempty"`

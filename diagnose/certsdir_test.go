@@ -147,3 +147,29 @@ func TestCAOnlySomeClientsRead(t *testing.T) {
 		})
 	}
 }
+
+// Behind a TLS-inspecting proxy the diagnosis names the product, and its
+// first remedy is the proxy's CA, not the registry's.
+func TestInterceptedNamesTheProxy(t *testing.T) {
+	reg, err := fixtures.Start("tls-intercepted")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	target, err := checks.ParseTarget(reg.Target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := checks.NewEnv(context.Background(), target, scenarioOptions(t, reg))
+	defer env.Close()
+	rep := diagnose.Run(context.Background(), env, checks.All(), nil)
+	for _, d := range rep.Diagnoses {
+		if d.Code == "tls-unknown-authority" {
+			if !strings.Contains(d.Detail, "comes from Zscaler, a TLS-inspecting proxy") || !strings.HasPrefix(d.Remediation[0], "Install Zscaler's root CA") {
+				t.Errorf("detail %q, remediation %q", d.Detail, d.Remediation)
+			}
+			return
+		}
+	}
+	t.Fatalf("no tls-unknown-authority in %v", problemCodes(rep))
+}

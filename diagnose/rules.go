@@ -304,15 +304,19 @@ func tlsDiagnosis(f facts, kind checks.ErrKind, msg string, t *checks.TLSEvidenc
 	}
 	switch kind {
 	case checks.KindUnknownCA:
+		var first []string
 		if t != nil && t.MisplacedCA != nil {
 			chain += fmt.Sprintf(" The CA that signs it is in %s, which no client reads for %s: %s. Copy it to the certs.d directory below.", t.MisplacedCA.Path, hp, t.MisplacedCA.Why)
+		} else if why, remedy := untrustedWhy(f, t); why != "" {
+			chain += why
+			first = append(first, remedy)
 		}
-		return newDiagnosis("tls-unknown-authority", msg+"."+chain,
+		return newDiagnosis("tls-unknown-authority", msg+"."+chain, append(first,
 			"podman, skopeo, buildah: put the CA certificate (PEM) at /etc/containers/certs.d/"+hp+"/ca.crt (or ~/.config/containers/certs.d/"+hp+"/ca.crt for rootless).",
 			"docker: /etc/docker/certs.d/"+hp+"/ca.crt (no restart needed).",
 			"containerd: /etc/containerd/certs.d/"+hp+"/hosts.toml with\nserver = \"https://"+hp+"\"\n[host.\"https://"+hp+"\"]\n  ca = \"/etc/containerd/certs.d/"+hp+"/ca.crt\"",
 			"System-wide (crane and other Go clients): copy it to /usr/local/share/ca-certificates/"+host+".crt and run `update-ca-certificates` (Debian/Ubuntu) or to /etc/pki/ca-trust/source/anchors/ and run `update-ca-trust` (RHEL/Fedora).",
-			"Get the CA from the registry's administrator; `openssl s_client -connect "+f.t.HostPort("https")+" -showcerts` shows what the server sends."), true
+			"Get the CA from the registry's administrator; `openssl s_client -connect "+f.t.HostPort("https")+" -showcerts` shows what the server sends.")...), true
 	case checks.KindCertExpired:
 		detail := msg + "."
 		if t != nil && len(t.Chain) > 0 {
