@@ -52,6 +52,9 @@ type TLSEvidence struct {
 	// a chain that verifies, each with the reason: the CA is in a certs.d
 	// directory only other clients read.
 	NotTrustedBy map[string]string `json:"not_trusted_by,omitempty"`
+	// Legacy is what the server speaks when it refused the clients'
+	// handshake but accepts an older version or a weaker cipher suite.
+	Legacy *LegacyTLS `json:"legacy,omitempty"`
 	// ClientCert is set when the server asked for a client certificate.
 	ClientCert *ClientCertRequest `json:"client_cert,omitempty"`
 	Error      string             `json:"error,omitempty"`
@@ -122,6 +125,9 @@ func TLS() Check {
 					conn.Close()
 				}
 			}
+			if ev.Error != "" && ev.ErrorKind == KindTLS && ev.ClientCert == nil {
+				ev.Legacy = legacyHandshake(ctx, env, addr, host)
+			}
 			if ev.Error != "" {
 				if ev.ErrorKind == KindHTTPToHTTPS {
 					if !env.Opts.TLSVerify {
@@ -129,7 +135,11 @@ func TLS() Check {
 					}
 					return Result{Status: Fail, Summary: addr + " answers plain HTTP, not TLS", Evidence: ev}
 				}
-				return Result{Status: Fail, Summary: fmt.Sprintf("TLS handshake with %s failed: %s%s", addr, ev.ErrorKind, ev.ClientCert.describe()), Evidence: ev}
+				summary := fmt.Sprintf("TLS handshake with %s failed: %s%s", addr, ev.ErrorKind, ev.ClientCert.describe())
+				if l := ev.Legacy; l != nil {
+					summary += fmt.Sprintf("; the server speaks %s with %s", l.Version, l.CipherSuite)
+				}
+				return Result{Status: Fail, Summary: summary, Evidence: ev}
 			}
 			if ev.Has(KindCertExpired) {
 				ev.ServerDate = serverDate(ctx, env, addr, host)

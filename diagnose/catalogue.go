@@ -67,6 +67,7 @@ var catalogue = []Code{
 	{"tls-unknown-authority", Error, LayerTLS, "The certificate is signed by an authority the client does not trust"},
 	{"tls-cert-expired", Error, LayerTLS, "The certificate has expired or is not yet valid"},
 	{"tls-hostname-mismatch", Error, LayerTLS, "The certificate does not name the registry host"},
+	{"tls-protocol-mismatch", Error, LayerTLS, "The server offers no TLS version or cipher suite the client accepts"},
 	{"tls-client-cert-required", Error, LayerTLS, "The registry requires a client certificate that the client does not present"},
 	{"not-a-registry", Error, LayerAPI, "The address answers HTTP but is not a registry API"},
 	{"registry-misbehaving", Error, LayerAPI, "The registry answers, but not as the registry API specifies"},

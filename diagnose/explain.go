@@ -190,6 +190,13 @@ var clientMessages = []clientMessage{
 	msg("tls-hostname-mismatch", clientAnyGo, `x509: certificate relies on legacy Common Name field`, "legacy Common Name field"),
 	msg("tls-hostname-mismatch", clientAnyGo, `x509: certificate is not valid for any names, but wanted to match (?P<host>`+pHost+`)`, "not valid for any names"),
 
+	// tls-protocol-mismatch
+	msg("tls-protocol-mismatch", clientAnyGo, `remote error: tls: protocol version not supported|tls: server selected unsupported protocol version [0-9a-f]+`, "protocol version").
+		means("The server speaks only TLS versions older than 1.2, which Go clients refuse."),
+	msg("tls-protocol-mismatch", clientAnyGo, `remote error: tls: handshake failure`, "handshake failure").
+		or("tls-client-cert-required").
+		means("The server accepted none of the cipher suites the client offered (an RSA-key-exchange-only server, for clients built with Go 1.22 or later), or wanted a client certificate over TLS 1.2."),
+
 	// tls-client-cert-required
 	msg("tls-client-cert-required", clientAnyGo, `remote error: tls: (?:certificate required|bad certificate|unknown certificate authority|expired certificate|revoked certificate|unsupported certificate|unknown certificate)\b`, "remote error: tls:").
 		means("The server (or the proxy in front of it) requires a client certificate and got none it accepts; Go clients send a certs.d certificate only when the server names its issuer."),
@@ -1052,6 +1059,8 @@ func explainRemediation(code string, t checks.Target, g groups, push bool) []str
 		return d.Remediation
 	case "tls-client-cert-required":
 		return clientCertRemedies(t)
+	case "tls-protocol-mismatch":
+		return legacyTLSRemedies()
 	case "not-a-registry":
 		return []string{
 			"Use the address and port of the registry API, not of a web page: `curl -i https://" + hp + "/v2/` must answer 200 or 401 with `Docker-Distribution-API-Version: registry/2.0`.",

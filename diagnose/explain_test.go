@@ -122,6 +122,14 @@ var explainCases = []explainCase{
 	{name: "macOS not trusted", in: `Get "https://registry.example.com/v2/": tls: failed to verify certificate: x509: “registry.example.com” certificate is not trusted`,
 		code: "tls-unknown-authority", registry: "registry.example.com"},
 
+	// tls-protocol-mismatch
+	{name: "podman against a TLS 1.1 appliance", in: `Error: initializing source docker://registry.example.com/team/app:1.0: pinging container registry registry.example.com: Get "https://registry.example.com/v2/": remote error: tls: protocol version not supported`,
+		code: "tls-protocol-mismatch", registry: "registry.example.com", target: "registry.example.com/team/app:1.0"},
+	{name: "docker, server chose TLS 1.0", in: `Error response from daemon: Get "https://10.0.0.5/v2/": tls: server selected unsupported protocol version 301`,
+		code: "tls-protocol-mismatch", registry: "10.0.0.5", client: clientDocker},
+	{name: "crane, no common cipher suite", in: `Error: Get "https://registry.example.com/v2/": remote error: tls: handshake failure`,
+		code: "tls-protocol-mismatch", registry: "registry.example.com"},
+
 	// tls-client-cert-required
 	{name: "podman mTLS, TLS 1.3", in: `Error: initializing source docker://registry.example.com/team/app:1.0: pinging container registry registry.example.com: Get "https://registry.example.com/v2/": remote error: tls: certificate required`,
 		code: "tls-client-cert-required", registry: "registry.example.com", target: "registry.example.com/team/app:1.0"},

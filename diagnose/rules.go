@@ -25,6 +25,7 @@ var rules = []rule{
 	rulePlainHTTP,
 	ruleTLS,
 	ruleClientCert,
+	ruleLegacyTLS,
 	ruleNotARegistry,
 	ruleMisbehaving,
 	ruleRateLimited,

@@ -42,6 +42,7 @@ type testPKI struct {
 	pool    *x509.CertPool
 
 	good       keyPair // 127.0.0.1 + localhost, signed by the CA
+	goodRSA    keyPair // the same with an RSA key, for RSA key exchange
 	expired    keyPair // same names, signed by the CA, expired yesterday
 	otherHost  keyPair // registry.example.com only, signed by the CA
 	selfSigned keyPair // 127.0.0.1 + localhost, signed by itself
@@ -112,11 +113,13 @@ func newTestPKI(dir string) (*testPKI, error) {
 		names    certNames
 		from, to time.Time
 		self     bool
+		rsa      bool
 	}{
-		{&p.good, "good", localNames, now.Add(-time.Hour), now.Add(24 * time.Hour), false},
-		{&p.expired, "expired", localNames, now.Add(-72 * time.Hour), now.Add(-24 * time.Hour), false},
-		{&p.otherHost, "otherhost", certNames{dns: []string{"registry.example.com"}}, now.Add(-time.Hour), now.Add(24 * time.Hour), false},
-		{&p.selfSigned, "selfsigned", localNames, now.Add(-time.Hour), now.Add(24 * time.Hour), true},
+		{&p.good, "good", localNames, now.Add(-time.Hour), now.Add(24 * time.Hour), false, false},
+		{&p.goodRSA, "good-rsa", localNames, now.Add(-time.Hour), now.Add(24 * time.Hour), false, true},
+		{&p.expired, "expired", localNames, now.Add(-72 * time.Hour), now.Add(-24 * time.Hour), false, false},
+		{&p.otherHost, "otherhost", certNames{dns: []string{"registry.example.com"}}, now.Add(-time.Hour), now.Add(24 * time.Hour), false, false},
+		{&p.selfSigned, "selfsigned", localNames, now.Add(-time.Hour), now.Add(24 * time.Hour), true, false},
 	}
 	for _, l := range leaves {
 		tmpl := &x509.Certificate{
@@ -133,7 +136,11 @@ func newTestPKI(dir string) (*testPKI, error) {
 		if l.self {
 			parent = nil
 		}
-		if *l.dst, err = issue(dir, l.name, tmpl, parent, ecKey); err != nil {
+		newKey := ecKey
+		if l.rsa {
+			newKey = rsaKey
+		}
+		if *l.dst, err = issue(dir, l.name, tmpl, parent, newKey); err != nil {
 			return nil, err
 		}
 	}

@@ -162,8 +162,8 @@ func (p *process) waitHTTP(url string) error {
 			resp.Body.Close()
 			return nil
 		}
-		if strings.Contains(err.Error(), "remote error: tls: certificate required") || strings.Contains(err.Error(), "remote error: tls: bad certificate") {
-			return nil // up, and doing mutual TLS
+		if strings.Contains(err.Error(), "remote error: tls:") {
+			return nil // up, and refusing this client's TLS on purpose (mutual TLS, old cipher suites)
 		}
 		lastErr = err
 		time.Sleep(50 * time.Millisecond)

@@ -29,6 +29,8 @@ const (
 	nginxDeadUpstream                   // nginx whose upstream is down: 502 Bad Gateway
 	nginxWebUI                          // nginx serving an HTML page (a Nexus UI) on every path
 	nginxClientVerify                   // nginx requiring client certificates from the client CA (ssl_verify_client on)
+	nginxRSAKex                         // nginx with TLS 1.2 and RSA key exchange only (needs rsaCert)
+	nginxTLS11                          // nginx with TLS 1.1 only
 	closedPortServer                    // nothing listens
 	silentServer                        // accepts TCP, never answers
 	blackholeServer                     // connection attempts get no answer
@@ -43,6 +45,7 @@ const (
 	expiredCert
 	otherHostCert
 	selfSignedCert
+	rsaCert // goodCert's names and CA, with an RSA key
 )
 
 func (c certKind) pair(p *testPKI) *keyPair {
@@ -55,6 +58,8 @@ func (c certKind) pair(p *testPKI) *keyPair {
 		return &p.otherHost
 	case selfSignedCert:
 		return &p.selfSigned
+	case rsaCert:
+		return &p.goodRSA
 	}
 	return nil
 }
@@ -242,7 +247,19 @@ var scenarios = []scenario{
 		wantCode: "tls-client-cert-required", skopeoFails: true, skopeoSays: `pinging container registry [0-9.:]+: invalid status code from registry 400 \(Bad Request\)`},
 	{name: "mtls/nginx-client-cert", server: nginxClientVerify, cert: goodCert, certDir: true, clientCert: validClientCert},
 
-	// 12. nothing useful at the address.
+	// 12. TLS that Go clients no longer speak: an appliance left with RSA key
+	// exchange only. skopeo 1.9.3 (containers/image offers ECDHE suites
+	// only) fails as regdoctor says every client does.
+	{name: "tls/rsa-key-exchange-only", server: nginxRSAKex, cert: rsaCert, certDir: true,
+		wantCode: "tls-protocol-mismatch", skopeoFails: true, skopeoSays: "remote error: tls: handshake failure",
+		extra: detailSays("tls-protocol-mismatch", "TLS 1.2 and TLS_RSA_WITH_AES_128_GCM_SHA256")},
+	{name: "tls/rsa-certificate-ecdhe", server: nginxBodyLimit, cert: rsaCert, certDir: true},
+	{name: "tls/tls-1.1-only", server: nginxTLS11, cert: goodCert, certDir: true,
+		wantCode: "tls-protocol-mismatch", skopeoFails: false,
+		clientSpecific: "skopeo 1.9.3 pulls: its containers/image (before 5.29) sets TLS 1.0 as the minimum; podman 5, docker, containerd and crane keep Go's TLS 1.2 minimum and fail, which is what regdoctor reports",
+		extra:          detailSays("tls-protocol-mismatch", "TLS 1.1 only: Go clients require TLS 1.2")},
+
+	// 13. nothing useful at the address.
 	{name: "down/connection-refused", server: closedPortServer, certDir: true,
 		wantCode: "connection-refused", skopeoFails: true, skopeoSays: "connection refused"},
 	{name: "down/silent-server", server: silentServer, certDir: true,
@@ -488,6 +505,14 @@ func (sc scenario) site(t *testing.T) nginxSite {
 		return bodyLimitSite(seededRegistry(t))
 	case nginxClientVerify:
 		return clientVerifySite(seededRegistry(t), sharedPKI(t).clientCA.certFile)
+	case nginxTLS11:
+		return proxySite(seededRegistry(t).host, `
+    ssl_protocols TLSv1.1;
+    ssl_ciphers DEFAULT:@SECLEVEL=0;`)
+	case nginxRSAKex:
+		return proxySite(seededRegistry(t).host, `
+    ssl_protocols TLSv1.2;
+    ssl_ciphers AES128-GCM-SHA256:AES256-GCM-SHA384;`)
 	}
 	t.Fatalf("table error: server kind %d is not behind nginx", sc.server)
 	return nginxSite{}
