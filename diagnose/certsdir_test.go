@@ -1,32 +1,32 @@
 package diagnose_test
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/regdoctor/regdoctor/checks"
-	"github.com/regdoctor/regdoctor/diagnose"
 	"github.com/regdoctor/regdoctor/fixtures"
 )
+
+// fixtureCA is the PEM of the CA that signs the fixtures' certificates.
+func fixtureCA(t *testing.T, reg *fixtures.Registry) []byte {
+	t.Helper()
+	ca, err := os.ReadFile(filepath.Join(reg.CertDir, "ca.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ca
+}
 
 // The CA is installed, but where podman does not look: an empty
 // ~/.config/containers/certs.d/HOST shadows /etc/containers/certs.d/HOST.
 // The diagnosis must say which file holds the CA and why it is not read,
 // not only that the authority is unknown.
 func TestUnknownAuthorityNamesTheShadowedCA(t *testing.T) {
-	reg, err := fixtures.Start("healthy")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer reg.Close()
-	caPEM, err := os.ReadFile(filepath.Join(reg.CertDir, "ca.crt"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := startScenario(t, "healthy")
+	caPEM := fixtureCA(t, reg)
 	home, etc := t.TempDir(), t.TempDir()
 	for dir, file := range map[string]string{filepath.Join(home, reg.Host): "README", filepath.Join(etc, reg.Host): "ca.crt"} {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -36,15 +36,9 @@ func TestUnknownAuthorityNamesTheShadowedCA(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	target, err := checks.ParseTarget(reg.Target)
-	if err != nil {
-		t.Fatal(err)
-	}
 	o := scenarioOptions(t, reg)
 	o.CertDir, o.CertsDirs = "", []string{home, etc}
-	env := checks.NewEnv(context.Background(), target, o)
-	defer env.Close()
-	rep := diagnose.Run(context.Background(), env, checks.All(), nil)
+	rep := runPipeline(t, reg.Target, o)
 	var detail string
 	for _, d := range rep.Diagnoses {
 		if d.Code == "tls-unknown-authority" {
@@ -77,15 +71,8 @@ func TestCAOnlySomeClientsRead(t *testing.T) {
 		{"every client has it", []string{"etc/docker/certs.d/HOST/ca.crt"}, []string{"podman", "docker"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			reg, err := fixtures.Start("healthy")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer reg.Close()
-			caPEM, err := os.ReadFile(filepath.Join(reg.CertDir, "ca.crt"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			reg := startScenario(t, "healthy")
+			caPEM := fixtureCA(t, reg)
 			root := t.TempDir()
 			for _, f := range tc.files {
 				path := filepath.Join(root, strings.ReplaceAll(f, "HOST", reg.Host))
@@ -106,10 +93,6 @@ func TestCAOnlySomeClientsRead(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			target, err := checks.ParseTarget(reg.Target)
-			if err != nil {
-				t.Fatal(err)
-			}
 			o := scenarioOptions(t, reg)
 			o.CertDir, o.CertsDirs, o.SysRoot, o.Clients = "", nil, root, tc.clients
 			o.Env = func(k string) string {
@@ -118,9 +101,7 @@ func TestCAOnlySomeClientsRead(t *testing.T) {
 				}
 				return ""
 			}
-			env := checks.NewEnv(context.Background(), target, o)
-			defer env.Close()
-			rep := diagnose.Run(context.Background(), env, checks.All(), nil)
+			rep := runPipeline(t, reg.Target, o)
 			var failing []string
 			for _, v := range rep.Clients {
 				if v.Verdict == "fails" {
@@ -151,18 +132,7 @@ func TestCAOnlySomeClientsRead(t *testing.T) {
 // Behind a TLS-inspecting proxy the diagnosis names the product, and its
 // first remedy is the proxy's CA, not the registry's.
 func TestInterceptedNamesTheProxy(t *testing.T) {
-	reg, err := fixtures.Start("tls-intercepted")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer reg.Close()
-	target, err := checks.ParseTarget(reg.Target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := checks.NewEnv(context.Background(), target, scenarioOptions(t, reg))
-	defer env.Close()
-	rep := diagnose.Run(context.Background(), env, checks.All(), nil)
+	rep := runScenario(t, startScenario(t, "tls-intercepted"))
 	for _, d := range rep.Diagnoses {
 		if d.Code == "tls-unknown-authority" {
 			if !strings.Contains(d.Detail, "comes from Zscaler, a TLS-inspecting proxy") || !strings.HasPrefix(d.Remediation[0], "Install Zscaler's root CA") {

@@ -1,7 +1,6 @@
 package diagnose_test
 
 import (
-	"context"
 	"crypto/tls"
 	"io"
 	"log"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/regdoctor/regdoctor/checks"
 	"github.com/regdoctor/regdoctor/diagnose"
-	"github.com/regdoctor/regdoctor/fixtures"
 )
 
 func clientCertDiagnosis(t *testing.T, rep *diagnose.Report) diagnose.Diagnosis {
@@ -43,18 +41,7 @@ func TestClientCertDetail(t *testing.T) {
 		"client-cert-nginx": {`answered 400 "No required SSL certificate was sent"`, "No certs.d directory holds"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			reg, err := fixtures.Start(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer reg.Close()
-			target, err := checks.ParseTarget(reg.Target)
-			if err != nil {
-				t.Fatal(err)
-			}
-			env := checks.NewEnv(context.Background(), target, scenarioOptions(t, reg))
-			defer env.Close()
-			rep := diagnose.Run(context.Background(), env, checks.All(), nil)
+			rep := runScenario(t, startScenario(t, name))
 			d := clientCertDiagnosis(t, rep)
 			for _, w := range want {
 				if !strings.Contains(d.Detail, w) {
@@ -79,15 +66,7 @@ func TestClientCertTLS12(t *testing.T) {
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	srv.StartTLS()
 	defer srv.Close()
-	target, err := checks.ParseTarget(strings.TrimPrefix(srv.URL, "https://") + "/team/app:1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := checks.Options{Timeout: scenarioTimeout, TLSVerify: false, Clients: []string{"podman"}, CertsDirs: []string{},
-		SysRoot: t.TempDir(), Env: func(string) string { return "" }}
-	env := checks.NewEnv(context.Background(), target, o)
-	defer env.Close()
-	rep := diagnose.Run(context.Background(), env, checks.All(), nil)
+	rep := runPipeline(t, strings.TrimPrefix(srv.URL, "https://")+"/team/app:1", bareOptions(t))
 	tl, _ := rep.Result(checks.IDTLS).Evidence.(*checks.TLSEvidence)
 	if tl == nil || tl.Error != "remote error: tls: handshake failure" || tl.ClientCert == nil || tl.ClientCert.Sent != nil {
 		t.Fatalf("tls evidence %+v, want a certificate request, none sent, then handshake_failure", tl)
@@ -113,16 +92,8 @@ func TestClientCertHTTP2(t *testing.T) {
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	srv.StartTLS()
 	defer srv.Close()
-	target, err := checks.ParseTarget(strings.TrimPrefix(srv.URL, "https://") + "/team/app:1")
-	if err != nil {
-		t.Fatal(err)
-	}
 	for range 5 { // the alert's fate is a race; the verdict must not be
-		o := checks.Options{Timeout: scenarioTimeout, TLSVerify: false, Clients: []string{"podman"}, CertsDirs: []string{},
-			SysRoot: t.TempDir(), Env: func(string) string { return "" }}
-		env := checks.NewEnv(context.Background(), target, o)
-		rep := diagnose.Run(context.Background(), env, checks.All(), nil)
-		env.Close()
+		rep := runPipeline(t, strings.TrimPrefix(srv.URL, "https://")+"/team/app:1", bareOptions(t))
 		clientCertDiagnosis(t, rep)
 		if got := problemCodes(rep); len(got) != 1 {
 			t.Errorf("diagnosed %v, want only tls-client-cert-required", got)
@@ -161,15 +132,7 @@ func TestClientCertAlertLost(t *testing.T) {
 			}()
 		}
 	}()
-	target, err := checks.ParseTarget(ln.Addr().String() + "/team/app:1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := checks.Options{Timeout: scenarioTimeout, TLSVerify: false, Clients: []string{"podman"}, CertsDirs: []string{},
-		SysRoot: t.TempDir(), Env: func(string) string { return "" }}
-	env := checks.NewEnv(context.Background(), target, o)
-	defer env.Close()
-	rep := diagnose.Run(context.Background(), env, checks.All(), nil)
+	rep := runPipeline(t, ln.Addr().String()+"/team/app:1", bareOptions(t))
 	if p := rep.Result(checks.IDPingHTTPS); !strings.Contains(p.Summary, "connection-reset") {
 		t.Fatalf("ping-https %q: the fixture should reset, not alert", p.Summary)
 	}

@@ -48,6 +48,42 @@ func scenarioOptions(t *testing.T, reg *fixtures.Registry) checks.Options {
 	return o
 }
 
+// startScenario starts fixture name for the test's duration.
+func startScenario(t *testing.T, name string) *fixtures.Registry {
+	t.Helper()
+	reg, err := fixtures.Start(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(reg.Close)
+	return reg
+}
+
+// runPipeline runs every check and the diagnosis against target.
+func runPipeline(t *testing.T, target string, o checks.Options) *diagnose.Report {
+	t.Helper()
+	tg, err := checks.ParseTarget(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := checks.NewEnv(context.Background(), tg, o)
+	defer env.Close()
+	return diagnose.Run(context.Background(), env, checks.All(), nil)
+}
+
+// runScenario runs the pipeline against a fixture with scenarioOptions.
+func runScenario(t *testing.T, reg *fixtures.Registry) *diagnose.Report {
+	t.Helper()
+	return runPipeline(t, reg.Target, scenarioOptions(t, reg))
+}
+
+// bareOptions are for servers started by the test itself: no certs.d,
+// verification off, podman judged.
+func bareOptions(t *testing.T) checks.Options {
+	return checks.Options{Timeout: scenarioTimeout, TLSVerify: false, Clients: []string{"podman"}, CertsDirs: []string{},
+		SysRoot: t.TempDir(), Env: func(string) string { return "" }}
+}
+
 // problemCodes are the distinct codes of error and warning diagnoses, sorted.
 func problemCodes(rep *diagnose.Report) []string {
 	var out []string
@@ -67,18 +103,7 @@ func TestScenarios(t *testing.T) {
 	for _, sc := range fixtures.Scenarios() {
 		t.Run(sc.Name, func(t *testing.T) {
 			t.Parallel()
-			reg, err := fixtures.Start(sc.Name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer reg.Close()
-			target, err := checks.ParseTarget(reg.Target)
-			if err != nil {
-				t.Fatal(err)
-			}
-			env := checks.NewEnv(context.Background(), target, scenarioOptions(t, reg))
-			defer env.Close()
-			rep := diagnose.Run(context.Background(), env, all, nil)
+			rep := runScenario(t, startScenario(t, sc.Name))
 
 			want := slices.Sorted(slices.Values(sc.Expect))
 			if got := problemCodes(rep); !slices.Equal(got, want) {
