@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/regdoctor/regdoctor/fixtures"
+	"github.com/regdoctor/regdoctor/fixtures/fixturetest"
 )
 
 func TestParseChallenge(t *testing.T) {
@@ -278,7 +279,7 @@ func TestAuthChecks(t *testing.T) {
 // TestCredentialsNotSentOverPlainHTTP: with TLS verification on, a plain
 // HTTP realm never sees the stored password.
 func TestCredentialsNotSentOverPlainHTTP(t *testing.T) {
-	reg := startFixture(t, "logged-in")
+	reg := fixturetest.Start(t, "logged-in")
 	env := fixtureEnv(t, reg)
 	c := &Challenge{Scheme: "bearer", Realm: "http://" + reg.Host + "/token", Service: "fixture-registry"}
 	ev := FetchTokens(t.Context(), env, c, "repository:library/redis:pull")

@@ -6,22 +6,12 @@ import (
 	"time"
 
 	"github.com/regdoctor/regdoctor/fixtures"
+	"github.com/regdoctor/regdoctor/fixtures/fixturetest"
 )
 
 // testTimeout bounds every network step against a fixture. The fixtures are
 // local; only server-not-responding ever waits for it.
 const testTimeout = 2 * time.Second
-
-// startFixture launches a fixture registry for the test's lifetime.
-func startFixture(t *testing.T, name string) *fixtures.Registry {
-	t.Helper()
-	reg, err := fixtures.Start(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(reg.Close)
-	return reg
-}
 
 // fixtureEnv prepares an Env for reg isolated from the machine's own auth
 // files, certs.d and proxy settings, the way `regdoctor demo` does.
@@ -95,7 +85,7 @@ func allOk(ids []string, deps Deps) bool {
 // scenarioResults starts a fixture and runs every check against it.
 func scenarioResults(t *testing.T, name string, tweak ...func(*Options)) (*fixtures.Registry, map[string]*Result) {
 	t.Helper()
-	reg := startFixture(t, name)
+	reg := fixturetest.Start(t, name)
 	return reg, runChecks(t, fixtureEnv(t, reg, tweak...))
 }
 

@@ -8,17 +8,13 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/regdoctor/regdoctor/fixtures"
+	"github.com/regdoctor/regdoctor/fixtures/fixturetest"
 )
 
 // The system roots are parsed only when the local CAs cannot vouch for a
 // chain; the verdict is the same as with one pool holding both.
 func TestTrustLoadsSystemRootsOnlyWhenNeeded(t *testing.T) {
-	reg, err := fixtures.Start("healthy")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer reg.Close()
+	reg := fixturetest.Start(t, "healthy")
 	ca, err := os.ReadFile(filepath.Join(reg.CertDir, "ca.crt"))
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/regdoctor/regdoctor/fixtures"
+	"github.com/regdoctor/regdoctor/fixtures/fixturetest"
 )
 
 // fixtureCA is the PEM of the CA that signs the fixtures' certificates.
@@ -25,7 +26,7 @@ func fixtureCA(t *testing.T, reg *fixtures.Registry) []byte {
 // The diagnosis must say which file holds the CA and why it is not read,
 // not only that the authority is unknown.
 func TestUnknownAuthorityNamesTheShadowedCA(t *testing.T) {
-	reg := startScenario(t, "healthy")
+	reg := fixturetest.Start(t, "healthy")
 	caPEM := fixtureCA(t, reg)
 	home, etc := t.TempDir(), t.TempDir()
 	for dir, file := range map[string]string{filepath.Join(home, reg.Host): "README", filepath.Join(etc, reg.Host): "ca.crt"} {
@@ -71,7 +72,7 @@ func TestCAOnlySomeClientsRead(t *testing.T) {
 		{"every client has it", []string{"etc/docker/certs.d/HOST/ca.crt"}, []string{"podman", "docker"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			reg := startScenario(t, "healthy")
+			reg := fixturetest.Start(t, "healthy")
 			caPEM := fixtureCA(t, reg)
 			root := t.TempDir()
 			for _, f := range tc.files {
@@ -132,7 +133,7 @@ func TestCAOnlySomeClientsRead(t *testing.T) {
 // Behind a TLS-inspecting proxy the diagnosis names the product, and its
 // first remedy is the proxy's CA, not the registry's.
 func TestInterceptedNamesTheProxy(t *testing.T) {
-	rep := runScenario(t, startScenario(t, "tls-intercepted"))
+	rep := runScenario(t, fixturetest.Start(t, "tls-intercepted"))
 	for _, d := range rep.Diagnoses {
 		if d.Code == "tls-unknown-authority" {
 			if !strings.Contains(d.Detail, "comes from Zscaler, a TLS-inspecting proxy") || !strings.HasPrefix(d.Remediation[0], "Install Zscaler's root CA") {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/regdoctor/regdoctor/checks"
 	"github.com/regdoctor/regdoctor/diagnose"
+	"github.com/regdoctor/regdoctor/fixtures/fixturetest"
 )
 
 func clientCertDiagnosis(t *testing.T, rep *diagnose.Report) diagnose.Diagnosis {
@@ -41,7 +42,7 @@ func TestClientCertDetail(t *testing.T) {
 		"client-cert-nginx": {`answered 400 "No required SSL certificate was sent"`, "No certs.d directory holds"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			rep := runScenario(t, startScenario(t, name))
+			rep := runScenario(t, fixturetest.Start(t, name))
 			d := clientCertDiagnosis(t, rep)
 			for _, w := range want {
 				if !strings.Contains(d.Detail, w) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/regdoctor/regdoctor/checks"
 	"github.com/regdoctor/regdoctor/fixtures"
+	"github.com/regdoctor/regdoctor/fixtures/fixturetest"
 )
 
 // BenchmarkPipeline runs the whole pipeline in-process, as `regdoctor
@@ -24,11 +25,7 @@ import (
 func BenchmarkPipeline(b *testing.B) {
 	for _, name := range []string{"healthy", "not-logged-in", "tag-mismatch"} {
 		b.Run(name, func(b *testing.B) {
-			reg, err := fixtures.Start(name)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer reg.Close()
+			reg := fixturetest.Start(b, name)
 			o := pipelineBenchOptions(reg)
 			b.ReportAllocs()
 			for b.Loop() {
@@ -40,11 +37,7 @@ func BenchmarkPipeline(b *testing.B) {
 	b.Run("healthy-x100-parallel16", func(b *testing.B) {
 		regs := make([]*fixtures.Registry, 100)
 		for i := range regs {
-			reg, err := fixtures.Start("healthy")
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer reg.Close()
+			reg := fixturetest.Start(b, "healthy")
 			regs[i] = reg
 		}
 		b.ReportAllocs()

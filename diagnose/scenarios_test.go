@@ -9,6 +9,7 @@ import (
 	"github.com/regdoctor/regdoctor/checks"
 	"github.com/regdoctor/regdoctor/diagnose"
 	"github.com/regdoctor/regdoctor/fixtures"
+	"github.com/regdoctor/regdoctor/fixtures/fixturetest"
 )
 
 // scenarioTimeout keeps server-not-responding short; the fixtures are local.
@@ -46,17 +47,6 @@ func scenarioOptions(t *testing.T, reg *fixtures.Registry) checks.Options {
 		}
 	}
 	return o
-}
-
-// startScenario starts fixture name for the test's duration.
-func startScenario(t *testing.T, name string) *fixtures.Registry {
-	t.Helper()
-	reg, err := fixtures.Start(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(reg.Close)
-	return reg
 }
 
 // runPipeline runs every check and the diagnosis against target.
@@ -103,7 +93,7 @@ func TestScenarios(t *testing.T) {
 	for _, sc := range fixtures.Scenarios() {
 		t.Run(sc.Name, func(t *testing.T) {
 			t.Parallel()
-			rep := runScenario(t, startScenario(t, sc.Name))
+			rep := runScenario(t, fixturetest.Start(t, sc.Name))
 
 			want := slices.Sorted(slices.Values(sc.Expect))
 			if got := problemCodes(rep); !slices.Equal(got, want) {

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/regdoctor/regdoctor/fixtures"
+	"github.com/regdoctor/regdoctor/fixtures/fixturetest"
 )
 
 // closedPort returns 127.0.0.1:PORT where nothing listens: connection refused.
@@ -59,10 +59,6 @@ func startSilentListener(t testing.TB) string {
 // The fixtures package builds it; the clients meet a real kernel timeout.
 func startBlackhole(t testing.TB) string {
 	t.Helper()
-	reg, err := fixtures.Start("connection-timeout")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(reg.Close)
+	reg := fixturetest.Start(t, "connection-timeout")
 	return reg.Host
 }

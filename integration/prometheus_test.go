@@ -17,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/regdoctor/regdoctor/fixtures"
+	"github.com/regdoctor/regdoctor/fixtures/fixturetest"
 )
 
 // The documented examples these tests run.
@@ -36,11 +37,7 @@ func healthyAndFailing(t testing.TB) (healthy, failing *fixtures.Registry) {
 	t.Helper()
 	var regs [2]*fixtures.Registry
 	for i, name := range []string{"healthy", "tag-mismatch"} {
-		reg, err := fixtures.Start(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(reg.Close)
+		reg := fixturetest.Start(t, name)
 		regs[i] = reg
 	}
 	return regs[0], regs[1]

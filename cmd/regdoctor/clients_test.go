@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/regdoctor/regdoctor/fixtures/fixturetest"
 )
 
 // These tests plant client configuration in temporary directories, found
@@ -92,7 +94,7 @@ func checkJSON(t *testing.T, args ...string) (clientReport, int) {
 
 func TestPlainHTTPWithInsecureIsHealthyForPodman(t *testing.T) {
 	_, root := isolateClients(t)
-	reg := startFixture(t, "plain-http")
+	reg := fixturetest.Start(t, "plain-http")
 	conf := writeFile(t, filepath.Join(t.TempDir(), "registries.conf"), "[[registry]]\nlocation = \""+reg.Host+"\"\ninsecure = true\n")
 	t.Setenv("CONTAINERS_REGISTRIES_CONF", conf)
 	r, code := checkJSON(t, "--client", "podman", "--sysroot", root, reg.Target)
@@ -115,7 +117,7 @@ func TestPlainHTTPWithInsecureIsHealthyForPodman(t *testing.T) {
 
 func TestPlainHTTPOnLoopbackIsHealthyForDocker(t *testing.T) {
 	_, root := isolateClients(t) // no daemon.json under root
-	reg := startFixture(t, "plain-http")
+	reg := fixturetest.Start(t, "plain-http")
 	r, code := checkJSON(t, "--client", "docker", "--sysroot", root, reg.Target)
 	if code != 0 || !r.Healthy || r.Clients[0].Verdict != "ok" {
 		t.Fatalf("docker treats 127.0.0.0/8 as insecure: want healthy, got exit %d %+v %+v", code, r.Diagnoses, r.Clients)
@@ -132,7 +134,7 @@ func TestPlainHTTPOnLoopbackIsHealthyForDocker(t *testing.T) {
 
 func TestShortNameResolvesThroughSearchRegistries(t *testing.T) {
 	_, root := isolateClients(t)
-	reg := startFixture(t, "healthy")
+	reg := fixturetest.Start(t, "healthy")
 	conf := writeFile(t, filepath.Join(t.TempDir(), "registries.conf"), "unqualified-search-registries = [\""+reg.Host+"\", \"docker.io\"]\n")
 	t.Setenv("CONTAINERS_REGISTRIES_CONF", conf)
 	r, code := checkJSON(t, "--client", "podman", "--sysroot", root, "--cert-dir", reg.CertDir, "library/redis:7.2.4")
@@ -155,7 +157,7 @@ func TestShortNameWithoutSearchRegistriesIsUnresolved(t *testing.T) {
 
 func TestBrokenRegistriesConfIsConfigInvalid(t *testing.T) {
 	_, root := isolateClients(t)
-	reg := startFixture(t, "healthy")
+	reg := fixturetest.Start(t, "healthy")
 	conf := writeFile(t, filepath.Join(t.TempDir(), "registries.conf"), "unqualified-search-registries = [\"a\"\n[[registry]\nlocation = \n")
 	t.Setenv("CONTAINERS_REGISTRIES_CONF", conf)
 	r, code := checkJSON(t, "--client", "podman", "--sysroot", root, "--cert-dir", reg.CertDir, reg.Target)
@@ -171,7 +173,7 @@ func TestBrokenRegistriesConfIsConfigInvalid(t *testing.T) {
 
 func TestCertsDirWithLoneKeyIsInvalid(t *testing.T) {
 	home, root := isolateClients(t)
-	reg := startFixture(t, "healthy")
+	reg := fixturetest.Start(t, "healthy")
 	dir := filepath.Join(home, ".config", "containers", "certs.d", reg.Host)
 	ca, err := os.ReadFile(filepath.Join(reg.CertDir, "ca.crt"))
 	if err != nil {
@@ -187,7 +189,7 @@ func TestCertsDirWithLoneKeyIsInvalid(t *testing.T) {
 
 func TestRegistryBlocked(t *testing.T) {
 	_, root := isolateClients(t)
-	reg := startFixture(t, "healthy")
+	reg := fixturetest.Start(t, "healthy")
 	writeFile(t, filepath.Join(root, "etc", "containers", "registries.conf.d", "50-block.conf"), "[[registry]]\nprefix = \""+reg.Host+"\"\nlocation = \""+reg.Host+"\"\nblocked = true\n")
 	r, _ := checkJSON(t, "--client", "podman", "--sysroot", root, "--cert-dir", reg.CertDir, reg.Target)
 	if r.severity("registry-blocked") != "error" {
@@ -201,7 +203,7 @@ func TestRegistryBlocked(t *testing.T) {
 
 func TestCredentialsForOtherHost(t *testing.T) {
 	_, root := isolateClients(t)
-	reg := startFixture(t, "not-logged-in")
+	reg := fixturetest.Start(t, "not-logged-in")
 	host, _, _ := strings.Cut(reg.Host, ":")
 	auth := writeFile(t, filepath.Join(t.TempDir(), "auth.json"), `{"auths":{"`+host+`":{"auth":"ZGV2ZWxvcGVyOnB3"}}}`)
 	t.Setenv("REGISTRY_AUTH_FILE", auth)
@@ -213,8 +215,8 @@ func TestCredentialsForOtherHost(t *testing.T) {
 
 func TestFailingMirrorOfAWorkingRegistry(t *testing.T) {
 	_, root := isolateClients(t)
-	reg := startFixture(t, "healthy")
-	dead := startFixture(t, "connection-refused")
+	reg := fixturetest.Start(t, "healthy")
+	dead := fixturetest.Start(t, "connection-refused")
 	conf := "[[registry]]\nlocation = \"" + reg.Host + "\"\n[[registry.mirror]]\nlocation = \"" + dead.Host + "\"\n"
 	t.Setenv("CONTAINERS_REGISTRIES_CONF", writeFile(t, filepath.Join(t.TempDir(), "registries.conf"), conf))
 	r, code := checkJSON(t, "--client", "podman", "--sysroot", root, "--cert-dir", reg.CertDir, reg.Target)
@@ -227,7 +229,7 @@ func TestFailingMirrorOfAWorkingRegistry(t *testing.T) {
 // docker does not read: docker still pulls anonymously and is refused.
 func TestPodmanLoginDoesNotLogInDocker(t *testing.T) {
 	_, root := isolateClients(t)
-	reg := startFixture(t, "logged-in")
+	reg := fixturetest.Start(t, "logged-in")
 	t.Setenv("REGISTRY_AUTH_FILE", reg.AuthFile)
 	r, code := checkJSON(t, "--client", "podman", "--sysroot", root, "--cert-dir", reg.CertDir, reg.Target)
 	if code != 0 || !r.Healthy || r.Clients[0].Verdict != "ok" {
@@ -246,7 +248,7 @@ func TestPodmanLoginDoesNotLogInDocker(t *testing.T) {
 // --sysroot too, with no --cert-dir.
 func TestSystemCertsDirUnderSysroot(t *testing.T) {
 	_, root := isolateClients(t)
-	reg := startFixture(t, "healthy")
+	reg := fixturetest.Start(t, "healthy")
 	ca, err := os.ReadFile(filepath.Join(reg.CertDir, "ca.crt"))
 	if err != nil {
 		t.Fatal(err)
@@ -266,9 +268,9 @@ func TestSystemCertsDirUnderSysroot(t *testing.T) {
 // mirror's location may map the repository under a path. A mirror that
 // has it is no problem, and one not used for tag pulls is not tried.
 func TestMirrorWithoutTheImage(t *testing.T) {
-	reg := startFixture(t, "healthy")        // library/redis:latest
-	other := startFixture(t, "tag-mismatch") // library/myredis only
-	same := startFixture(t, "healthy")
+	reg := fixturetest.Start(t, "healthy")        // library/redis:latest
+	other := fixturetest.Start(t, "tag-mismatch") // library/myredis only
+	same := fixturetest.Start(t, "healthy")
 	for _, tc := range []struct {
 		name, mirror, extra string
 		want                string // mirror-failing severity, or ""
@@ -314,8 +316,8 @@ func TestMirrorWithoutTheImage(t *testing.T) {
 // the registry's failure stays an error, for pushes and other clients.
 func TestRegistryDownMirrorServes(t *testing.T) {
 	_, root := isolateClients(t)
-	dead := startFixture(t, "connection-refused")
-	mirror := startFixture(t, "healthy")
+	dead := fixturetest.Start(t, "connection-refused")
+	mirror := fixturetest.Start(t, "healthy")
 	conf := "[[registry]]\nlocation = \"" + dead.Host + "\"\n[[registry.mirror]]\nlocation = \"" + mirror.Host + "\"\n"
 	t.Setenv("CONTAINERS_REGISTRIES_CONF", writeFile(t, filepath.Join(t.TempDir(), "registries.conf"), conf))
 	r, code := checkJSON(t, "--client", "podman,docker", "--sysroot", root, "--cert-dir", mirror.CertDir, dead.Host+"/library/redis:latest")

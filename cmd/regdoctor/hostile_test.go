@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/regdoctor/regdoctor/fixtures"
+	"github.com/regdoctor/regdoctor/fixtures/fixturetest"
 )
 
 // Budgets for one run of the built binary against any fixture, the hostile
@@ -58,11 +59,7 @@ func TestEveryScenarioWithinBudget(t *testing.T) {
 	for _, sc := range fixtures.Scenarios() {
 		t.Run(sc.Name, func(t *testing.T) {
 			t.Parallel()
-			reg, err := fixtures.Start(sc.Name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer reg.Close()
+			reg := fixturetest.Start(t, sc.Name)
 			args := []string{"check", "--timeout", budgetTimeout.String(), "-o", "json", "--client", "podman", "--sysroot", t.TempDir()}
 			if reg.CertDir != "" {
 				args = append(args, "--cert-dir", reg.CertDir)
@@ -76,7 +73,7 @@ func TestEveryScenarioWithinBudget(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			start := time.Now()
-			err = cmd.Run()
+			err := cmd.Run()
 			took := time.Since(start)
 			if _, failed := err.(*exec.ExitError); err != nil && !failed {
 				t.Fatal(err)

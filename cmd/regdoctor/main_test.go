@@ -16,6 +16,7 @@ import (
 
 	"github.com/regdoctor/regdoctor/checks"
 	"github.com/regdoctor/regdoctor/fixtures"
+	"github.com/regdoctor/regdoctor/fixtures/fixturetest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden.json from the current output")
@@ -49,16 +50,6 @@ func cli(args ...string) cliResult {
 	var stdout, stderr bytes.Buffer
 	code := run(args, nil, &stdout, &stderr)
 	return cliResult{code, stdout.String(), stderr.String()}
-}
-
-func startFixture(t *testing.T, name string) *fixtures.Registry {
-	t.Helper()
-	reg, err := fixtures.Start(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(reg.Close)
-	return reg
 }
 
 // checkArgs is `regdoctor check` against reg with the scenario's flags,
@@ -125,7 +116,7 @@ func TestExitCodesDiagnosis(t *testing.T) {
 		{"platform-not-available", 1},
 	} {
 		t.Run(tc.scenario, func(t *testing.T) {
-			reg := startFixture(t, tc.scenario)
+			reg := fixturetest.Start(t, tc.scenario)
 			dirs := isolate(t, reg.AuthFile)
 			for _, output := range []string{"table", "json"} {
 				if r := cli(checkArgs(reg, dirs, "-o", output)...); r.code != tc.code {
@@ -171,7 +162,7 @@ func TestNoSecretsInOutput(t *testing.T) {
 	}
 	for _, sc := range fixtures.Scenarios() {
 		t.Run(sc.Name, func(t *testing.T) {
-			reg := startFixture(t, sc.Name)
+			reg := fixturetest.Start(t, sc.Name)
 			authFile, user, secrets := plantCredentials(t, reg)
 			dirs := isolate(t, authFile)
 			for _, mode := range slices.Sorted(maps.Keys(modes)) {
@@ -249,7 +240,7 @@ func normalise(t *testing.T, out string, reg *fixtures.Registry, dirs map[string
 func TestJSONGolden(t *testing.T) {
 	for _, name := range []string{"healthy", "tag-mismatch"} {
 		t.Run(name, func(t *testing.T) {
-			reg := startFixture(t, name)
+			reg := fixturetest.Start(t, name)
 			dirs := isolate(t, reg.AuthFile)
 			r := cli(checkArgs(reg, dirs, "-o", "json")...)
 			if r.stderr != "" {

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/regdoctor/regdoctor/fixtures/fixturetest"
 	"github.com/regdoctor/regdoctor/report"
 )
 
@@ -75,7 +76,7 @@ func (j jsonTarget) codes() []string {
 // A registry that accepts connections and never answers holds its slot
 // until its timeout; a healthy one checked alongside is printed first.
 func TestCheckJSONLSlowTargetDoesNotHoldUpOthers(t *testing.T) {
-	healthy, silent := startFixture(t, "healthy"), startFixture(t, "server-not-responding")
+	healthy, silent := fixturetest.Start(t, "healthy"), fixturetest.Start(t, "server-not-responding")
 	isolate(t, "")
 	targets := writeTargets(t, fmt.Sprintf("- target: %s\n  timeout: 1s\n- %s\n", silent.Target, healthy.Target))
 	r := cli("check", "--targets", targets, "--cert-dir", healthy.CertDir, "-o", "jsonl", "--parallel", "2")
@@ -102,7 +103,7 @@ func TestCheckJSONLSlowTargetDoesNotHoldUpOthers(t *testing.T) {
 }
 
 func TestCheckManyTargetsOutputsAndExitCodes(t *testing.T) {
-	healthy, broken := startFixture(t, "healthy"), startFixture(t, "tag-mismatch")
+	healthy, broken := fixturetest.Start(t, "healthy"), fixturetest.Start(t, "tag-mismatch")
 	isolate(t, "")
 	args := []string{"check", "--timeout", cliTimeout, "--cert-dir", healthy.CertDir}
 	both := []string{healthy.Target, broken.Target}
@@ -181,7 +182,7 @@ func TestCheckProbeUsageErrors(t *testing.T) {
 // --watch prints the first state, then only changes: here the registry
 // goes away.
 func TestCheckWatchPrintsChanges(t *testing.T) {
-	reg := startFixture(t, "healthy")
+	reg := fixturetest.Start(t, "healthy")
 	isolate(t, "")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -253,7 +254,7 @@ func parseMetrics(t *testing.T, body string) map[string]*dto.MetricFamily {
 var listening = regexp.MustCompile(`listening on (http://\S+)`)
 
 func TestServe(t *testing.T) {
-	healthy, broken := startFixture(t, "healthy"), startFixture(t, "tag-mismatch")
+	healthy, broken := fixturetest.Start(t, "healthy"), fixturetest.Start(t, "tag-mismatch")
 	isolate(t, "")
 	targets := writeTargets(t, fmt.Sprintf("- target: %s\n  labels: {team: payments}\n- %s\n", healthy.Target, broken.Target))
 	ctx, cancel := context.WithCancel(context.Background())

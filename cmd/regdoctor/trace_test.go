@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
+
+	"github.com/regdoctor/regdoctor/fixtures/fixturetest"
 )
 
 // secretForms lists each secret as it could leak: as is, and in standard
@@ -56,7 +58,7 @@ func TestTraceShowsTheExchanges(t *testing.T) {
 		{"plain-http-login", []string{"> credentials withheld: plain HTTP with TLS verification on"}},
 	} {
 		t.Run(tc.scenario, func(t *testing.T) {
-			reg := startFixture(t, tc.scenario)
+			reg := fixturetest.Start(t, tc.scenario)
 			dirs := isolate(t, reg.AuthFile)
 			r := cli(checkArgs(reg, dirs, "--trace", "--no-color")...)
 			for _, want := range tc.want {
@@ -76,7 +78,7 @@ func TestTraceShowsTheExchanges(t *testing.T) {
 // With several targets checked at once, every trace line names its target,
 // and an exchange's lines stay together.
 func TestTraceOfManyTargets(t *testing.T) {
-	a, b := startFixture(t, "healthy"), startFixture(t, "logged-in")
+	a, b := fixturetest.Start(t, "healthy"), fixturetest.Start(t, "logged-in")
 	dirs := isolate(t, b.AuthFile)
 	refs := map[string]string{"[" + a.Target + "] ": "", "[" + b.Target + "] ": ""}
 	r := cli("check", "--timeout", cliTimeout, "--sysroot", dirs["SYSROOT"], "--client", "podman", "--cert-dir", a.CertDir,
