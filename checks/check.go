@@ -78,6 +78,7 @@ const (
 	IDTokenRealm    = "token-realm"
 	IDToken         = "token"
 	IDManifest      = "manifest"
+	IDBlob          = "blob"
 	IDTags          = "tags"
 	IDPush          = "push"
 	IDMirrors       = "mirrors"
@@ -96,6 +97,7 @@ func All() []Check {
 		TokenRealm(),
 		Token(),
 		Manifest(),
+		Blob(),
 		Tags(),
 		Push(),
 		Mirrors(),

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -595,13 +596,15 @@ func redactURL(u *url.URL) string {
 	return c.String()
 }
 
-func isSecretParam(k string) bool {
-	switch strings.ToLower(k) {
-	case "_state", "token", "access_token", "refresh_token", "password", "x-amz-signature", "signature", "sig":
-		return true
-	}
-	return false
-}
+// secretParams are query parameters that carry credentials: upload state,
+// tokens, and the signatures and session tokens of the pre-signed storage
+// URLs registries redirect blob downloads to (S3, GCS, Azure SAS, OSS,
+// Docker Hub's CDN "verify").
+var secretParams = []string{"_state", "token", "access_token", "refresh_token", "password",
+	"x-amz-signature", "x-amz-security-token", "x-amz-credential", "x-goog-signature", "x-goog-credential",
+	"x-oss-signature", "signature", "sig", "verify"}
+
+func isSecretParam(k string) bool { return slices.Contains(secretParams, strings.ToLower(k)) }
 
 func redactURLString(s string) string {
 	u, err := url.Parse(s)
@@ -617,7 +620,7 @@ var (
 	basicOrBearer   = regexp.MustCompile(`(?i)(basic|bearer)\s+[A-Za-z0-9+/=._-]{8,}`)
 	// secretQuery and userinfoPassword catch URLs inside text (Link
 	// headers, HTML pages, error messages).
-	secretQuery      = regexp.MustCompile(`(?i)([?&;](?:_state|token|access_token|refresh_token|password|x-amz-signature|x-amz-security-token|signature|sig)=)[^&\s"'<>#]*`)
+	secretQuery      = regexp.MustCompile(`(?i)([?&;](?:` + strings.Join(secretParams, "|") + `)=)[^&\s"'<>#]*`)
 	userinfoPassword = regexp.MustCompile(`(://[^/\s:@]*:)[^@\s/]*@`)
 )
 

@@ -75,7 +75,8 @@ func Manifest() Check {
 					ch.Endpoint = c.Endpoint
 					ev.Token = FetchTokens(ctx, env, &ch, "repository:"+t.Repository+":pull")
 					if att := ev.Token.ClientAttempt(); att.Obtained {
-						body = ev.resolve(ctx, env, "Bearer "+att.token)
+						auth = "Bearer " + att.token
+						body = ev.resolve(ctx, env, auth)
 					}
 				}
 			}
@@ -84,6 +85,7 @@ func Manifest() Check {
 				res.Status, res.Summary = Fail, fmt.Sprintf("GET %s: %s", t.Reference, exchangeOutcome(ev.Get))
 				return res
 			}
+			res.Data = &manifestData{auth: auth, body: body}
 			ev.MediaType = ev.Get.Header("Content-Type")
 			ev.Digest = ev.Get.Header("Docker-Content-Digest")
 			ev.Platforms = indexPlatforms(body)

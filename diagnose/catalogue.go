@@ -80,6 +80,7 @@ var catalogue = []Code{
 	{"clock-skew", Warning, LayerAuth, "The token's validity window disagrees with the local clock"},
 	{"repository-not-found", Error, LayerAPI, "The repository does not exist"},
 	{"tag-not-found", Error, LayerAPI, "The repository exists but the tag does not"},
+	{"blob-storage-unreachable", Error, LayerAPI, "The registry sends blob downloads to storage the client cannot use"},
 	{"head-get-mismatch", Error, LayerAPI, "HEAD on the manifest fails while GET succeeds"},
 	{"platform-not-available", Error, LayerAPI, "The image index has no manifest for the requested platform"},
 	{"upload-too-large", Error, LayerPush, "A proxy rejects the upload body as too large"},

@@ -206,6 +206,14 @@ var clientMessages = []clientMessage{
 		or("not-a-registry").
 		means("A 400 to the very first request, GET /v2/, comes from a proxy in front of the registry; skopeo 1.9 drops nginx's page, which most often says \"No required SSL certificate was sent\"."),
 
+	// blob-storage-unreachable: the blob download, redirected to storage.
+	msg("blob-storage-unreachable", clientContainersImage, `(?:parsing image configuration|fetching blob|reading blob \S+): (?:Get|GET) "https://(?P<storage>[^/"]+)/[^"]*(?:X-Amz-|X-Goog-|verify=|[?&]sig=)[^"]*": \S[^\n]*`, "parsing image configuration", "fetching blob").
+		overrides(transportCodes...).
+		means("The manifest resolved; the download of a blob, redirected to object storage or a CDN, failed there."),
+	msg("blob-storage-unreachable", clientDocker, `error pulling image configuration: (?:download failed after attempts=\d+: )?(?:dial tcp|received unexpected HTTP status: 403)[^\n]*`, "error pulling image configuration").
+		overrides(transportCodes...).
+		means("docker resolved the manifest; fetching the image configuration, usually from the registry's storage or CDN, failed."),
+
 	// not-a-registry
 	msg("not-a-registry", clientAnyGo, `error parsing HTTP (?:404|200|30\d) response body: invalid character '<' looking for beginning of value`, "error parsing HTTP").
 		means("An HTML page answered where the registry API should."),
@@ -483,7 +491,11 @@ func (e *explainer) segment(n int, raw string) {
 		if drop[cm.code] {
 			continue
 		}
-		e.add(n, s, cm, h, e.targetFor(targetAt(targets, h.at), h.g))
+		tg := e.targetFor(targetAt(targets, h.at), h.g)
+		if cm.code == "blob-storage-unreachable" {
+			tg = e.last // the URL on the line is the storage's, not the registry's
+		}
+		e.add(n, s, cm, h, tg)
 	}
 	e.remember(bestTarget(targets))
 }
@@ -1061,6 +1073,16 @@ func explainRemediation(code string, t checks.Target, g groups, push bool) []str
 		return clientCertRemedies(t)
 	case "tls-protocol-mismatch":
 		return legacyTLSRemedies()
+	case "blob-storage-unreachable":
+		storage := "the storage host in the message"
+		if h := g["storage"]; h != "" {
+			storage = h
+		}
+		return []string{
+			"Let clients reach " + storage + ": a firewall or proxy allow-list that names the registry must name its storage host too, and NO_PROXY must not send one through a proxy that cannot reach it.",
+			"Or have the registry serve blobs itself: distribution `storage: redirect: disable: true`, Harbor `storage_service: redirect: disable: true`.",
+			"A 403 from storage: an expired or skewed pre-signed URL (check clocks), or a proxy that rewrites the query string.",
+		}
 	case "not-a-registry":
 		return []string{
 			"Use the address and port of the registry API, not of a web page: `curl -i https://" + hp + "/v2/` must answer 200 or 401 with `Docker-Distribution-API-Version: registry/2.0`.",

@@ -130,6 +130,14 @@ var explainCases = []explainCase{
 	{name: "crane, no common cipher suite", in: `Error: Get "https://registry.example.com/v2/": remote error: tls: handshake failure`,
 		code: "tls-protocol-mismatch", registry: "registry.example.com"},
 
+	// blob-storage-unreachable
+	{name: "podman, S3 blocked", in: `Error: copying system image from manifest list: parsing image configuration: Get "https://my-bucket.s3.eu-west-1.amazonaws.com/docker/registry/v2/blobs/sha256/af/af39/data?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=abc": dial tcp 52.218.0.10:443: i/o timeout`,
+		code: "blob-storage-unreachable"},
+	{name: "podman, Docker Hub CDN not resolving", in: `Error: reading blob sha256:af397e33c43a: fetching blob: Get "https://production.cloudflare.docker.com/registry-v2/docker/registry/v2/blobs/sha256/af/af39/data?verify=1700000000-abc": dial tcp: lookup production.cloudflare.docker.com: no such host`,
+		code: "blob-storage-unreachable"},
+	{name: "docker, CDN timing out", in: `error pulling image configuration: download failed after attempts=6: dial tcp 104.16.100.207:443: i/o timeout`,
+		code: "blob-storage-unreachable", client: clientDocker},
+
 	// tls-client-cert-required
 	{name: "podman mTLS, TLS 1.3", in: `Error: initializing source docker://registry.example.com/team/app:1.0: pinging container registry registry.example.com: Get "https://registry.example.com/v2/": remote error: tls: certificate required`,
 		code: "tls-client-cert-required", registry: "registry.example.com", target: "registry.example.com/team/app:1.0"},

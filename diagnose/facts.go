@@ -33,6 +33,7 @@ func (f facts) http() *checks.PingEvidence {
 func (f facts) challenge() *checks.Challenge {
 	return evidence[*checks.Challenge](f, checks.IDAuthChallenge)
 }
+func (f facts) blob() *checks.BlobEvidence { return evidence[*checks.BlobEvidence](f, checks.IDBlob) }
 func (f facts) realm() *checks.RealmEvidence {
 	return evidence[*checks.RealmEvidence](f, checks.IDTokenRealm)
 }
@@ -87,6 +88,11 @@ func (f facts) exchanges() []*checks.Exchange {
 	if m := f.manifest(); m != nil {
 		add(m.Head)
 		add(m.Get)
+	}
+	if b := f.blob(); b != nil && f.blobRefusal() == "" {
+		// A refused download to storage is blob-storage-unreachable's.
+		add(b.Manifest)
+		add(b.Get)
 	}
 	if tg, _ := f.tags(); tg != nil {
 		for _, p := range tg.Pages {

@@ -35,6 +35,7 @@ var rules = []rule{
 	ruleClockSkew,
 	ruleRepoAndTag,
 	ruleHeadGet,
+	ruleBlob,
 	rulePlatform,
 	rulePush,
 }

@@ -115,6 +115,21 @@ func clientVerifySite(upstream *registry, caFile string) nginxSite {
     ssl_verify_client on;`)
 }
 
+// storageRedirectSite proxies to upstream but answers blob downloads with a
+// 307 to pre-signed "storage" URLs on storageOrigin, as registries on S3
+// do. /storage/ on this same nginx serves them from upstream, so with
+// storageOrigin https://localhost:PORT (another origin than 127.0.0.1)
+// the redirect works, and with a closed port it does not.
+func storageRedirectSite(upstream *registry, storageOrigin string) nginxSite {
+	return proxySite(upstream.host, `
+    location ~ ^/v2/(?<blobpath>.+/blobs/sha256:[0-9a-f]+)$ {
+        return 307 `+storageOrigin+`/storage/$blobpath?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=4f0c0ffee;
+    }
+    location /storage/ {
+        rewrite ^/storage/(.*)$ /v2/$1 break;`+proxyTo+`
+    }`)
+}
+
 // nexusUISite is what the web UI port of a repository manager (Nexus on
 // 8081) answers: an HTML page with 200 for every path, /v2/ included.
 func nexusUISite() nginxSite {

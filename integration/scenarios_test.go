@@ -31,6 +31,8 @@ const (
 	nginxClientVerify                   // nginx requiring client certificates from the client CA (ssl_verify_client on)
 	nginxRSAKex                         // nginx with TLS 1.2 and RSA key exchange only (needs rsaCert)
 	nginxTLS11                          // nginx with TLS 1.1 only
+	nginxStorage                        // nginx redirecting blob downloads to "storage" on localhost, served by itself
+	nginxStorageDown                    // nginx redirecting blob downloads to a closed port
 	closedPortServer                    // nothing listens
 	silentServer                        // accepts TCP, never answers
 	blackholeServer                     // connection attempts get no answer
@@ -259,7 +261,14 @@ var scenarios = []scenario{
 		clientSpecific: "skopeo 1.9.3 pulls: its containers/image (before 5.29) sets TLS 1.0 as the minimum; podman 5, docker, containerd and crane keep Go's TLS 1.2 minimum and fail, which is what regdoctor reports",
 		extra:          detailSays("tls-protocol-mismatch", "TLS 1.1 only: Go clients require TLS 1.2")},
 
-	// 13. nothing useful at the address.
+	// 13. blob downloads redirected to storage, as registries on S3 do.
+	// skopeo inspect (without --raw) downloads the image configuration.
+	{name: "storage/redirect-works", server: nginxStorage, cert: goodCert, certDir: true},
+	{name: "storage/unreachable", server: nginxStorageDown, cert: goodCert, certDir: true,
+		wantCode: "blob-storage-unreachable", skopeoFails: true, skopeoSays: `/storage/team/app/blobs/sha256:[0-9a-f]+\?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=4f0c0ffee": dial tcp \[?[0-9a-f.:]+\]?:[0-9]+: connect: connection refused`,
+		extra: detailSays("blob-storage-unreachable", "but sends blob downloads to https://localhost:", "X-Amz-Signature=REDACTED")},
+
+	// 14. nothing useful at the address.
 	{name: "down/connection-refused", server: closedPortServer, certDir: true,
 		wantCode: "connection-refused", skopeoFails: true, skopeoSays: "connection refused"},
 	{name: "down/silent-server", server: silentServer, certDir: true,
@@ -505,6 +514,10 @@ func (sc scenario) site(t *testing.T) nginxSite {
 		return bodyLimitSite(seededRegistry(t))
 	case nginxClientVerify:
 		return clientVerifySite(seededRegistry(t), sharedPKI(t).clientCA.certFile)
+	case nginxStorage:
+		return storageRedirectSite(seededRegistry(t), "https://localhost:$server_port")
+	case nginxStorageDown:
+		return storageRedirectSite(seededRegistry(t), "https://localhost:"+strings.Split(closedPort(t), ":")[1])
 	case nginxTLS11:
 		return proxySite(seededRegistry(t).host, `
     ssl_protocols TLSv1.1;
