@@ -26,6 +26,11 @@ type BlobEvidence struct {
 	// the registry's.
 	Storage string `json:"storage,omitempty"`
 	Bytes   int    `json:"bytes,omitempty"`
+	// ConfigMediaType is the config's media type as the manifest gives it,
+	// and ArtifactType the manifest's artifactType: what tells a container
+	// image from an OCI artifact (a Helm chart, a signature, an SBOM).
+	ConfigMediaType string `json:"config_media_type,omitempty"`
+	ArtifactType    string `json:"artifact_type,omitempty"`
 	// Mismatch: the content does not hash to its digest.
 	Mismatch bool `json:"digest_mismatch,omitempty"`
 }
@@ -54,18 +59,20 @@ func Blob() Check {
 			repoURL := strings.TrimSuffix(mev.URL, "/manifests/"+env.Target.Reference)
 			ev := &BlobEvidence{}
 			res := Result{Evidence: ev}
-			digest, child, platform := configDigest(md.body, env.Opts.Platform)
-			if child != "" {
-				ev.Platform = platform
+			mf := readManifest(md.body, env.Opts.Platform)
+			if mf.child != "" {
+				ev.Platform = mf.platform
 				var body []byte
-				ev.Manifest, body = env.Do(ctx, request{Method: http.MethodGet, URL: repoURL + "/manifests/" + child,
+				ev.Manifest, body = env.Do(ctx, request{Method: http.MethodGet, URL: repoURL + "/manifests/" + mf.child,
 					Header: http.Header{"Accept": {ManifestAccept}}, Auth: md.auth, Limit: 4 << 20})
 				if ev.Manifest.Status != http.StatusOK || ev.Manifest.Error != "" {
-					res.Status, res.Summary = Fail, fmt.Sprintf("the %s manifest %s: %s", platform, short(child), exchangeOutcome(ev.Manifest))
+					res.Status, res.Summary = Fail, fmt.Sprintf("the %s manifest %s: %s", mf.platform, short(mf.child), exchangeOutcome(ev.Manifest))
 					return res
 				}
-				digest, _, _ = configDigest(body, "")
+				mf = readManifest(body, "")
 			}
+			digest := mf.config
+			ev.ConfigMediaType, ev.ArtifactType = mf.configType, mf.artifactType
 			if digest == "" {
 				return Result{Status: Skip, Evidence: ev, Summary: "the manifest names no image configuration to download"}
 			}
@@ -100,13 +107,22 @@ func Blob() Check {
 	}
 }
 
-// configDigest reads a manifest: an image manifest names its config; an
-// index names the manifest for platform (the host's when ""), returned as
-// child with the platform chosen.
-func configDigest(body []byte, platform string) (config, child, chosen string) {
+// manifestInfo is what the blob check needs from a manifest.
+type manifestInfo struct {
+	config, configType, artifactType string
+	// child and platform: the platform's manifest, when it is an index.
+	child, platform string
+}
+
+// readManifest reads a manifest: an image manifest names its config; an
+// index names the manifest for platform (the host's when ""), or else the
+// first one for any platform.
+func readManifest(body []byte, platform string) manifestInfo {
 	var m struct {
-		Config *struct {
-			Digest string `json:"digest"`
+		ArtifactType string `json:"artifactType"`
+		Config       *struct {
+			MediaType string `json:"mediaType"`
+			Digest    string `json:"digest"`
 		} `json:"config"`
 		Manifests []struct {
 			Digest   string `json:"digest"`
@@ -118,15 +134,15 @@ func configDigest(body []byte, platform string) (config, child, chosen string) {
 		} `json:"manifests"`
 	}
 	if json.Unmarshal(body, &m) != nil {
-		return "", "", ""
+		return manifestInfo{}
 	}
 	if m.Config != nil {
-		return m.Config.Digest, "", ""
+		return manifestInfo{config: m.Config.Digest, configType: m.Config.MediaType, artifactType: m.ArtifactType}
 	}
 	if platform == "" {
 		platform = runtime.GOOS + "/" + runtime.GOARCH
 	}
-	first, firstPlatform := "", ""
+	var first manifestInfo
 	for _, d := range m.Manifests {
 		if d.Platform == nil || d.Platform.OS == "unknown" {
 			continue // attestations
@@ -136,13 +152,13 @@ func configDigest(body []byte, platform string) (config, child, chosen string) {
 			p += "/" + d.Platform.Variant
 		}
 		if platformIn(platform, []string{p}) {
-			return "", d.Digest, p
+			return manifestInfo{child: d.Digest, platform: p}
 		}
-		if first == "" {
-			first, firstPlatform = d.Digest, p
+		if first.child == "" {
+			first = manifestInfo{child: d.Digest, platform: p}
 		}
 	}
-	return "", first, firstPlatform
+	return first
 }
 
 func sameOriginString(a string, b *url.URL) bool {

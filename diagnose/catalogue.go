@@ -80,6 +80,8 @@ var catalogue = []Code{
 	{"clock-skew", Warning, LayerAuth, "The token's validity window disagrees with the local clock"},
 	{"repository-not-found", Error, LayerAPI, "The repository does not exist"},
 	{"tag-not-found", Error, LayerAPI, "The repository exists but the tag does not"},
+	{"not-an-image", Error, LayerAPI, "The reference names an OCI artifact, not a container image"},
+	{"manifest-schema1", Error, LayerAPI, "The image is stored as a Docker schema 1 manifest, which current clients refuse"},
 	{"blob-storage-unreachable", Error, LayerAPI, "The registry sends blob downloads to storage the client cannot use"},
 	{"head-get-mismatch", Error, LayerAPI, "HEAD on the manifest fails while GET succeeds"},
 	{"platform-not-available", Error, LayerAPI, "The image index has no manifest for the requested platform"},

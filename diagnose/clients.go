@@ -44,6 +44,15 @@ var clientSpecific = map[string]func(f facts, client string) (fails bool, why st
 		}
 		return true, ""
 	},
+	"manifest-schema1": func(_ facts, c string) (bool, string) {
+		switch c {
+		case "docker":
+			return true, "docker 26 and later refuse schema 1 by default"
+		case "containerd":
+			return true, "containerd 2.0 and later refuse schema 1 by default"
+		}
+		return false, c + " still converts schema 1 images"
+	},
 	"short-name-unresolved": onlyPodman,
 	"registry-blocked":      onlyPodman,
 	"certs-dir-invalid":     onlyPodman,

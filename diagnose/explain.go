@@ -206,6 +206,16 @@ var clientMessages = []clientMessage{
 		or("not-a-registry").
 		means("A 400 to the very first request, GET /v2/, comes from a proxy in front of the registry; skopeo 1.9 drops nginx's page, which most often says \"No required SSL certificate was sent\"."),
 
+	// not-an-image
+	msg("not-an-image", clientContainersImage, `unsupported image-specific operation on artifact with type "(?P<mediatype>[^"]+)"`, "unsupported image-specific operation on artifact").
+		means("The reference names an OCI artifact (a Helm chart, a signature, an SBOM), not a container image."),
+	msg("not-an-image", clientDocker, `Encountered remote "(?P<mediatype>[^"]+)"\([a-z]+\) when fetching`, "Encountered remote").
+		means("The reference names an OCI artifact (a Helm chart, a signature, an SBOM), not a container image."),
+
+	// manifest-schema1
+	msg("manifest-schema1", clientDocker, `Docker Image manifest version 2, schema 1 support (?:is disabled by default|will be removed|has been removed)`, "schema 1 support").
+		means("The image is stored as a Docker schema 1 manifest, which docker 26 and containerd 2.0 refuse by default."),
+
 	// blob-storage-unreachable: the blob download, redirected to storage.
 	msg("blob-storage-unreachable", clientContainersImage, `(?:parsing image configuration|fetching blob|reading blob \S+): (?:Get|GET) "https://(?P<storage>[^/"]+)/[^"]*(?:X-Amz-|X-Goog-|verify=|[?&]sig=)[^"]*": \S[^\n]*`, "parsing image configuration", "fetching blob").
 		overrides(transportCodes...).
@@ -1073,6 +1083,16 @@ func explainRemediation(code string, t checks.Target, g groups, push bool) []str
 		return clientCertRemedies(t)
 	case "tls-protocol-mismatch":
 		return legacyTLSRemedies()
+	case "not-an-image":
+		return []string{
+			"Use the tool the artifact is for: `helm pull oci://REGISTRY/REPOSITORY --version TAG` for a Helm chart (application/vnd.cncf.helm.config.v1+json), `oras pull` for others, `cosign` for signatures.",
+			"If an image was meant, the tag points at the wrong thing: `skopeo inspect --raw docker://REF` shows the manifest and its config media type.",
+		}
+	case "manifest-schema1":
+		return []string{
+			"Convert the image once with a client that still reads schema 1: `skopeo copy --format v2s2 docker://REF docker://REF`, then pull again.",
+			"Until then: DOCKER_ENABLE_DEPRECATED_PULL_SCHEMA_1_IMAGE=1 in dockerd's environment (CONTAINERD_ENABLE_DEPRECATED_PULL_SCHEMA_1_IMAGE=1 for containerd), while releases that still have the code last.",
+		}
 	case "blob-storage-unreachable":
 		storage := "the storage host in the message"
 		if h := g["storage"]; h != "" {

@@ -130,6 +130,16 @@ var explainCases = []explainCase{
 	{name: "crane, no common cipher suite", in: `Error: Get "https://registry.example.com/v2/": remote error: tls: handshake failure`,
 		code: "tls-protocol-mismatch", registry: "registry.example.com"},
 
+	// not-an-image
+	{name: "podman run of a Helm chart", in: `Error: parsing image configuration: unsupported image-specific operation on artifact with type "application/vnd.cncf.helm.config.v1+json"`,
+		code: "not-an-image"},
+	{name: "docker pull of a Helm chart", in: `Error response from daemon: Encountered remote "application/vnd.cncf.helm.config.v1+json"(unknown) when fetching`,
+		code: "not-an-image", client: clientDocker},
+
+	// manifest-schema1
+	{name: "docker 26 and a schema 1 image", in: `Error response from daemon: [DEPRECATION NOTICE] Docker Image Format v1 and Docker Image manifest version 2, schema 1 support is disabled by default and will be removed in an upcoming release. Suggest the author of registry.cn-hangzhou.aliyuncs.com/xdl/xdl:ubuntu-cpu-tf1.12 to upgrade the image to the OCI Format or Docker Image manifest v2, schema 2. More information at https://docs.docker.com/go/deprecated-image-specs/`,
+		code: "manifest-schema1", client: clientDocker},
+
 	// blob-storage-unreachable
 	{name: "podman, S3 blocked", in: `Error: copying system image from manifest list: parsing image configuration: Get "https://my-bucket.s3.eu-west-1.amazonaws.com/docker/registry/v2/blobs/sha256/af/af39/data?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=abc": dial tcp 52.218.0.10:443: i/o timeout`,
 		code: "blob-storage-unreachable"},

@@ -36,6 +36,7 @@ var rules = []rule{
 	ruleRepoAndTag,
 	ruleHeadGet,
 	ruleBlob,
+	ruleMediaType,
 	rulePlatform,
 	rulePush,
 }

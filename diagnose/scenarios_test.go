@@ -3,6 +3,7 @@ package diagnose_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,6 +43,9 @@ func scenarioOptions(t *testing.T, reg *fixtures.Registry) checks.Options {
 		case "--platform":
 			i++
 			o.Platform = args[i]
+		case "--client":
+			i++
+			o.Clients = strings.Split(args[i], ",")
 		default:
 			t.Fatalf("scenario %s: flag %q not understood by this test", reg.Scenario.Name, args[i])
 		}

@@ -127,6 +127,8 @@ type scenario struct {
 	skopeoSays     string
 	clientSpecific string
 
+	// seed pushes more content, after the standard images (directRegistry).
+	seed func(t *testing.T, s seeder)
 	// before runs after the servers are up, before any client.
 	// clientCheck proves the client-specific failure with another real
 	// client before regdoctor runs; extra checks regdoctor's report beyond
@@ -268,7 +270,13 @@ var scenarios = []scenario{
 		wantCode: "blob-storage-unreachable", skopeoFails: true, skopeoSays: `/storage/team/app/blobs/sha256:[0-9a-f]+\?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=4f0c0ffee": dial tcp \[?[0-9a-f.:]+\]?:[0-9]+: connect: connection refused`,
 		extra: detailSays("blob-storage-unreachable", "but sends blob downloads to https://localhost:", "X-Amz-Signature=REDACTED")},
 
-	// 14. nothing useful at the address.
+	// 14. content that is no image: a Helm chart under an image's name.
+	{name: "content/helm-chart", server: directRegistry, cert: goodCert, certDir: true, repoTag: "charts/app:1.0.0",
+		seed:     func(t *testing.T, s seeder) { s.chart(t, "charts/app:1.0.0") },
+		wantCode: "not-an-image", skopeoFails: true, skopeoSays: `unsupported image-specific operation on artifact with type "application/vnd.cncf.helm.config.v1\+json"`,
+		extra: detailSays("not-an-image", "is a Helm chart (config application/vnd.cncf.helm.config.v1+json)")},
+
+	// 15. nothing useful at the address.
 	{name: "down/connection-refused", server: closedPortServer, certDir: true,
 		wantCode: "connection-refused", skopeoFails: true, skopeoSays: "connection refused"},
 	{name: "down/silent-server", server: silentServer, certDir: true,
@@ -455,6 +463,9 @@ func (sc scenario) setup(t *testing.T) *fixture {
 		}
 		if sc.realm == nil {
 			seeder{reg: reg, auth: seedAuth}.standard(t)
+		}
+		if sc.seed != nil {
+			sc.seed(t, seeder{reg: reg, auth: seedAuth})
 		}
 		f.host, f.url = reg.host, reg.url
 	default: // behind nginx

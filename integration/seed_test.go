@@ -88,6 +88,16 @@ func (s seeder) index(t testing.TB, repoTag string, platforms []v1.Platform) {
 	}
 }
 
+// chart pushes what `helm push` stores: an OCI manifest whose config has
+// Helm's media type. An artifact, not an image.
+func (s seeder) chart(t testing.TB, repoTag string) {
+	t.Helper()
+	img := mutate.ConfigMediaType(randomImage(t, 512, v1.Platform{OS: "linux", Architecture: "amd64"}), "application/vnd.cncf.helm.config.v1+json")
+	if err := remote.Write(s.ref(t, repoTag), img, s.options(t)...); err != nil {
+		t.Fatalf("seed chart %s/%s: %v", s.reg.host, repoTag, err)
+	}
+}
+
 // standard pushes what most scenarios expect: team/app:1.0.0 and the team/multi:1.0.0 index.
 func (s seeder) standard(t testing.TB) {
 	t.Helper()
