@@ -72,6 +72,8 @@ func ruleBlob(f facts) []Diagnosis {
 			"Or have the registry serve blobs itself: distribution `storage: redirect: disable: true`, Harbor `storage_service: redirect: disable: true` (Helm `persistence.imageChartStorage.disableredirect`), Nexus and Artifactory proxying blob downloads instead of redirecting.",
 		}
 		switch code := storageErrorCode(x.Body); {
+		case code == "NoSuchKey" || x.Status == http.StatusNotFound:
+			rem = append([]string{"Storage answers, but holds no object for this blob: the registry's storage lost it (a lifecycle rule on the bucket, a cleanup, a restore from an older backup) or the registry points at another bucket or prefix than it wrote to. Push the image again, and check the bucket's lifecycle rules and the registry's storage settings."}, rem...)
 		case code == "RequestTimeTooSkewed" || code == "AccessDenied" && strings.Contains(x.Body, "expired"):
 			rem = append([]string{"The pre-signed URL was refused as expired or from the future: check the clocks of the registry and of this machine (`timedatectl`)."}, rem...)
 		case code == "SignatureDoesNotMatch" || code == "AccessDenied" || x.Status == http.StatusForbidden:
