@@ -72,6 +72,12 @@ type ClientCertRequest struct {
 	// Held are the client certificates certs.d holds for the host, sent
 	// or not: Go clients send none whose issuer the server does not name.
 	Held []CertInfo `json:"held,omitempty"`
+	// WithoutCert is what GET /v2/ got over a connection that presented
+	// no certificate, asked only when one was sent and accepted: it tells
+	// a server that requires the certificate from one that merely asks,
+	// which decides the fate of clients that cannot present one (crane).
+	WithoutCert string `json:"without_cert,omitempty"`
+	Required    bool   `json:"required,omitempty"`
 }
 
 // describe is a summary's tail about mutual TLS; "" when not asked for.
@@ -143,6 +149,9 @@ func TLS() Check {
 			}
 			if ev.Has(KindCertExpired) {
 				ev.ServerDate = serverDate(ctx, env, addr, host)
+			}
+			if cc := ev.ClientCert; cc != nil && cc.Sent != nil {
+				cc.Required, cc.WithoutCert = probeWithoutCert(ctx, env, addr, host)
 			}
 			if len(ev.Problems) == 0 {
 				return Result{Status: Pass, Summary: fmt.Sprintf("%s, certificate for %s issued by %s, valid until %s%s",

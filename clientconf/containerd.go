@@ -20,8 +20,10 @@ type ContainerdHost struct {
 	SkipVerify bool   `json:"skip_verify,omitempty"`
 	// CA are the CA files the hosts name (`ca`), resolved against the
 	// file's directory as containerd does with relative paths.
-	CA       []string  `json:"ca,omitempty"`
-	Problems []Problem `json:"problems,omitempty"`
+	CA []string `json:"ca,omitempty"`
+	// ClientCert: a host names a client certificate (`client`).
+	ClientCert bool      `json:"client_cert,omitempty"`
+	Problems   []Problem `json:"problems,omitempty"`
 }
 
 // LoadContainerdHost reads the hosts.toml containerd would use for registry.
@@ -40,9 +42,11 @@ func LoadContainerdHost(s Sys, registry string) *ContainerdHost {
 	var v struct {
 		Server string `toml:"server"`
 		CA     any    `toml:"ca"`
+		Client any    `toml:"client"`
 		Host   map[string]struct {
 			SkipVerify bool `toml:"skip_verify"`
 			CA         any  `toml:"ca"`
+			Client     any  `toml:"client"`
 		} `toml:"host"`
 	}
 	if _, err := toml.Decode(string(data), &v); err != nil {
@@ -58,7 +62,9 @@ func LoadContainerdHost(s Sys, registry string) *ContainerdHost {
 	h.Server = v.Server
 	h.PlainHTTP = strings.HasPrefix(v.Server, "http://")
 	h.addCA(v.CA)
+	h.ClientCert = v.Client != nil
 	for url, hc := range v.Host {
+		h.ClientCert = h.ClientCert || hc.Client != nil
 		if strings.HasPrefix(url, "http://") {
 			h.PlainHTTP = true
 		}

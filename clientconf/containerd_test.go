@@ -16,6 +16,7 @@ func TestLoadContainerdHost(t *testing.T) {
 		plain      bool
 		skipVerify bool
 		ca         []string // relative to the hosts.toml directory
+		client     bool
 		problem    string
 	}{
 		{name: "no file"},
@@ -23,7 +24,8 @@ func TestLoadContainerdHost(t *testing.T) {
 [host."https://registry.example.com:5000"]
   capabilities = ["pull", "resolve"]
   ca = ["/etc/pki/company.crt", "ca.crt"]
-`, ca: []string{"/etc/pki/company.crt", "ca.crt"}},
+  client = [["client.cert", "client.key"]]
+`, ca: []string{"/etc/pki/company.crt", "ca.crt"}, client: true},
 		{name: "CA as a string, at the top", toml: `server = "https://registry.example.com:5000"
 ca = "ca.crt"
 `, ca: []string{"ca.crt"}},
@@ -48,7 +50,7 @@ ca = "ca.crt"
 				}
 			}
 			h := LoadContainerdHost(Sys{Root: root}, reg)
-			if h.Exists != (tc.toml != "") || h.PlainHTTP != tc.plain || h.SkipVerify != tc.skipVerify {
+			if h.Exists != (tc.toml != "") || h.PlainHTTP != tc.plain || h.SkipVerify != tc.skipVerify || h.ClientCert != tc.client {
 				t.Errorf("got %+v", h)
 			}
 			var want []string

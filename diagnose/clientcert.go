@@ -59,7 +59,7 @@ var lostAlert = map[checks.ErrKind]bool{checks.KindReset: true, checks.KindTLS: 
 func ruleClientCert(f facts) []Diagnosis {
 	how := f.clientCertRefusal()
 	if how == "" {
-		return nil
+		return clientCertOnlySome(f)
 	}
 	hp := f.t.Registry
 	var req *checks.ClientCertRequest
@@ -96,4 +96,39 @@ func clientCertRemedies(t checks.Target) []string {
 		"crane and other go-containerregistry tools cannot present a client certificate; use skopeo for them.",
 		"`openssl s_client -connect " + t.HostPort("https") + " -cert client.cert -key client.key` shows whether the server takes a certificate.",
 	}
+}
+
+// clientCertOnlySome: mutual TLS works with the certificate certs.d holds,
+// and the server requires it, so clients that cannot present one fail.
+// Reported as an error that verdicts lower to info when no judged client
+// is one of them.
+func clientCertOnlySome(f facts) []Diagnosis {
+	t := f.tls()
+	if t == nil || t.ClientCert == nil || t.ClientCert.Sent == nil || !t.ClientCert.Required {
+		return nil
+	}
+	hp := f.t.Registry
+	return one(newDiagnosis("tls-client-cert-required",
+		fmt.Sprintf("%s requires a client certificate (without one, GET /v2/ got: %s). certs.d supplies %s (issued by %s), which podman, skopeo, buildah and docker present; crane cannot present one, and containerd only one named in its hosts.toml.",
+			hp, t.ClientCert.WithoutCert, t.ClientCert.Sent.Subject, t.ClientCert.Sent.Issuer),
+		clientCertRemedies(f.t)...))
+}
+
+// clientCertDecides: when the registry refused the connection, every client
+// fails; when only clients without a certificate do, crane and a
+// containerd without `client` in hosts.toml.
+func clientCertDecides(f facts, c string) (bool, string) {
+	if f.clientCertRefusal() != "" {
+		return true, ""
+	}
+	switch c {
+	case "crane":
+		return true, "crane cannot present a client certificate"
+	case "containerd":
+		if h := f.rep.Config.Containerd; h != nil && h.ClientCert {
+			return false, "containerd's hosts.toml names a client certificate"
+		}
+		return true, "containerd reads client certificates only from hosts.toml (`client`)"
+	}
+	return false, c + " presents the certificate from certs.d"
 }

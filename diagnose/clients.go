@@ -19,10 +19,11 @@ type ClientVerdict struct {
 // clientSpecific lists, for codes that do not break every client, which
 // clients they break. Codes absent here break every client.
 var clientSpecific = map[string]func(f facts, client string) (fails bool, why string){
-	"plain-http-registry":   insecureDecides,
-	"tls-unknown-authority": authorityDecides,
-	"tls-cert-expired":      verifyDecides,
-	"tls-hostname-mismatch": verifyDecides,
+	"plain-http-registry":      insecureDecides,
+	"tls-unknown-authority":    authorityDecides,
+	"tls-client-cert-required": clientCertDecides,
+	"tls-cert-expired":         verifyDecides,
+	"tls-hostname-mismatch":    verifyDecides,
 	"head-get-mismatch": func(_ facts, c string) (bool, string) {
 		if c == "containerd" {
 			return true, "containerd resolves tags with HEAD"

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -329,5 +330,30 @@ func TestRegistryDownMirrorServes(t *testing.T) {
 	}
 	if r.Clients[1].Verdict != "fails" {
 		t.Errorf("docker, which has no mirror for this registry: %+v, want fails", r.Clients[1])
+	}
+}
+
+// Mutual TLS that works with the certificate in certs.d still fails the
+// clients that cannot present it: crane, and containerd unless hosts.toml
+// names it.
+func TestClientCertOnlySomeClientsPresent(t *testing.T) {
+	_, root := isolateClients(t)
+	reg := fixturetest.Start(t, "client-cert")
+	r, code := checkJSON(t, "--client", "podman", "--sysroot", root, "--cert-dir", reg.CertDir, reg.Target)
+	if code != 0 || r.severity("tls-client-cert-required") != "info" {
+		t.Fatalf("podman alone: want exit 0 and the code at info, got exit %d %+v", code, r.Diagnoses)
+	}
+	r, code = checkJSON(t, "--client", "podman,crane,containerd", "--sysroot", root, "--cert-dir", reg.CertDir, reg.Target)
+	if code != 1 || r.severity("tls-client-cert-required") != "error" {
+		t.Fatalf("with crane: want the code as an error, got exit %d %+v", code, r.Diagnoses)
+	}
+	if got := []string{r.Clients[0].Verdict, r.Clients[1].Verdict, r.Clients[2].Verdict}; !slices.Equal(got, []string{"ok", "fails", "fails"}) {
+		t.Errorf("verdicts %+v, want podman ok, crane and containerd failing", r.Clients)
+	}
+	writeFile(t, filepath.Join(root, "etc", "containerd", "certs.d", reg.Host, "hosts.toml"),
+		"server = \"https://"+reg.Host+"\"\n[host.\"https://"+reg.Host+"\"]\n  client = [[\"client.cert\", \"client.key\"]]\n")
+	r, _ = checkJSON(t, "--client", "podman,containerd", "--sysroot", root, "--cert-dir", reg.CertDir, reg.Target)
+	if r.severity("tls-client-cert-required") != "info" || r.Clients[1].Verdict != "ok" {
+		t.Errorf("containerd with client in hosts.toml: %+v %+v", r.Diagnoses, r.Clients)
 	}
 }
