@@ -2,6 +2,7 @@ package checks
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"strings"
@@ -23,6 +24,17 @@ type MirrorProbe struct {
 	// Image what it showed: "found", "missing", "needs-login" or "unknown".
 	Manifest *Exchange `json:"manifest,omitempty"`
 	Image    string    `json:"image,omitempty"`
+	// Credentials names the auth file entry used for the mirror; empty
+	// when it was asked anonymously.
+	Credentials string `json:"credentials,omitempty"`
+}
+
+// mirrorCredentials are the stored credentials a client would use for the
+// mirror's host, looked up as for any registry.
+func mirrorCredentials(ctx context.Context, env *Env, t Target) *Credentials {
+	cc := &ClientConfig{}
+	cc.loadAuth(ctx, t, env.Opts)
+	return cc.Creds
 }
 
 // Values of MirrorProbe.Image.
@@ -87,24 +99,33 @@ func Mirrors() Check {
 	}
 }
 
-// mirrorManifest asks the mirror for the reference, anonymously (with an
-// anonymous token when it challenges): enough to tell a mirror without the
-// image from one with it. Credentials for mirrors are not read.
+// mirrorManifest asks the mirror for the reference as podman would: with
+// the credentials the auth files hold for the mirror's host, if any, else
+// anonymously. That tells a mirror without the image from one with it.
 func mirrorManifest(ctx context.Context, env *Env, m *MirrorProbe) {
 	m.Image = mirrorImageUnknown
+	host := strings.TrimPrefix(strings.TrimPrefix(m.Location, "https://"), "http://")
+	cr := mirrorCredentials(ctx, env, Target{Registry: host, Host: host, Repository: m.Repository})
+	if cr != nil {
+		m.Credentials = cr.Source + " (key " + cr.Key + ")"
+	}
 	auth := ""
 	if m.Ping.Status == http.StatusUnauthorized {
 		ch := ParseChallenge(m.Ping.Header("WWW-Authenticate"))
-		if ch.Scheme != "bearer" {
+		switch {
+		case ch.Scheme == "basic" && cr != nil && cr.Password != "":
+			auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(cr.Username+":"+cr.Password))
+		case ch.Scheme == "bearer":
+			att := requestToken(ctx, env, &ch, "repository:"+m.Repository+":pull", cr)
+			if !att.Obtained {
+				m.Image = MirrorNeedsLogin
+				return
+			}
+			auth = "Bearer " + att.token
+		default:
 			m.Image = MirrorNeedsLogin
 			return
 		}
-		att := requestToken(ctx, env, &ch, "repository:"+m.Repository+":pull", nil)
-		if !att.Obtained {
-			m.Image = MirrorNeedsLogin
-			return
-		}
-		auth = "Bearer " + att.token
 	}
 	m.Manifest, _ = env.Do(ctx, request{Method: http.MethodHead, URL: m.Location + "/v2/" + m.Repository + "/manifests/" + env.Target.Reference,
 		Header: http.Header{"Accept": {ManifestAccept}}, Auth: auth})

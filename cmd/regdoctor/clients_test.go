@@ -357,3 +357,41 @@ func TestClientCertOnlySomeClientsPresent(t *testing.T) {
 		t.Errorf("containerd with client in hosts.toml: %+v %+v", r.Diagnoses, r.Clients)
 	}
 }
+
+// A mirror that wants a login is asked with the credentials the auth file
+// holds for the mirror's host, as podman asks it; without them it stays
+// undecided rather than "missing".
+func TestMirrorWithCredentials(t *testing.T) {
+	reg := fixturetest.Start(t, "healthy")
+	mirror := fixturetest.Start(t, "logged-in") // login-only realm; auth file for its host
+	for _, tc := range []struct {
+		name, authFile, image string
+		credentials           bool
+	}{
+		{"with the mirror's credentials", mirror.AuthFile, "found", true},
+		{"anonymous", "", "needs-login", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, root := isolateClients(t)
+			t.Setenv("REGISTRY_AUTH_FILE", tc.authFile)
+			conf := "[[registry]]\nlocation = \"" + reg.Host + "\"\n[[registry.mirror]]\nlocation = \"" + mirror.Host + "\"\n"
+			t.Setenv("CONTAINERS_REGISTRIES_CONF", writeFile(t, filepath.Join(t.TempDir(), "registries.conf"), conf))
+			r, code := checkJSON(t, "--client", "podman", "--sysroot", root, "--cert-dir", reg.CertDir, reg.Target)
+			if code != 0 || r.severity("mirror-failing") != "" {
+				t.Fatalf("exit %d %+v, want no mirror-failing", code, r.Diagnoses)
+			}
+			var ev struct {
+				Mirrors []struct {
+					Image       string `json:"image"`
+					Credentials string `json:"credentials"`
+				} `json:"mirrors"`
+			}
+			if err := json.Unmarshal(r.evidence("mirrors"), &ev); err != nil || len(ev.Mirrors) != 1 {
+				t.Fatalf("mirrors evidence: %v", err)
+			}
+			if m := ev.Mirrors[0]; m.Image != tc.image || (m.Credentials != "") != tc.credentials {
+				t.Errorf("mirror %+v, want image %q", m, tc.image)
+			}
+		})
+	}
+}
