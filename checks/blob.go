@@ -125,12 +125,8 @@ func readManifest(body []byte, platform string) manifestInfo {
 			Digest    string `json:"digest"`
 		} `json:"config"`
 		Manifests []struct {
-			Digest   string `json:"digest"`
-			Platform *struct {
-				OS           string `json:"os"`
-				Architecture string `json:"architecture"`
-				Variant      string `json:"variant"`
-			} `json:"platform"`
+			Digest   string              `json:"digest"`
+			Platform *descriptorPlatform `json:"platform"`
 		} `json:"manifests"`
 	}
 	if json.Unmarshal(body, &m) != nil {
@@ -147,10 +143,7 @@ func readManifest(body []byte, platform string) manifestInfo {
 		if d.Platform == nil || d.Platform.OS == "unknown" {
 			continue // attestations
 		}
-		p := d.Platform.OS + "/" + d.Platform.Architecture
-		if d.Platform.Variant != "" {
-			p += "/" + d.Platform.Variant
-		}
+		p := d.Platform.String()
 		if platformIn(platform, []string{p}) {
 			return manifestInfo{child: d.Digest, platform: p}
 		}

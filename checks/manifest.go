@@ -160,15 +160,27 @@ func shortMediaType(mt string) string {
 	return strings.TrimSuffix(mt, "+json")
 }
 
+// descriptorPlatform is a platform as an index's descriptors give it.
+type descriptorPlatform struct {
+	OS           string `json:"os"`
+	Architecture string `json:"architecture"`
+	Variant      string `json:"variant"`
+}
+
+// String is os/arch[/variant].
+func (p *descriptorPlatform) String() string {
+	s := p.OS + "/" + p.Architecture
+	if p.Variant != "" {
+		s += "/" + p.Variant
+	}
+	return s
+}
+
 // indexPlatforms lists the platforms of an image index or manifest list.
 func indexPlatforms(body []byte) []string {
 	var idx struct {
 		Manifests []struct {
-			Platform *struct {
-				OS           string `json:"os"`
-				Architecture string `json:"architecture"`
-				Variant      string `json:"variant"`
-			} `json:"platform"`
+			Platform *descriptorPlatform `json:"platform"`
 		} `json:"manifests"`
 	}
 	if json.Unmarshal(body, &idx) != nil {
@@ -179,11 +191,7 @@ func indexPlatforms(body []byte) []string {
 		if m.Platform == nil || m.Platform.OS == "unknown" {
 			continue // attestation manifests
 		}
-		p := m.Platform.OS + "/" + m.Platform.Architecture
-		if m.Platform.Variant != "" {
-			p += "/" + m.Platform.Variant
-		}
-		out = append(out, p)
+		out = append(out, m.Platform.String())
 	}
 	return out
 }

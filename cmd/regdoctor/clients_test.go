@@ -214,12 +214,19 @@ func TestCredentialsForOtherHost(t *testing.T) {
 	}
 }
 
+// useMirror points podman's registries.conf at mirror for registry, with
+// extra lines in the mirror's entry.
+func useMirror(t *testing.T, registry, mirror, extra string) {
+	t.Helper()
+	conf := "[[registry]]\nlocation = \"" + registry + "\"\n[[registry.mirror]]\nlocation = \"" + mirror + "\"\n" + extra
+	t.Setenv("CONTAINERS_REGISTRIES_CONF", writeFile(t, filepath.Join(t.TempDir(), "registries.conf"), conf))
+}
+
 func TestFailingMirrorOfAWorkingRegistry(t *testing.T) {
 	_, root := isolateClients(t)
 	reg := fixturetest.Start(t, "healthy")
 	dead := fixturetest.Start(t, "connection-refused")
-	conf := "[[registry]]\nlocation = \"" + reg.Host + "\"\n[[registry.mirror]]\nlocation = \"" + dead.Host + "\"\n"
-	t.Setenv("CONTAINERS_REGISTRIES_CONF", writeFile(t, filepath.Join(t.TempDir(), "registries.conf"), conf))
+	useMirror(t, reg.Host, dead.Host, "")
 	r, code := checkJSON(t, "--client", "podman", "--sysroot", root, "--cert-dir", reg.CertDir, reg.Target)
 	if r.severity("mirror-failing") != "warning" || code != 0 {
 		t.Fatalf("want a mirror-failing warning and exit 0, got exit %d %+v", code, r.Diagnoses)
@@ -284,8 +291,7 @@ func TestMirrorWithoutTheImage(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, root := isolateClients(t)
-			conf := "[[registry]]\nlocation = \"" + reg.Host + "\"\n[[registry.mirror]]\nlocation = \"" + tc.mirror + "\"\n" + tc.extra
-			t.Setenv("CONTAINERS_REGISTRIES_CONF", writeFile(t, filepath.Join(t.TempDir(), "registries.conf"), conf))
+			useMirror(t, reg.Host, tc.mirror, tc.extra)
 			r, code := checkJSON(t, "--client", "podman", "--sysroot", root, "--cert-dir", reg.CertDir, reg.Target)
 			if got := r.severity("mirror-failing"); got != tc.want || code != 0 {
 				t.Fatalf("mirror-failing %q, exit %d; want %q and exit 0: %+v", got, code, tc.want, r.Diagnoses)
@@ -319,8 +325,7 @@ func TestRegistryDownMirrorServes(t *testing.T) {
 	_, root := isolateClients(t)
 	dead := fixturetest.Start(t, "connection-refused")
 	mirror := fixturetest.Start(t, "healthy")
-	conf := "[[registry]]\nlocation = \"" + dead.Host + "\"\n[[registry.mirror]]\nlocation = \"" + mirror.Host + "\"\n"
-	t.Setenv("CONTAINERS_REGISTRIES_CONF", writeFile(t, filepath.Join(t.TempDir(), "registries.conf"), conf))
+	useMirror(t, dead.Host, mirror.Host, "")
 	r, code := checkJSON(t, "--client", "podman,docker", "--sysroot", root, "--cert-dir", mirror.CertDir, dead.Host+"/library/redis:latest")
 	if code != 1 || r.severity("connection-refused") != "error" || r.severity("mirror-failing") != "warning" {
 		t.Fatalf("want connection-refused (error) and mirror-failing (warning), exit 1; got exit %d %+v", code, r.Diagnoses)
@@ -374,8 +379,7 @@ func TestMirrorWithCredentials(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, root := isolateClients(t)
 			t.Setenv("REGISTRY_AUTH_FILE", tc.authFile)
-			conf := "[[registry]]\nlocation = \"" + reg.Host + "\"\n[[registry.mirror]]\nlocation = \"" + mirror.Host + "\"\n"
-			t.Setenv("CONTAINERS_REGISTRIES_CONF", writeFile(t, filepath.Join(t.TempDir(), "registries.conf"), conf))
+			useMirror(t, reg.Host, mirror.Host, "")
 			r, code := checkJSON(t, "--client", "podman", "--sysroot", root, "--cert-dir", reg.CertDir, reg.Target)
 			if code != 0 || r.severity("mirror-failing") != "" {
 				t.Fatalf("exit %d %+v, want no mirror-failing", code, r.Diagnoses)
