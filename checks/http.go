@@ -112,6 +112,7 @@ func (env *Env) transport() *http.Transport {
 		ForceAttemptHTTP2:      true,
 		MaxIdleConnsPerHost:    8,
 		IdleConnTimeout:        30 * time.Second,
+		OnProxyConnectResponse: proxyConnectRefused,
 	}
 	if env.Config.Proxy != "" {
 		// Through a CONNECT tunnel the transport does TLS itself, with
@@ -126,6 +127,16 @@ func (env *Env) transport() *http.Transport {
 		tr.DialTLSContext = env.dialTLS
 	}
 	return tr
+}
+
+// proxyConnectRefused names the proxy in the error when it refuses a
+// CONNECT: Go's own error is the bare status text ("Proxy Authentication
+// Required"), which reads as if the registry had said it.
+func proxyConnectRefused(_ context.Context, proxy *url.URL, req *http.Request, resp *http.Response) error {
+	if resp.StatusCode == http.StatusOK {
+		return nil
+	}
+	return fmt.Errorf("proxyconnect: proxy %s answered CONNECT %s with %s", proxy.Redacted(), req.URL.Opaque, resp.Status)
 }
 
 // StepTimeout bounds one network step. It ends a little before the run's

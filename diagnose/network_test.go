@@ -2,7 +2,11 @@ package diagnose
 
 import (
 	"context"
+	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,6 +77,38 @@ func TestProxyMisconfigured(t *testing.T) {
 	}
 	if _, blamed := got["dns-lookup-failed"]; blamed {
 		t.Errorf("DNS was blamed although the proxy resolves names: %v", got)
+	}
+}
+
+// A proxy that refuses CONNECT is named as the one refusing; Go's own
+// error is only the status text, which reads as the registry's answer.
+func TestProxyRefusesConnect(t *testing.T) {
+	for _, tc := range []struct {
+		status int
+		first  string
+	}{
+		{http.StatusProxyAuthRequired, "The proxy wants credentials"},
+		{http.StatusForbidden, "The proxy refuses to connect to registry.corp.internal:5000"},
+	} {
+		proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodConnect {
+				t.Errorf("the proxy got %s %s; HTTPS goes through CONNECT", r.Method, r.URL)
+			}
+			w.Header().Set("Proxy-Authenticate", `Basic realm="corp"`)
+			w.WriteHeader(tc.status)
+		}))
+		rep := runWithEnv(t, "registry.corp.internal:5000/team/app:1.0", map[string]string{"HTTPS_PROXY": proxy.URL})
+		proxy.Close()
+		var d *Diagnosis
+		for i := range rep.Diagnoses {
+			if rep.Diagnoses[i].Code == "proxy-misconfigured" {
+				d = &rep.Diagnoses[i]
+			}
+		}
+		want := fmt.Sprintf("answered CONNECT registry.corp.internal:5000 with %d %s", tc.status, http.StatusText(tc.status))
+		if d == nil || !strings.Contains(d.Detail, want) || !strings.HasPrefix(d.Remediation[0], tc.first) {
+			t.Errorf("%d: want proxy-misconfigured saying %q, first remedy %q; got %+v", tc.status, want, tc.first, rep.Diagnoses)
+		}
 	}
 }
 

@@ -152,10 +152,18 @@ func ruleDNS(f facts) []Diagnosis {
 func ruleProxy(f facts) []Diagnosis {
 	for _, p := range []*checks.PingEvidence{f.https(), f.http()} {
 		if p != nil && p.ErrorKind == checks.KindProxy {
+			var first []string
+			switch {
+			case strings.Contains(p.Error, " with 407 "):
+				first = append(first, "The proxy wants credentials: put them in the proxy URL, `HTTPS_PROXY=http://USER:PASSWORD@PROXY:PORT` (percent-encode @, : and / in them), for the client and for dockerd or containerd in their systemd drop-in; NTLM/Kerberos-only proxies need a local helper such as cntlm.")
+			case strings.Contains(p.Error, " with 403 "):
+				first = append(first, "The proxy refuses to connect to "+f.t.Host+": an allow-list without the registry, or a port other than 443 that the proxy blocks for CONNECT. Ask for "+f.t.Host+" to be allowed, or add it to NO_PROXY if it is reachable directly.")
+			}
 			return one(newDiagnosis("proxy-misconfigured",
 				fmt.Sprintf("Requests to %s go through proxy %s, which fails: %s.", f.t.Host, orNone(f.rep.Config.Proxy), p.Error),
-				"If "+f.t.Hostname()+" is internal, add it to NO_PROXY (and no_proxy) for the client and its service: `NO_PROXY="+f.t.Hostname()+",$NO_PROXY`.",
-				"Otherwise fix the proxy address in HTTPS_PROXY / HTTP_PROXY; for the docker daemon set it in /etc/systemd/system/docker.service.d/http-proxy.conf.",
+				append(first,
+					"If "+f.t.Hostname()+" is internal, add it to NO_PROXY (and no_proxy) for the client and its service: `NO_PROXY="+f.t.Hostname()+",$NO_PROXY`.",
+					"Otherwise fix the proxy address in HTTPS_PROXY / HTTP_PROXY; for the docker daemon set it in /etc/systemd/system/docker.service.d/http-proxy.conf.")...,
 			))
 		}
 	}
