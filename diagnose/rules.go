@@ -586,10 +586,15 @@ func ruleAuth(f facts) []Diagnosis {
 			loginRemedies(f)...))
 	case tk != nil && tk.Credentials != nil && tk.Credentials.Exchange != nil && tk.Credentials.Exchange.Status == http.StatusUnauthorized,
 		c.Scheme == "basic" && m != nil && m.Get != nil && m.Get.Status == http.StatusUnauthorized && m.Get.Auth != "":
+		var first []string
+		if strings.HasPrefix(cr.Username, "robot") && !strings.Contains(cr.Username, "$") {
+			// `docker login -u robot$ci` in a shell logs in as "robot".
+			first = append(first, fmt.Sprintf("Harbor robot accounts are named robot$NAME (robot$PROJECT+NAME); the stored user %q has no $, the mark of a shell that expanded $NAME: log in again with the name in single quotes, `podman login -u 'robot$NAME' %s`.", cr.Username, f.t.Registry))
+		}
 		return one(newDiagnosis("bad-credentials",
 			fmt.Sprintf("The credentials for %q stored in %s (user %q) are refused with 401.", cr.Key, cr.Source, cr.Username),
-			"Log in again: `podman login "+f.t.Registry+"` (or `docker login "+f.t.Registry+"`), which replaces the entry in "+cr.Source+".",
-			"If the password was changed or the account locked, ask the registry administrator; for Nexus, check the user is active and that \"Docker Bearer Token Realm\" is active under Security → Realms."))
+			append(first, "Log in again: `podman login "+f.t.Registry+"` (or `docker login "+f.t.Registry+"`), which replaces the entry in "+cr.Source+".",
+			"If the password was changed or the account locked, ask the registry administrator; for Nexus, check the user is active and that \"Docker Bearer Token Realm\" is active under Security → Realms.")...))
 	case manifestDenied || (tk != nil && tk.Credentials != nil && tk.Credentials.Exchange != nil && tk.Credentials.Exchange.Status == http.StatusForbidden) ||
 		(tk != nil && tk.Credentials != nil && tk.Credentials.Claims != nil && f.t.Repository != "" && !tk.Credentials.Claims.Grants(f.t.Repository, "pull")):
 		detail := fmt.Sprintf("The credentials from %s (user %q) are accepted, but grant no pull on %s", cr.Source, cr.Username, f.t.Repository)

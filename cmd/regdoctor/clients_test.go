@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -20,9 +21,10 @@ type clientReport struct {
 	Healthy   bool `json:"healthy"`
 	Registry  string
 	Diagnoses []struct {
-		Code     string `json:"code"`
-		Severity string `json:"severity"`
-		Detail   string `json:"detail"`
+		Code        string   `json:"code"`
+		Severity    string   `json:"severity"`
+		Detail      string   `json:"detail"`
+		Remediation []string `json:"remediation"`
 	} `json:"diagnoses"`
 	Clients []struct {
 		Name    string `json:"name"`
@@ -398,4 +400,23 @@ func TestMirrorWithCredentials(t *testing.T) {
 			}
 		})
 	}
+}
+
+// `docker login -u robot$ci` in a shell stores user "robot": the refusal
+// then says why, for the Harbor robot account it was meant to be.
+func TestHarborRobotNameCutByTheShell(t *testing.T) {
+	_, root := isolateClients(t)
+	reg := fixturetest.Start(t, "logged-in")
+	auth := base64.StdEncoding.EncodeToString([]byte("robot:Secret-from-the-robot-1"))
+	t.Setenv("REGISTRY_AUTH_FILE", writeFile(t, filepath.Join(t.TempDir(), "auth.json"), `{"auths":{"`+reg.Host+`":{"auth":"`+auth+`"}}}`))
+	r, code := checkJSON(t, "--client", "podman", "--sysroot", root, "--cert-dir", reg.CertDir, reg.Target)
+	for _, d := range r.Diagnoses {
+		if d.Code == "bad-credentials" {
+			if !strings.Contains(d.Remediation[0], "podman login -u 'robot$NAME'") {
+				t.Errorf("first remedy %q", d.Remediation[0])
+			}
+			return
+		}
+	}
+	t.Fatalf("exit %d %+v, want bad-credentials", code, r.Diagnoses)
 }
