@@ -594,7 +594,7 @@ func ruleAuth(f facts) []Diagnosis {
 		return one(newDiagnosis("bad-credentials",
 			fmt.Sprintf("The credentials for %q stored in %s (user %q) are refused with 401.", cr.Key, cr.Source, cr.Username),
 			append(first, "Log in again: `podman login "+f.t.Registry+"` (or `docker login "+f.t.Registry+"`), which replaces the entry in "+cr.Source+".",
-			"If the password was changed or the account locked, ask the registry administrator; for Nexus, check the user is active and that \"Docker Bearer Token Realm\" is active under Security → Realms.")...))
+				"If the password was changed or the account locked, ask the registry administrator; for Nexus, check the user is active and that \"Docker Bearer Token Realm\" is active under Security → Realms.")...))
 	case manifestDenied || (tk != nil && tk.Credentials != nil && tk.Credentials.Exchange != nil && tk.Credentials.Exchange.Status == http.StatusForbidden) ||
 		(tk != nil && tk.Credentials != nil && tk.Credentials.Claims != nil && f.t.Repository != "" && !tk.Credentials.Claims.Grants(f.t.Repository, "pull")):
 		detail := fmt.Sprintf("The credentials from %s (user %q) are accepted, but grant no pull on %s", cr.Source, cr.Username, f.t.Repository)
