@@ -16,7 +16,7 @@ func (f facts) clientCertRefusal() string {
 		case t.ErrorKind == checks.KindClientCert:
 			return "the TLS handshake ended with " + t.Error
 		case t.ClientCert != nil && t.ClientCert.Sent == nil && strings.HasSuffix(t.Error, "remote error: tls: handshake failure"):
-			// OpenSSL's TLS 1.2 answer to a missing certificate it requires.
+			// Go and OpenSSL answer a missing certificate so in TLS 1.2.
 			return "the server asked for a client certificate and ended the TLS handshake with " + t.Error
 		}
 	}
