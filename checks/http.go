@@ -635,6 +635,24 @@ var (
 	userinfoPassword = regexp.MustCompile(`(://[^/\s:@]*:)[^@\s/]*@`)
 )
 
+// RedactText removes tokens, passwords and pre-signed URL signatures from
+// text a person wrote or pasted, such as an error given to explain. Unlike
+// server text, prose says "bearer response" and "basic authentication":
+// a word of letters only is kept unless it is long enough to be a token.
+func RedactText(s string) string {
+	s = secretJSONField.ReplaceAllString(s, `"$1":"REDACTED"`)
+	s = jwtLike.ReplaceAllString(s, "REDACTED-JWT")
+	s = basicOrBearer.ReplaceAllStringFunc(s, func(m string) string {
+		f := strings.Fields(m) // the scheme, then the token
+		if len(f) == 2 && len(f[1]) < 20 && strings.Trim(f[1], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") == "" {
+			return m
+		}
+		return f[0] + " REDACTED"
+	})
+	s = secretQuery.ReplaceAllString(s, "${1}REDACTED")
+	return userinfoPassword.ReplaceAllString(s, "${1}REDACTED@")
+}
+
 // redactBody removes tokens and passwords from text taken from a server or
 // a config file.
 func redactBody(s string) string {

@@ -267,3 +267,20 @@ func TestDoRecordsWithoutSecrets(t *testing.T) {
 		t.Errorf("trace lacks the exchange:\n%s", trace.String())
 	}
 }
+
+func TestRedactText(t *testing.T) {
+	for in, want := range map[string]string{
+		"no token in bearer response:":                             "no token in bearer response:",
+		"Authorization: Bearer\tabcdef0123456789":                  "Authorization: Bearer REDACTED",
+		"Authorization: Basic YWxpY2U6czNjcjN0Pz4=":                "Authorization: Basic REDACTED",
+		"uses basic authentication":                                "uses basic authentication",
+		"bearer aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa":        "bearer REDACTED",
+		`{"auth":"YWxpY2U6czNjcjN0","email":""}`:                   `{"auth":"REDACTED","email":""}`,
+		"https://alice:s3cret@registry.example.com/v2/":            "https://alice:REDACTED@registry.example.com/v2/",
+		"data?X-Amz-Credential=AKIAEXAMPLE&X-Amz-Signature=abc123": "data?X-Amz-Credential=REDACTED&X-Amz-Signature=REDACTED",
+	} {
+		if got := RedactText(in); got != want {
+			t.Errorf("RedactText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

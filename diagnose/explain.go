@@ -471,7 +471,9 @@ type rawMatch struct {
 }
 
 func (e *explainer) segment(n int, raw string) {
-	s := normalizeLine(raw)
+	// The text is echoed back as evidence, in JSON for tickets too: a
+	// pasted token, password or signed URL must not come back out.
+	s := checks.RedactText(normalizeLine(raw))
 	targets := lineTargets(s)
 	var hits []rawMatch
 	have := map[string]bool{}

@@ -649,3 +649,25 @@ func TestNormalizeLine(t *testing.T) {
 		t.Errorf("%q", got)
 	}
 }
+
+// Whatever secrets a pasted text holds, explain does not echo them.
+func TestExplainRedactsThePaste(t *testing.T) {
+	in := strings.Join([]string{
+		`Error: parsing image configuration: Get "https://bucket.s3.amazonaws.com/x/data?X-Amz-Credential=AKIAEXAMPLEKEY&X-Amz-Signature=f00dfeedcafe1234&X-Amz-Security-Token=SessionTok3n": dial tcp 52.0.0.1:443: i/o timeout`,
+		`Error: initializing source docker://registry.example.com/team/app:1.0: pinging container registry registry.example.com: Get "https://alice:Pa55w0rd-leak@registry.example.com/v2/": x509: certificate signed by unknown authority`,
+		`Error response from daemon: Head "https://registry.example.com/v2/team/app/manifests/1.0": unauthorized: authentication required; Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLXNlY3JldA`,
+	}, "\n")
+	e := Explain(in)
+	if len(e.Matches) == 0 {
+		t.Fatal("nothing matched")
+	}
+	out, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"AKIAEXAMPLEKEY", "f00dfeedcafe1234", "SessionTok3n", "Pa55w0rd-leak", "c2lnbmF0dXJlLXNlY3JldA", "eyJzdWIiOiJhbGljZSJ9"} {
+		if strings.Contains(string(out), secret) {
+			t.Errorf("explain echoed %q", secret)
+		}
+	}
+}
