@@ -89,7 +89,8 @@ func Blob() Check {
 				via = " from " + ev.Storage
 			}
 			if ev.Get.Status != http.StatusOK || ev.Get.Error != "" {
-				res.Status, res.Summary = Fail, fmt.Sprintf("config blob %s%s: %s", short(digest), via, exchangeOutcome(ev.Get))
+				// The redirect's URL is in the evidence; a table row needs the outcome.
+				res.Status, res.Summary = Fail, fmt.Sprintf("config blob %s%s: %s", short(digest), via, statusOrError(ev.Get))
 				return res
 			}
 			ev.Bytes = len(data)
