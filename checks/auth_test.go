@@ -3,6 +3,7 @@ package checks
 import (
 	"encoding/base64"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -47,22 +48,10 @@ func TestParseChallenge(t *testing.T) {
 			t.Errorf("ParseChallenge(%q) = scheme %q realm %q service %q scope %q; want %q %q %q %q",
 				tc.in, c.Scheme, c.Realm, c.Service, c.Scope, tc.scheme, tc.realm, tc.service, tc.scope)
 		}
-		if tc.params != nil && !equalMaps(c.Params, tc.params) {
+		if tc.params != nil && !maps.Equal(c.Params, tc.params) {
 			t.Errorf("ParseChallenge(%q).Params = %v, want %v", tc.in, c.Params, tc.params)
 		}
 	}
-}
-
-func equalMaps(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 func TestValidateRealm(t *testing.T) {

@@ -29,12 +29,7 @@ func fixtureEnv(t *testing.T, reg *fixtures.Registry, tweak ...func(*Options)) *
 		CertsDirs: []string{},
 		SysRoot:   t.TempDir(),        // not the machine's registries.conf or daemon.json
 		Clients:   []string{"podman"}, // the same verdicts on every machine
-		Env: func(k string) string {
-			if k == "REGISTRY_AUTH_FILE" {
-				return reg.AuthFile
-			}
-			return ""
-		},
+		Env:       reg.Getenv,
 	}
 	for _, f := range tweak {
 		f(&o)

@@ -2,6 +2,7 @@ package diagnose_test
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -83,7 +84,7 @@ func TestRunDependencies(t *testing.T) {
 		"needs-broken": checks.Skip, "needs-skipped": checks.Skip, "needs-unknown": checks.Skip,
 		"needs-up-and-warned": checks.Pass, "uses-broken": checks.Pass, "uses-up": checks.Pass,
 	}
-	if got := statuses(rep); !mapsEqual(got, want) {
+	if got := statuses(rep); !maps.Equal(got, want) {
 		t.Errorf("statuses %v, want %v", got, want)
 	}
 	for _, id := range []string{"needs-broken", "needs-skipped", "needs-unknown"} {
@@ -101,7 +102,7 @@ func TestRunDependencies(t *testing.T) {
 		"uses-up":             {"up": checks.Pass},
 		"needs-up-and-warned": {"up": checks.Pass, "warned": checks.Warn},
 	} {
-		if !mapsEqual(p.deps[id], deps) {
+		if !maps.Equal(p.deps[id], deps) {
 			t.Errorf("%s saw deps %v, want %v", id, p.deps[id], deps)
 		}
 	}
@@ -114,18 +115,6 @@ func TestRunDependencies(t *testing.T) {
 	if !slices.Equal(observed, ids) {
 		t.Errorf("observer saw %v, want each check once: %v", observed, ids)
 	}
-}
-
-func mapsEqual[V comparable](a, b map[string]V) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 func TestRunRecoversFromPanic(t *testing.T) {

@@ -28,12 +28,7 @@ func scenarioOptions(t *testing.T, reg *fixtures.Registry) checks.Options {
 		CertsDirs: []string{},
 		SysRoot:   t.TempDir(),        // not the machine's registries.conf or daemon.json
 		Clients:   []string{"podman"}, // the same verdicts on every machine
-		Env: func(k string) string {
-			if k == "REGISTRY_AUTH_FILE" {
-				return reg.AuthFile
-			}
-			return ""
-		},
+		Env:       reg.Getenv,
 	}
 	args := reg.Scenario.Args
 	for i := 0; i < len(args); i++ {

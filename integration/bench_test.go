@@ -79,7 +79,7 @@ type benchStats struct {
 	bad     []string // runs that did not end as expected
 }
 
-func (s *benchStats) median() time.Duration { return medianDur(s.walls) }
+func (s *benchStats) median() time.Duration { return median(s.walls) }
 
 func (s *benchStats) wallText() string {
 	if s.killed > 0 && s.killed == len(s.walls) {
@@ -364,7 +364,7 @@ func comparison(out *benchOut, title, target string, stats []*benchStats) {
 			ratio = fmt.Sprintf("**%.2f**", float64(rd)/float64(s.median()))
 		}
 		out.f("| `%s` | %s | %s | %s | %s | %s | %s |\n", s.cmd.label, s.wallText(), ms(slices.Min(s.walls)), ms(slices.Max(s.walls)),
-			ms(medianDur(s.cpu)), mib(medianInt(s.rss)), ratio)
+			ms(median(s.cpu)), mib(median(s.rss)), ratio)
 	}
 	if target != "" {
 		out.f("\n%s\n", target)
@@ -426,7 +426,7 @@ func benchRoundTrips(t *testing.T, bt benchTools, runs int, out *benchOut) {
 		stats := interleave(t, reg.loggedIn, runs, bt.threeWay(reg.loggedIn, ref, 0, reg.proxy)...)
 		out.f("#### %s\n\n| command | median | round trips | connections | CPU (median) |\n|---|---:|---:|---:|---:|\n", proto)
 		for _, s := range stats {
-			out.f("| `%s` | %s | **%.1f** | %d | %s |\n", s.cmd.label, ms(s.median()), rt(s.median()), medianInt(s.conns), ms(medianDur(s.cpu)))
+			out.f("| `%s` | %s | **%.1f** | %d | %s |\n", s.cmd.label, ms(s.median()), rt(s.median()), median(s.conns), ms(median(s.cpu)))
 		}
 		diff := rt(stats[0].median()) - rt(stats[1].median())
 		out.f("\nTarget regdoctor ≤ skopeo + 1 round trip: %s (regdoctor − skopeo = %+.1f round trips).\n\n", verdict(diff <= 1.0), diff)
@@ -489,7 +489,7 @@ func benchDeadHost(t *testing.T, bt benchTools, runs int, out *benchOut) {
 		if s.killed > 0 {
 			maxText = "> " + s.cmd.limit.String()
 		}
-		out.f("| `%s` | %s | %s | %s |\n", s.cmd.label, s.wallText(), maxText, mib(medianInt(s.rss)))
+		out.f("| `%s` | %s | %s | %s |\n", s.cmd.label, s.wallText(), maxText, mib(median(s.rss)))
 	}
 	worst := slices.Max(rstats[0].walls)
 	out.f("\nTarget: every regdoctor run ends within --timeout + 0.5 s (%s) with `server-not-responding`: %s (slowest %s).\n\n", limit, verdict(worst <= limit), ms(worst))
@@ -533,7 +533,7 @@ func benchManyTargets(t *testing.T, bt benchTools, runs int, out *benchOut) {
 		"| command | median | min | max | regdoctor CPU (median) | fixture servers' CPU (median) | peak RSS (median / max) |\n|---|---:|---:|---:|---:|---:|---:|\n", manyTargets, manyParallel, manyTargets)
 	for _, s := range stats {
 		out.f("| `regdoctor check %s` | %s | %s | %s | %s | %s | %s / %s |\n", s.cmd.label, ms(s.median()), ms(slices.Min(s.walls)), ms(slices.Max(s.walls)),
-			ms(medianDur(s.cpu)), ms(medianDur(s.selfCPU)), mib(medianInt(s.rss)), mib(slices.Max(s.rss)))
+			ms(median(s.cpu)), ms(median(s.selfCPU)), mib(median(s.rss)), mib(slices.Max(s.rss)))
 	}
 	out.f("\nTargets: %d targets ≤ 3× one target: %s (%.2f×); peak RSS ≤ 64 MiB: %s (%s at most).\n\n",
 		manyTargets, verdict(r <= 3), r, verdict(peak <= 64<<10), mib(peak))
@@ -566,7 +566,7 @@ func benchStartup(t *testing.T, bt benchTools, runs int, out *benchOut) {
 	)
 	out.f("### 6. Start-up\n\n| command | median | min | max | CPU (median) | peak RSS (median) |\n|---|---:|---:|---:|---:|---:|\n")
 	for _, s := range stats {
-		out.f("| `%s` | %s | %s | %s | %s | %s |\n", s.cmd.label, ms(s.median()), ms(slices.Min(s.walls)), ms(slices.Max(s.walls)), ms(medianDur(s.cpu)), mib(medianInt(s.rss)))
+		out.f("| `%s` | %s | %s | %s | %s | %s |\n", s.cmd.label, ms(s.median()), ms(slices.Min(s.walls)), ms(slices.Max(s.walls)), ms(median(s.cpu)), mib(median(s.rss)))
 	}
 	ok := stats[0].median() < startupTarget && stats[1].median() < startupTarget
 	out.f("\nTarget: both regdoctor medians under 20 ms: %s. (skopeo and crane for reference.)\n\n", verdict(ok))
@@ -577,19 +577,7 @@ func benchStartup(t *testing.T, bt benchTools, runs int, out *benchOut) {
 func ratio(a, b *benchStats) float64 { return float64(a.median()) / float64(b.median()) }
 func rt(d time.Duration) float64     { return float64(d) / float64(benchRTT) }
 
-func medianDur(v []time.Duration) time.Duration {
-	if len(v) == 0 {
-		return 0
-	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-func medianInt(v []int64) int64 {
+func median[T ~int64](v []T) T {
 	if len(v) == 0 {
 		return 0
 	}

@@ -122,22 +122,12 @@ func runScenario(ctx context.Context, sc fixtures.Scenario, base *checkFlags) de
 	if len(o.Clients) == 0 {
 		o.Clients = []string{"podman"} // the same verdicts on every machine
 	}
-	o.Env = isolatedEnv(reg.AuthFile)
+	o.Env = reg.Getenv // hides the user's HOME, proxies and auth files
 	return demoRun{sc: sc, rep: runCheck(ctx, t, o, nil, nil), opts: f}
 }
 
 // emptyRoot is a directory with no configuration in it.
 var emptyRoot = os.TempDir() + "/regdoctor-demo-empty-root"
-
-// isolatedEnv hides the user's HOME and auth locations from demo runs.
-func isolatedEnv(authFile string) func(string) string {
-	return func(k string) string {
-		if k == "REGISTRY_AUTH_FILE" {
-			return authFile
-		}
-		return ""
-	}
-}
 
 // problemCodes are the sorted codes of error and warning diagnoses.
 func problemCodes(rep *diagnose.Report) []string {
