@@ -66,6 +66,9 @@ type clientMessage struct {
 	meaning string
 	// accept: optional check of the submatches.
 	accept func(groups) bool
+	// foreignURLs: the URLs the message names are not the registry's (a
+	// storage host), so the target comes from earlier lines only.
+	foreignURLs bool
 }
 
 func msg(code, client, pattern string, keys ...string) clientMessage {
@@ -79,6 +82,8 @@ func (c clientMessage) overrides(codes ...string) clientMessage { c.over = codes
 func (c clientMessage) means(s string) clientMessage { c.meaning = s; return c }
 
 func (c clientMessage) when(f func(groups) bool) clientMessage { c.accept = f; return c }
+
+func (c clientMessage) namesNoRegistry() clientMessage { c.foreignURLs = true; return c }
 
 // Pattern fragments.
 const (
@@ -218,10 +223,10 @@ var clientMessages = []clientMessage{
 
 	// blob-storage-unreachable: the blob download, redirected to storage.
 	msg("blob-storage-unreachable", clientContainersImage, `(?:parsing image configuration|fetching blob|reading blob \S+): (?:Get|GET) "https://(?P<storage>[^/"]+)/[^"]*(?:X-Amz-|X-Goog-|verify=|[?&]sig=)[^"]*": \S[^\n]*`, "parsing image configuration", "fetching blob").
-		overrides(transportCodes...).
+		overrides(transportCodes...).namesNoRegistry().
 		means("The manifest resolved; the download of a blob, redirected to object storage or a CDN, failed there."),
 	msg("blob-storage-unreachable", clientDocker, `error pulling image configuration: (?:download failed after attempts=\d+: )?(?:dial tcp|received unexpected HTTP status: 403)[^\n]*`, "error pulling image configuration").
-		overrides(transportCodes...).
+		overrides(transportCodes...).namesNoRegistry().
 		means("docker resolved the manifest; fetching the image configuration, usually from the registry's storage or CDN, failed."),
 
 	// not-a-registry
@@ -504,8 +509,8 @@ func (e *explainer) segment(n int, raw string) {
 			continue
 		}
 		tg := e.targetFor(targetAt(targets, h.at), h.g)
-		if cm.code == "blob-storage-unreachable" {
-			tg = e.last // the URL on the line is the storage's, not the registry's
+		if cm.foreignURLs {
+			tg = e.last
 		}
 		e.add(n, s, cm, h, tg)
 	}
