@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/regdoctor/regdoctor/clientconf"
 )
 
 // DefaultCertsDirs are the certs.d roots in the order containers/image
@@ -49,7 +51,7 @@ func (cc *ClientConfig) loadTrust(t Target, o Options) {
 	}
 	if slices.Contains(cc.Clients, "containerd") && cc.Containerd != nil {
 		for _, f := range cc.Containerd.CA {
-			if data, err := readBounded(f); err == nil {
+			if data, err := clientconf.ReadBounded(f); err == nil {
 				cc.containerdCAs = append(cc.containerdCAs, parsePEMCerts(data)...)
 			}
 		}
@@ -119,7 +121,7 @@ func (cc *ClientConfig) loadCertDir(dir string, readBy []string) {
 		full := filepath.Join(dir, name)
 		switch filepath.Ext(name) {
 		case ".crt":
-			data, err := readBounded(full)
+			data, err := clientconf.ReadBounded(full)
 			var certs []*x509.Certificate
 			if err == nil {
 				certs = cc.Trust.AddPEM(data)
@@ -181,7 +183,7 @@ func (cc *ClientConfig) ignoreFile(path, why string) {
 	if len(cc.IgnoredCAs) >= maxIgnoredCAs {
 		return
 	}
-	data, err := readBounded(path)
+	data, err := clientconf.ReadBounded(path)
 	if err != nil {
 		return
 	}

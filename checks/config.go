@@ -165,9 +165,6 @@ func AuthFilePaths(o Options) []string {
 	return paths
 }
 
-// maxConfigFile bounds what we read from any local config file.
-const maxConfigFile = 4 << 20
-
 type authEntry struct {
 	Auth          string `json:"auth"`
 	Username      string `json:"username"`
@@ -291,7 +288,7 @@ func (cc *ClientConfig) loadAuth(ctx context.Context, t Target, o Options) {
 	paths := AuthFilePaths(o)
 	for i, p := range paths {
 		af := AuthFile{Path: p, Docker: i == len(paths)-1 && filepath.Base(p) == "config.json"}
-		data, err := readBounded(p)
+		data, err := clientconf.ReadBounded(p)
 		if errors.Is(err, os.ErrNotExist) {
 			cc.AuthFiles = append(cc.AuthFiles, af)
 			continue
@@ -514,23 +511,6 @@ func sortedKeys(m map[string]authEntry) []string {
 		return keys[i] < keys[j]
 	})
 	return keys
-}
-
-func readBounded(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var buf bytes.Buffer
-	n, err := buf.ReadFrom(io.LimitReader(f, maxConfigFile+1))
-	if err != nil {
-		return nil, err
-	}
-	if n > maxConfigFile {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, maxConfigFile)
-	}
-	return buf.Bytes(), nil
 }
 
 // jsonErrorLine turns a decoder offset into a 1-based line number.

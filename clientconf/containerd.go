@@ -30,7 +30,7 @@ type ContainerdHost struct {
 // containerd names the directory after the host with its port.
 func LoadContainerdHost(s Sys, registry string) *ContainerdHost {
 	h := &ContainerdHost{File: filepath.Join(s.path("/etc/containerd/certs.d"), registry, "hosts.toml")}
-	data, err := readFile(h.File)
+	data, err := ReadBounded(h.File)
 	if errors.Is(err, os.ErrNotExist) {
 		return h
 	}

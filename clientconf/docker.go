@@ -26,7 +26,7 @@ const dockerDefaultInsecure = "127.0.0.0/8"
 // LoadDockerDaemon reads daemon.json. A missing file means docker's defaults.
 func LoadDockerDaemon(s Sys) *DockerDaemon {
 	d := &DockerDaemon{File: s.path("/etc/docker/daemon.json")}
-	data, err := readFile(d.File)
+	data, err := ReadBounded(d.File)
 	if errors.Is(err, os.ErrNotExist) {
 		return d
 	}

@@ -8,6 +8,7 @@ package clientconf
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -157,17 +158,35 @@ func exists(p string) bool {
 	return err == nil
 }
 
-const maxFile = 4 << 20
+// MaxFile bounds what is read from any local configuration file.
+const MaxFile = 4 << 20
 
-func readFile(p string) ([]byte, error) {
+// ReadBounded reads a configuration file of at most MaxFile bytes. The
+// limit is on what is read, not on the size the file claims: a device such
+// as /dev/zero claims 0 and never ends (/dev/null, which users point
+// CONTAINERS_REGISTRIES_CONF at, reads as empty). A FIFO or socket is
+// refused, since opening one can wait for a writer forever.
+func ReadBounded(p string) ([]byte, error) {
 	st, err := os.Stat(p)
 	if err != nil {
 		return nil, err
 	}
-	if st.Size() > maxFile {
-		return nil, fmt.Errorf("%s is larger than %d bytes", p, maxFile)
+	if st.Mode()&(os.ModeNamedPipe|os.ModeSocket) != 0 {
+		return nil, fmt.Errorf("%s is a pipe or socket, not a file", p)
 	}
-	return os.ReadFile(p)
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFile {
+		return nil, fmt.Errorf("%s is larger than %d bytes", p, MaxFile)
+	}
+	return data, nil
 }
 
 // LoadRegistriesConf reads and merges registries.conf and its drop-ins.
@@ -237,7 +256,7 @@ func loadRegistriesConf(aliasFiles, confFiles []string) *RegistriesConf {
 
 // decode parses one TOML file; a missing file is not a problem.
 func (rc *RegistriesConf) decode(file string, v any) bool {
-	data, err := readFile(file)
+	data, err := ReadBounded(file)
 	if errors.Is(err, os.ErrNotExist) {
 		return false
 	}

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -97,6 +99,33 @@ func TestMirrorRef(t *testing.T) {
 	} {
 		if got := tc.reg.MirrorRef(tc.ref, tc.loc); got != tc.want {
 			t.Errorf("MirrorRef(%q, %q) under %+v = %q, want %q", tc.ref, tc.loc, tc.reg, got, tc.want)
+		}
+	}
+}
+
+// A configuration path may name anything: each read ends, within MaxFile.
+func TestReadBounded(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.conf")
+	if err := os.WriteFile(big, make([]byte, MaxFile+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		"/dev/null": "",
+		"/dev/zero": "larger than",
+		big:         "larger than",
+		fifo:        "pipe or socket",
+	} {
+		data, err := ReadBounded(path)
+		switch {
+		case want == "" && (err != nil || len(data) != 0):
+			t.Errorf("%s: %d bytes, %v; want empty", path, len(data), err)
+		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+			t.Errorf("%s: %v, want an error saying %q", path, err, want)
 		}
 	}
 }
