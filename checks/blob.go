@@ -2,13 +2,10 @@ package checks
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
-	"runtime"
 	"strings"
 )
 
@@ -33,12 +30,10 @@ type BlobEvidence struct {
 	ArtifactType    string `json:"artifact_type,omitempty"`
 	// Mismatch: the content does not hash to its digest.
 	Mismatch bool `json:"digest_mismatch,omitempty"`
-}
-
-// manifestData is what the manifest check hands to the blob check.
-type manifestData struct {
-	auth string
-	body []byte
+	// ConfigPlatform is the platform a single-platform image's config
+	// names, recorded when it is not WantPlatform, the one pulled for.
+	ConfigPlatform string `json:"config_platform,omitempty"`
+	WantPlatform   string `json:"want_platform,omitempty"`
 }
 
 // Blob downloads the image configuration the manifest names, following
@@ -56,34 +51,23 @@ func Blob() Check {
 			if md == nil || mev == nil {
 				return skipped("no manifest to follow")
 			}
-			repoURL := strings.TrimSuffix(mev.URL, "/manifests/"+env.Target.Reference)
 			ev := &BlobEvidence{}
 			res := Result{Evidence: ev}
-			mf := readManifest(md.body, env.Opts.Platform)
-			if mf.child != "" {
-				ev.Platform = mf.platform
-				var body []byte
-				ev.Manifest, body = env.Do(ctx, request{Method: http.MethodGet, URL: repoURL + "/manifests/" + mf.child,
-					Header: http.Header{"Accept": {ManifestAccept}}, Auth: md.auth, Limit: 4 << 20})
-				if ev.Manifest.Status != http.StatusOK || ev.Manifest.Error != "" {
-					res.Status, res.Summary = Fail, fmt.Sprintf("the %s manifest %s: %s", mf.platform, short(mf.child), exchangeOutcome(ev.Manifest))
-					return res
-				}
-				mf = readManifest(body, "")
+			im := md.pulled(ctx, env)
+			ev.Platform, ev.Manifest = im.platform, im.get
+			if im.problem != "" {
+				res.Status, res.Summary = Fail, im.problem
+				return res
 			}
-			digest := mf.config
-			ev.ConfigMediaType, ev.ArtifactType = mf.configType, mf.artifactType
-			if digest == "" {
+			if im.doc.Config == nil || im.doc.Config.Digest == "" {
 				return Result{Status: Skip, Evidence: ev, Summary: "the manifest names no image configuration to download"}
 			}
+			digest := im.doc.Config.Digest
+			ev.ConfigMediaType, ev.ArtifactType = im.doc.Config.MediaType, im.doc.ArtifactType
 			ev.Digest = digest
 			var data []byte
-			ev.Get, data = env.Do(ctx, request{Method: http.MethodGet, URL: repoURL + "/blobs/" + digest, Auth: md.auth, Limit: 4 << 20})
-			if to := ev.Get.RedirectedTo; to != "" {
-				if u, err := url.Parse(to); err == nil && !sameOriginString(mev.URL, u) {
-					ev.Storage = origin(u)
-				}
-			}
+			ev.Get, data = env.Do(ctx, request{Method: http.MethodGet, URL: md.repoURL + "/blobs/" + digest, Auth: md.auth, Limit: 4 << 20})
+			ev.Storage = storageOf(ev.Get, mev.URL)
 			via := ""
 			if ev.Storage != "" {
 				via = " from " + ev.Storage
@@ -94,65 +78,44 @@ func Blob() Check {
 				return res
 			}
 			ev.Bytes = len(data)
-			if algo, hexDigest, _ := strings.Cut(digest, ":"); algo == "sha256" {
-				sum := sha256.Sum256(data)
-				ev.Mismatch = hex.EncodeToString(sum[:]) != hexDigest
-			}
+			ev.Mismatch = !matchesDigest(data, digest)
 			if ev.Mismatch {
 				res.Status, res.Summary = Fail, fmt.Sprintf("config blob %s%s: the %d bytes served do not hash to the digest", short(digest), via, ev.Bytes)
 				return res
 			}
 			res.Status, res.Summary = Pass, fmt.Sprintf("config blob %s (%d bytes) downloads%s", short(digest), ev.Bytes, via)
+			if im.platform == "" {
+				// A single-platform image: its config says what it runs on.
+				if p := configPlatform(data); p != "" && !platformIn(env.Opts.WantPlatform(), []string{p}) {
+					ev.ConfigPlatform, ev.WantPlatform = p, env.Opts.WantPlatform()
+					res.Status, res.Summary = Warn, fmt.Sprintf("config blob %s downloads%s, but the image is for %s, not %s", short(digest), via, p, ev.WantPlatform)
+				}
+			}
 			return res
 		},
 	}
 }
 
-// manifestInfo is what the blob check needs from a manifest.
-type manifestInfo struct {
-	config, configType, artifactType string
-	// child and platform: the platform's manifest, when it is an index.
-	child, platform string
+// configPlatform is os/arch[/variant] from an image configuration, or ""
+// when it names none.
+func configPlatform(config []byte) string {
+	var p descriptorPlatform
+	if json.Unmarshal(config, &p) != nil || p.OS == "" || p.Architecture == "" {
+		return ""
+	}
+	return p.String()
 }
 
-// readManifest reads a manifest: an image manifest names its config; an
-// index names the manifest for platform (the host's when ""), or else the
-// first one for any platform.
-func readManifest(body []byte, platform string) manifestInfo {
-	var m struct {
-		ArtifactType string `json:"artifactType"`
-		Config       *struct {
-			MediaType string `json:"mediaType"`
-			Digest    string `json:"digest"`
-		} `json:"config"`
-		Manifests []struct {
-			Digest   string              `json:"digest"`
-			Platform *descriptorPlatform `json:"platform"`
-		} `json:"manifests"`
+// storageOf is the origin a download was redirected to when it left the
+// registry's (base), or "".
+func storageOf(x *Exchange, base string) string {
+	if x == nil || x.RedirectedTo == "" {
+		return ""
 	}
-	if json.Unmarshal(body, &m) != nil {
-		return manifestInfo{}
+	if u, err := url.Parse(x.RedirectedTo); err == nil && !sameOriginString(base, u) {
+		return origin(u)
 	}
-	if m.Config != nil {
-		return manifestInfo{config: m.Config.Digest, configType: m.Config.MediaType, artifactType: m.ArtifactType}
-	}
-	if platform == "" {
-		platform = runtime.GOOS + "/" + runtime.GOARCH
-	}
-	var first manifestInfo
-	for _, d := range m.Manifests {
-		if d.Platform == nil || d.Platform.OS == "unknown" {
-			continue // attestations
-		}
-		p := d.Platform.String()
-		if platformIn(platform, []string{p}) {
-			return manifestInfo{child: d.Digest, platform: p}
-		}
-		if first.child == "" {
-			first = manifestInfo{child: d.Digest, platform: p}
-		}
-	}
-	return first
+	return ""
 }
 
 func sameOriginString(a string, b *url.URL) bool {

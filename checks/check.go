@@ -79,6 +79,7 @@ const (
 	IDToken         = "token"
 	IDManifest      = "manifest"
 	IDBlob          = "blob"
+	IDLayers        = "layers"
 	IDTags          = "tags"
 	IDPush          = "push"
 	IDMirrors       = "mirrors"
@@ -98,6 +99,7 @@ func All() []Check {
 		Token(),
 		Manifest(),
 		Blob(),
+		Layers(),
 		Tags(),
 		Push(),
 		Mirrors(),

@@ -36,6 +36,9 @@ type Options struct {
 	AuthFile  string        // overrides $REGISTRY_AUTH_FILE, as skopeo --authfile
 	Platform  string        // os/arch[/variant]
 	PushCheck bool
+	// Pull downloads every layer whole and verifies its digest, instead of
+	// asking for its first byte.
+	Pull bool
 	// CertsDirs are the certs.d roots searched for HOST:PORT/ directories
 	// when CertDir is empty. nil means the clients' defaults.
 	CertsDirs []string

@@ -198,6 +198,8 @@ type Exchange struct {
 	// Partial: the server had started to answer when the step timed out,
 	// so it trickles rather than says nothing.
 	Partial bool `json:"partial_answer,omitempty"`
+	// Bytes is how much of a streamed or sampled body was read.
+	Bytes int64 `json:"bytes_read,omitempty"`
 	// location is the raw Location header, which may hold upload state.
 	location string
 }
@@ -260,6 +262,13 @@ type request struct {
 	Limit int64
 	// NoFollow returns a redirect as it is, for probes that must see it.
 	NoFollow bool
+	// Sink, when set, receives the whole body instead of memory, for
+	// downloads that are verified as they stream (layers with --pull).
+	Sink io.Writer
+	// Sample reads at most this many bytes and drops the rest without
+	// calling the body too large: for probes that need only to know the
+	// download starts (a ranged GET the server may answer whole).
+	Sample int64
 }
 
 const defaultBodyLimit = 1 << 20
@@ -325,6 +334,21 @@ func (env *Env) Do(ctx context.Context, r request) (*Exchange, []byte) {
 	}
 	if r.Method == http.MethodHead {
 		limit = 0
+	}
+	if (r.Sink != nil || r.Sample > 0) && resp.StatusCode < 300 {
+		var n int64
+		if r.Sink != nil {
+			n, err = io.Copy(r.Sink, resp.Body)
+		} else {
+			n, err = io.Copy(io.Discard, io.LimitReader(resp.Body, r.Sample))
+		}
+		if err != nil {
+			x.Error, x.ErrorKind = redactError(err), Classify(err, true)
+		}
+		x.Bytes = n
+		st.record(x)
+		env.trace(x, st, resp.Header, nil)
+		return x, nil
 	}
 	// The transport inflates gzip itself (it asked for it), so the limit
 	// counts inflated bytes and a gzip bomb stops here like any big body.

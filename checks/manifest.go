@@ -27,8 +27,17 @@ type ManifestEvidence struct {
 	MediaType string    `json:"media_type,omitempty"`
 	Digest    string    `json:"digest,omitempty"`
 	Platforms []string  `json:"platforms,omitempty"`
-	Platform  string    `json:"platform,omitempty"` // as requested with --platform
-	Matched   bool      `json:"platform_matched,omitempty"`
+	// Platform is the platform pulled from an index: --platform, or the
+	// host's, which is what clients pull when not told otherwise.
+	Platform string `json:"platform,omitempty"`
+	Matched  bool   `json:"platform_matched,omitempty"`
+	// BodyDigest is the digest of the body served; DigestMismatch says
+	// Docker-Content-Digest names another, which fails the clients that
+	// take the header's digest as the content's (containerd).
+	BodyDigest     string `json:"body_digest,omitempty"`
+	DigestMismatch bool   `json:"digest_header_mismatch,omitempty"`
+	// Invalid says why a 200 answer is no manifest a client accepts.
+	Invalid string `json:"invalid,omitempty"`
 	// Token is set when the repository challenged although /v2/ did not.
 	Token *TokenEvidence `json:"token,omitempty"`
 }
@@ -42,7 +51,7 @@ func (ev *ManifestEvidence) resolve(ctx context.Context, env *Env, auth string) 
 			ev.Head, _ = env.Do(ctx, request{Method: http.MethodHead, URL: ev.URL, Header: hdr, Auth: auth})
 		},
 		func() {
-			ev.Get, body = env.Do(ctx, request{Method: http.MethodGet, URL: ev.URL, Header: hdr, Auth: auth, Limit: 4 << 20})
+			ev.Get, body = env.Do(ctx, request{Method: http.MethodGet, URL: ev.URL, Header: hdr, Auth: auth, Limit: manifestLimit})
 		},
 	)
 	return body
@@ -65,7 +74,7 @@ func Manifest() Check {
 			}
 			t := env.Target
 			c := deps.Get(IDAuthChallenge).Data.(*Challenge)
-			ev := &ManifestEvidence{URL: c.Endpoint + "/v2/" + t.Repository + "/manifests/" + t.Reference, Platform: env.Opts.Platform}
+			ev := &ManifestEvidence{URL: c.Endpoint + "/v2/" + t.Repository + "/manifests/" + t.Reference}
 			body := ev.resolve(ctx, env, auth)
 			if ev.Get.Status == http.StatusUnauthorized && c.Scheme == "none" {
 				// /v2/ was open but the repository is not (Quay, zot): do
@@ -85,18 +94,35 @@ func Manifest() Check {
 				res.Status, res.Summary = Fail, fmt.Sprintf("GET %s: %s", t.Reference, exchangeOutcome(ev.Get))
 				return res
 			}
-			res.Data = &manifestData{auth: auth, body: body}
 			ev.MediaType = ev.Get.Header("Content-Type")
 			ev.Digest = ev.Get.Header("Docker-Content-Digest")
-			ev.Platforms = indexPlatforms(body)
-			res.Status, res.Summary = Pass, fmt.Sprintf("%s resolves to %s (%s)", t.Reference, orUnknown(ev.Digest), shortMediaType(ev.MediaType))
-			if ev.Head.Status != http.StatusOK {
-				res.Status, res.Summary = Warn, fmt.Sprintf("GET works but HEAD gets %s", exchangeOutcome(ev.Head))
+			ev.BodyDigest = digestOf(body)
+			doc, problem := parseManifest(ev.MediaType, body)
+			if t.IsDigest && !matchesDigest(body, t.Reference) {
+				// Pulled by digest, the content must hash to it: every
+				// client verifies that before it uses the manifest.
+				problem = "the body served hashes to " + ev.BodyDigest + ", not to the digest pulled"
 			}
-			if p := env.Opts.Platform; p != "" && len(ev.Platforms) > 0 {
-				ev.Matched = platformIn(p, ev.Platforms)
+			if problem != "" {
+				ev.Invalid = problem
+				res.Status, res.Summary = Fail, fmt.Sprintf("GET %s: 200, but %s", t.Reference, problem)
+				return res
+			}
+			res.Data = &manifestData{auth: auth, body: body, doc: doc, repoURL: strings.TrimSuffix(ev.URL, "/manifests/"+t.Reference)}
+			ev.DigestMismatch = ev.Digest != "" && strings.HasPrefix(ev.Digest, "sha256:") && ev.Digest != ev.BodyDigest
+			res.Status, res.Summary = Pass, fmt.Sprintf("%s resolves to %s (%s)", t.Reference, orUnknown(ev.Digest), shortMediaType(ev.MediaType))
+			switch {
+			case ev.Head.Status != http.StatusOK:
+				res.Status, res.Summary = Warn, fmt.Sprintf("GET works but HEAD gets %s", exchangeOutcome(ev.Head))
+			case ev.DigestMismatch:
+				res.Status, res.Summary = Warn, fmt.Sprintf("Docker-Content-Digest %s is not the body's digest %s", short(ev.Digest), short(ev.BodyDigest))
+			}
+			if doc.isIndex() {
+				ev.Platforms = indexPlatforms(body)
+				ev.Platform = env.Opts.WantPlatform()
+				ev.Matched = platformIn(ev.Platform, ev.Platforms)
 				if !ev.Matched {
-					res.Status, res.Summary = Fail, fmt.Sprintf("index has no %s (it has %s)", p, strings.Join(ev.Platforms, ", "))
+					res.Status, res.Summary = Fail, fmt.Sprintf("index has no %s (it has %s)", ev.Platform, strings.Join(ev.Platforms, ", "))
 				}
 			}
 			return res

@@ -8,18 +8,26 @@ import (
 	"github.com/regdoctor/regdoctor/checks"
 )
 
-// blobRefusal says how a blob download redirected to storage on another
-// origin failed there, or "".
+// blobRefusal says how the config download redirected to storage on
+// another origin failed there, or "".
 func (f facts) blobRefusal() string {
 	b := f.blob()
-	if b == nil || b.Get == nil || b.Storage == "" {
+	if b == nil {
 		return ""
 	}
-	x := b.Get
+	return storageRefusal(b.Get, b.Storage)
+}
+
+// storageRefusal says how a download redirected to storage failed
+// there, or "".
+func storageRefusal(x *checks.Exchange, storage string) string {
+	if x == nil || storage == "" {
+		return ""
+	}
 	if x.Error != "" {
 		return fmt.Sprintf("%s (%s)", withoutURL(x.Error), x.ErrorKind)
 	}
-	if x.Status != http.StatusOK {
+	if x.Status != http.StatusOK && x.Status != http.StatusPartialContent {
 		s := fmt.Sprintf("%d %s", x.Status, http.StatusText(x.Status))
 		if code := storageErrorCode(x.Body); code != "" {
 			s += " (" + code
@@ -56,45 +64,105 @@ func storageErrorCode(body string) string {
 	return code
 }
 
-// ruleBlob: the manifest resolves but the image configuration does not
-// download, so the pull fails at its first blob.
+// ruleBlob: the manifest resolves but the image configuration (or, for
+// an index, the platform's manifest) does not download, so the pull
+// fails at its first blob.
 func ruleBlob(f facts) []Diagnosis {
 	b := f.blob()
 	if b == nil {
 		return nil
 	}
+	if x := b.Manifest; x != nil && x.Error == "" && x.Status != http.StatusOK {
+		return blobAnswer(f, fmt.Sprintf("the %s manifest the index names", b.Platform), x)
+	}
 	if why := f.blobRefusal(); why != "" {
-		x := b.Get
-		detail := fmt.Sprintf("%s resolves %s, but sends blob downloads to %s, and the download of the image configuration there failed: %s. Pulls fail at the first blob. (GET %s)",
-			f.t.Registry, f.t.Reference, b.Storage, why, x.RedirectedTo)
-		rem := []string{
-			"Let clients reach " + b.Storage + ": a firewall or proxy allow-list that names the registry must name its storage host too, and NO_PROXY must not send one through a proxy that cannot reach it.",
-			"Or have the registry serve blobs itself: distribution `storage: redirect: disable: true`, Harbor `storage_service: redirect: disable: true` (Helm `persistence.imageChartStorage.disableredirect`), Nexus and Artifactory proxying blob downloads instead of redirecting.",
-		}
-		switch code := storageErrorCode(x.Body); {
-		case code == "NoSuchKey" || x.Status == http.StatusNotFound:
-			rem = append([]string{"Storage answers, but holds no object for this blob: the registry's storage lost it (a lifecycle rule on the bucket, a cleanup, a restore from an older backup) or the registry points at another bucket or prefix than it wrote to. Push the image again, and check the bucket's lifecycle rules and the registry's storage settings."}, rem...)
-		case code == "RequestTimeTooSkewed" || code == "AccessDenied" && strings.Contains(x.Body, "expired"):
-			rem = append([]string{"The pre-signed URL was refused as expired or from the future: check the clocks of the registry and of this machine (`timedatectl`)."}, rem...)
-		case code == "SignatureDoesNotMatch" || code == "AccessDenied" || x.Status == http.StatusForbidden:
-			rem = append([]string{"Storage refused the pre-signed URL: a proxy that rewrites or strips the query string, or registry storage credentials without read rights on the bucket, are the usual causes."}, rem...)
-		case x.ErrorKind == checks.KindUnknownCA:
-			rem = append([]string{"The storage host's certificate is not trusted here: a TLS-inspecting proxy, or a private object store whose CA must be installed system-wide (certs.d applies to the registry's host only)."}, rem...)
-		}
-		return one(newDiagnosis("blob-storage-unreachable", detail, rem...))
+		return one(storageDiagnosis(f, "the image configuration", b.Get, b.Storage, why))
 	}
 	if b.Mismatch {
-		return one(newDiagnosis("registry-misbehaving",
-			fmt.Sprintf("The image configuration %s downloads (%d bytes%s), but its content does not hash to that digest: clients reject it.", b.Digest, b.Bytes, storageVia(b)),
-			"A proxy or cache that alters content, or corrupt storage: compare `curl -sL` of the blob with its digest, and check the proxy (no gzip or body rewriting for /v2/)."))
+		return one(corruptBlob(f, "The image configuration "+b.Digest, b.Bytes, b.Storage))
 	}
-	if x := b.Get; x != nil && x.Status == http.StatusNotFound && b.Storage == "" {
-		return one(newDiagnosis("registry-misbehaving",
-			fmt.Sprintf("%s resolves %s, but the image configuration it names, %s, is not there (%s): the manifest outlived its blobs.", f.t.Registry, f.t.Reference, b.Digest, codesOf(x)),
-			"A pull-through cache that stored the manifest but not the blobs (its upstream failed mid-pull), or a garbage collection run while the manifest was being pushed: push the image again, or purge the cache entry.",
-			"distribution: run `registry garbage-collect` only with the registry read-only or stopped."))
+	if x := b.Get; x != nil && x.Error == "" && x.Status != http.StatusOK && b.Storage == "" {
+		return blobAnswer(f, "the image configuration "+b.Digest, x)
 	}
 	return nil
+}
+
+// ruleLayers: a layer the manifest names cannot be downloaded.
+func ruleLayers(f facts) []Diagnosis {
+	l := f.failedLayer()
+	if l == nil {
+		return nil
+	}
+	what := "layer " + l.Digest
+	switch why := storageRefusal(l.Get, l.Storage); {
+	case why != "":
+		return one(storageDiagnosis(f, what, l.Get, l.Storage, why))
+	case l.Mismatch:
+		return one(corruptBlob(f, "Layer "+l.Digest, int(l.Get.Bytes), l.Storage))
+	case l.Get.Error == "":
+		return blobAnswer(f, what, l.Get)
+	}
+	return nil // a transport failure: the failed-step rule names it
+}
+
+// blobAnswer diagnoses the registry's own refusal of a blob (or a
+// platform manifest) the manifest names: missing, or not allowed.
+func blobAnswer(f facts, what string, x *checks.Exchange) []Diagnosis {
+	at := fmt.Sprintf("GET %s answered %s", x.URL, x.Outcome())
+	switch {
+	case x.Status == http.StatusNotFound || x.HasCode("BLOB_UNKNOWN") || x.HasCode("MANIFEST_UNKNOWN"):
+		rem := []string{
+			"The registry lost content an image still points at. Push the image again (`skopeo copy` from where it was built, or `podman push`), which uploads what is missing.",
+			"A pull-through cache (Nexus proxy, Harbor proxy cache, distribution `proxy`) that stored the manifest but not everything it names: purge the cached image so it is fetched again, and check the cache's upstream.",
+			"Nexus: a \"Docker - Delete unused manifests and images\" or blob store compact task run while the image was in use, or a blob store restored from an older backup than the database; run Repair - Reconcile component database from blob store.",
+			"distribution: run `registry garbage-collect` only with the registry read-only or stopped; a bucket lifecycle rule that expires objects deletes layers too.",
+		}
+		if f.rep.Product.Name == "Nexus" {
+			rem[0], rem[2] = rem[2], rem[0]
+		}
+		return one(newDiagnosis("blob-unknown",
+			fmt.Sprintf("%s resolves %s, but %s is not there: %s. Clients fail the pull at that blob.", f.t.Registry, f.t.ImageRef(), what, at), rem...))
+	case x.Status == http.StatusUnauthorized || x.Status == http.StatusForbidden:
+		detail := fmt.Sprintf("The manifest of %s downloads, but %s is refused: %s. The token or credentials that read the manifest do not cover the blob.", f.t.ImageRef(), what, at)
+		return one(newDiagnosis("access-denied", detail,
+			"The registry grants the manifest but not its blobs: on Harbor and Artifactory check the project's or repository's permissions for blobs (some set-ups scope them per repository the blob was first pushed to); on Nexus, that the role has read on every repository of the group.",
+			"A proxy in front may route /v2/*/blobs/ to another backend or require other credentials there: check its routes for the blob paths."))
+	}
+	return nil // other statuses: the failed-step rule names them
+}
+
+// storageDiagnosis: a download the registry sent to storage on another
+// origin failed there.
+func storageDiagnosis(f facts, what string, x *checks.Exchange, storage, why string) Diagnosis {
+	detail := fmt.Sprintf("%s resolves %s, but sends blob downloads to %s, and the download of %s there failed: %s. Pulls fail at that blob. (GET %s)",
+		f.t.Registry, f.t.Reference, storage, what, why, x.RedirectedTo)
+	rem := []string{
+		"Let clients reach " + storage + ": a firewall or proxy allow-list that names the registry must name its storage host too, and NO_PROXY must not send one through a proxy that cannot reach it.",
+		"Or have the registry serve blobs itself: distribution `storage: redirect: disable: true`, Harbor `storage_service: redirect: disable: true` (Helm `persistence.imageChartStorage.disableredirect`), Nexus and Artifactory proxying blob downloads instead of redirecting.",
+	}
+	switch code := storageErrorCode(x.Body); {
+	case code == "NoSuchKey" || x.Status == http.StatusNotFound:
+		rem = append([]string{"Storage answers, but holds no object for this blob: the registry's storage lost it (a lifecycle rule on the bucket, a cleanup, a restore from an older backup) or the registry points at another bucket or prefix than it wrote to. Push the image again, and check the bucket's lifecycle rules and the registry's storage settings."}, rem...)
+	case code == "RequestTimeTooSkewed" || code == "AccessDenied" && strings.Contains(x.Body, "expired"):
+		rem = append([]string{"The pre-signed URL was refused as expired or from the future: check the clocks of the registry and of this machine (`timedatectl`)."}, rem...)
+	case code == "SignatureDoesNotMatch" || code == "AccessDenied" || x.Status == http.StatusForbidden:
+		rem = append([]string{"Storage refused the pre-signed URL: a proxy that rewrites or strips the query string, or registry storage credentials without read rights on the bucket, are the usual causes."}, rem...)
+	case x.ErrorKind == checks.KindUnknownCA:
+		rem = append([]string{"The storage host's certificate is not trusted here: a TLS-inspecting proxy, or a private object store whose CA must be installed system-wide (certs.d applies to the registry's host only)."}, rem...)
+	}
+	return newDiagnosis("blob-storage-unreachable", detail, rem...)
+}
+
+// corruptBlob: the bytes served do not hash to the digest that names them.
+func corruptBlob(f facts, what string, n int, storage string) Diagnosis {
+	via := ""
+	if storage != "" {
+		via = " from " + storage
+	}
+	return newDiagnosis("blob-corrupt",
+		fmt.Sprintf("%s downloads (%d bytes%s), but its content does not hash to that digest: every client verifies it and refuses the pull.", what, n, via),
+		"Corrupt storage, or a proxy or cache that alters content: compare `curl -sL` of the blob with its digest (`sha256sum`), and check that the proxy neither compresses nor rewrites /v2/ bodies (nginx `gzip off;` for them).",
+		"If the stored copy is corrupt, push the image again; on a pull-through cache, purge the cached blob so it is fetched again.")
 }
 
 func storageVia(b *checks.BlobEvidence) string {

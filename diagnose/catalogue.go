@@ -82,11 +82,17 @@ var catalogue = []Code{
 	{"tag-not-found", Error, LayerAPI, "The repository exists but the tag does not"},
 	{"not-an-image", Error, LayerAPI, "The reference names an OCI artifact, not a container image"},
 	{"manifest-schema1", Error, LayerAPI, "The image is stored as a Docker schema 1 manifest, which current clients refuse"},
+	{"manifest-invalid", Error, LayerAPI, "The manifest the registry serves is not one clients accept"},
+	{"blob-unknown", Error, LayerAPI, "Content the manifest names is missing from the registry"},
+	{"blob-corrupt", Error, LayerAPI, "A blob's content does not match its digest"},
 	{"blob-storage-unreachable", Error, LayerAPI, "The registry sends blob downloads to storage the client cannot use"},
 	{"head-get-mismatch", Error, LayerAPI, "HEAD on the manifest fails while GET succeeds"},
 	{"platform-not-available", Error, LayerAPI, "The image index has no manifest for the requested platform"},
 	{"upload-too-large", Error, LayerPush, "A proxy rejects the upload body as too large"},
 	{"upload-refused", Error, LayerPush, "The upload is refused by a proxy or by a group repository"},
+	// The last resort: a step of the pull failed and no rule above knew
+	// the failure. Its layer is the failed step's.
+	{"pull-step-failed", Error, LayerAPI, "A step of the pull failed in a way regdoctor has no specific diagnosis for"},
 }
 
 var byCode = func() map[string]Code {

@@ -34,6 +34,21 @@ func (f facts) challenge() *checks.Challenge {
 	return evidence[*checks.Challenge](f, checks.IDAuthChallenge)
 }
 func (f facts) blob() *checks.BlobEvidence { return evidence[*checks.BlobEvidence](f, checks.IDBlob) }
+func (f facts) layers() *checks.LayersEvidence {
+	return evidence[*checks.LayersEvidence](f, checks.IDLayers)
+}
+
+// failedLayer is the first layer that failed, or nil.
+func (f facts) failedLayer() *checks.LayerProbe {
+	if ev := f.layers(); ev != nil {
+		for _, l := range ev.Layers {
+			if l.Get != nil && l.Failed() {
+				return l
+			}
+		}
+	}
+	return nil
+}
 func (f facts) realm() *checks.RealmEvidence {
 	return evidence[*checks.RealmEvidence](f, checks.IDTokenRealm)
 }
@@ -89,10 +104,19 @@ func (f facts) exchanges() []*checks.Exchange {
 		add(m.Head)
 		add(m.Get)
 	}
-	if b := f.blob(); b != nil && f.blobRefusal() == "" {
-		// A refused download to storage is blob-storage-unreachable's.
+	if b := f.blob(); b != nil {
 		add(b.Manifest)
-		add(b.Get)
+		if f.blobRefusal() == "" {
+			// A refused download to storage is blob-storage-unreachable's.
+			add(b.Get)
+		}
+	}
+	if ev := f.layers(); ev != nil {
+		for _, l := range ev.Layers {
+			if l.Storage == "" {
+				add(l.Get)
+			}
+		}
 	}
 	if tg, _ := f.tags(); tg != nil {
 		for _, p := range tg.Pages {

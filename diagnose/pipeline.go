@@ -20,19 +20,27 @@ type Report struct {
 	Results   []*checks.Result // in display order
 	Diagnoses []Diagnosis
 	Clients   []ClientVerdict
-	Product   Product
+	// Pull is the pull as the client performs it, step by step.
+	Pull    []PullStep
+	Product Product
 	Started   time.Time
 	Duration  time.Duration
 }
 
-// Healthy reports whether no diagnosis has severity error or warning.
+// Healthy reports whether the user's client can pull: every step of the
+// pull passed, and no diagnosis is an error. A warning (a slow mirror, a
+// token clock a minute off) leaves the pull working, so it leaves the
+// run healthy; exit codes and --exit-codes nagios still show it. A failed
+// step always comes with an error diagnosis (Diagnose sees to it), so
+// the two halves agree; both are asked so that neither can be wrong
+// alone.
 func (r *Report) Healthy() bool {
 	for _, d := range r.Diagnoses {
-		if d.Severity == Error || d.Severity == Warning {
+		if d.Severity == Error {
 			return false
 		}
 	}
-	return true
+	return firstFailed(r.Pull) == nil
 }
 
 // Worst is the highest severity among the diagnoses, or "" when there are none.

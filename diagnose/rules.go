@@ -36,6 +36,8 @@ var rules = []rule{
 	ruleRepoAndTag,
 	ruleHeadGet,
 	ruleBlob,
+	ruleLayers,
+	ruleManifestInvalid,
 	ruleMediaType,
 	rulePlatform,
 	rulePush,
@@ -59,7 +61,15 @@ func Diagnose(rep *Report) []Diagnosis {
 	}
 	out = append(out, ruleNoRegistry(f, out)...)
 	sortDiagnoses(out)
+	rep.Pull = pullSteps(f)
 	rep.Clients, out = verdicts(f, out)
+	if s := firstFailed(rep.Pull); s != nil && !failsEveryone(f, rep.Clients, out) {
+		// A step failed that no rule explains for every client it fails:
+		// name it rather than let a client that cannot pull look fine.
+		out = append(out, ruleFailedStep(f, s))
+		sortDiagnoses(out)
+		rep.Clients, out = verdicts(f, out)
+	}
 	sortDiagnoses(out)
 	return out
 }
@@ -688,6 +698,14 @@ func ruleHeadGet(f facts) []Diagnosis {
 }
 
 func rulePlatform(f facts) []Diagnosis {
+	if b := f.blob(); b != nil && b.ConfigPlatform != "" {
+		// A single-platform image pulls whatever it is for; it fails
+		// when run ("exec format error"), unless emulation is set up.
+		return one(newDiagnosis("platform-not-available",
+			fmt.Sprintf("%s is a single-platform image for %s, not %s: clients pull it (podman warns that the platform does not match), but it does not run here without emulation.", f.t.ImageRef(), b.ConfigPlatform, b.WantPlatform),
+			"Build and push the image for "+b.WantPlatform+" too, as an index (`podman build --platform "+b.WantPlatform+",...  --manifest`, `docker buildx build --platform "+b.WantPlatform+" --push`), or pull another tag that has it.",
+			"To run it anyway, install emulation (qemu-user-static / binfmt: `docker run --privileged --rm tonistiigi/binfmt --install all`).").withSeverity(Warning))
+	}
 	m := f.manifest()
 	if m == nil || m.Platform == "" || len(m.Platforms) == 0 || m.Matched {
 		return nil

@@ -1,0 +1,80 @@
+package diagnose_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/regdoctor/regdoctor/diagnose"
+	"github.com/regdoctor/regdoctor/fixtures"
+	"github.com/regdoctor/regdoctor/fixtures/fixturetest"
+)
+
+// TestVerdictInvariant holds every fixture to the promise the verdict
+// makes: a pull step that failed means unhealthy; an unhealthy report
+// names an error with a remedy; and a client judged ok is one for which
+// no step failed, unless it pulls through a mirror.
+func TestVerdictInvariant(t *testing.T) {
+	for _, sc := range allScenarios() {
+		t.Run(sc.Name, func(t *testing.T) {
+			t.Parallel()
+			rep := runScenario(t, fixturetest.Start(t, sc.Name))
+			assertVerdictInvariant(t, rep)
+		})
+	}
+}
+
+// allScenarios are the demo's scenarios and the corpus of pull faults.
+func allScenarios() []fixtures.Scenario {
+	return fixtures.Scenarios()
+}
+
+func assertVerdictInvariant(t *testing.T, rep *diagnose.Report) {
+	t.Helper()
+	if len(rep.Pull) == 0 {
+		t.Fatalf("no pull steps recorded")
+	}
+	var failed *diagnose.PullStep
+	for i, s := range rep.Pull {
+		if !s.Passed {
+			failed = &rep.Pull[i]
+			break
+		}
+	}
+	var errors []diagnose.Diagnosis
+	for _, d := range rep.Diagnoses {
+		if d.Severity == diagnose.Error {
+			errors = append(errors, d)
+		}
+	}
+	if failed != nil && rep.Healthy() {
+		t.Errorf("step %s (%s) failed: %s, yet the report is healthy", failed.Step, failed.Check, failed.Summary)
+	}
+	if !rep.Healthy() && len(errors) == 0 {
+		t.Errorf("unhealthy without an error diagnosis: %+v", rep.Diagnoses)
+	}
+	for _, d := range errors {
+		if len(d.Remediation) == 0 || d.Detail == "" {
+			t.Errorf("error %s has no detail or remedy: %+v", d.Code, d)
+		}
+	}
+	if failed == nil {
+		return
+	}
+	for _, v := range rep.Clients {
+		if v.Verdict == "ok" && !pullsThroughMirror(v) {
+			t.Errorf("step %s failed (%s), yet %s is judged ok: %s", failed.Step, failed.Summary, v.Name, v.Reason)
+		}
+	}
+	if t.Failed() {
+		for _, r := range rep.Results {
+			t.Logf("%-14s %-4s %s", r.ID, r.Status, r.Summary)
+		}
+		for _, d := range rep.Diagnoses {
+			t.Logf("%s %s: %s", d.Severity, d.Code, d.Detail)
+		}
+	}
+}
+
+func pullsThroughMirror(v diagnose.ClientVerdict) bool {
+	return strings.HasPrefix(v.Reason, "pulls through mirror")
+}
