@@ -31,9 +31,10 @@ type ManifestEvidence struct {
 	// host's, which is what clients pull when not told otherwise.
 	Platform string `json:"platform,omitempty"`
 	Matched  bool   `json:"platform_matched,omitempty"`
-	// BodyDigest is the digest of the body served; DigestMismatch says
-	// Docker-Content-Digest names another, which fails the clients that
-	// take the header's digest as the content's (containerd).
+	// BodyDigest is the digest of the body served, recorded when
+	// Docker-Content-Digest does not say it; DigestMismatch says the
+	// header names another, which fails the clients that take the
+	// header's digest as the content's (containerd).
 	BodyDigest     string `json:"body_digest,omitempty"`
 	DigestMismatch bool   `json:"digest_header_mismatch,omitempty"`
 	// Invalid says why a 200 answer is no manifest a client accepts.
@@ -96,12 +97,12 @@ func Manifest() Check {
 			}
 			ev.MediaType = ev.Get.Header("Content-Type")
 			ev.Digest = ev.Get.Header("Docker-Content-Digest")
-			ev.BodyDigest = digestOf(body)
+			bodyDigest := digestOf(body)
 			doc, problem := parseManifest(ev.MediaType, body)
 			if t.IsDigest && !matchesDigest(body, t.Reference) {
 				// Pulled by digest, the content must hash to it: every
 				// client verifies that before it uses the manifest.
-				problem = "the body served hashes to " + ev.BodyDigest + ", not to the digest pulled"
+				problem = "the body served hashes to " + bodyDigest + ", not to the digest pulled"
 			}
 			if problem != "" {
 				ev.Invalid = problem
@@ -109,7 +110,10 @@ func Manifest() Check {
 				return res
 			}
 			res.Data = &manifestData{auth: auth, body: body, doc: doc, repoURL: strings.TrimSuffix(ev.URL, "/manifests/"+t.Reference)}
-			ev.DigestMismatch = ev.Digest != "" && strings.HasPrefix(ev.Digest, "sha256:") && ev.Digest != ev.BodyDigest
+			ev.DigestMismatch = strings.HasPrefix(ev.Digest, "sha256:") && ev.Digest != bodyDigest
+			if ev.Digest == "" || ev.DigestMismatch {
+				ev.BodyDigest = bodyDigest // the header's digest says it otherwise
+			}
 			res.Status, res.Summary = Pass, fmt.Sprintf("%s resolves to %s (%s)", t.Reference, orUnknown(ev.Digest), shortMediaType(ev.MediaType))
 			switch {
 			case ev.Head.Status != http.StatusOK:

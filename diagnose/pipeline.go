@@ -21,10 +21,10 @@ type Report struct {
 	Diagnoses []Diagnosis
 	Clients   []ClientVerdict
 	// Pull is the pull as the client performs it, step by step.
-	Pull    []PullStep
-	Product Product
-	Started   time.Time
-	Duration  time.Duration
+	Pull     []PullStep
+	Product  Product
+	Started  time.Time
+	Duration time.Duration
 }
 
 // Healthy reports whether the user's client can pull: every step of the

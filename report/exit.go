@@ -48,7 +48,11 @@ func worstOf(outs []probe.Outcome) (worst diagnose.Severity, notRun int) {
 			continue
 		}
 		switch s := o.Report.Worst(); {
-		case s == diagnose.Error, s == diagnose.Warning && worst != diagnose.Error:
+		case s == diagnose.Error || !o.Report.Healthy():
+			// Unhealthy is an error whatever the diagnoses say: a pull
+			// that cannot work never exits 0.
+			worst = diagnose.Error
+		case s == diagnose.Warning && worst != diagnose.Error:
 			worst = s
 		}
 	}

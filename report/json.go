@@ -31,9 +31,12 @@ type JSONReport struct {
 	Checks     []JSONCheck              `json:"checks"`
 	Diagnoses  []diagnose.Diagnosis     `json:"diagnoses"`
 	Clients    []diagnose.ClientVerdict `json:"clients"`
-	ShortName  any                      `json:"short_name,omitempty"`
-	DurationMS int64                    `json:"duration_ms"`
-	Version    string                   `json:"version"`
+	// Pull is the pull step by step; healthy is true only when every
+	// step passed.
+	Pull       []diagnose.PullStep `json:"pull"`
+	ShortName  any                 `json:"short_name,omitempty"`
+	DurationMS int64               `json:"duration_ms"`
+	Version    string              `json:"version"`
 }
 
 // ToJSON converts a report to its JSON document.
@@ -53,6 +56,9 @@ func ToJSON(rep *diagnose.Report) JSONReport {
 	}
 	if rep.Target.Short != nil {
 		j.ShortName = rep.Target.Short
+	}
+	if j.Pull = rep.Pull; j.Pull == nil {
+		j.Pull = []diagnose.PullStep{}
 	}
 	if j.Clients == nil {
 		j.Clients = []diagnose.ClientVerdict{}

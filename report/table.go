@@ -98,16 +98,18 @@ func WriteTable(w io.Writer, rep *diagnose.Report, p Palette) error {
 		}
 		fmt.Fprintf(w, "%s %-10s %s\n", mark, c.Name, p.dim.Sprint(c.Reason))
 	}
-	switch {
-	case rep.Healthy():
-		fmt.Fprintln(w, p.pass.Sprintf("healthy: no problems found (%dms)", rep.Duration.Milliseconds()))
-	default:
-		n := 0
-		for _, d := range rep.Diagnoses {
-			if d.Severity != diagnose.Info {
-				n++
-			}
+	n := 0
+	for _, d := range rep.Diagnoses {
+		if d.Severity != diagnose.Info {
+			n++
 		}
+	}
+	switch {
+	case rep.Healthy() && n == 0:
+		fmt.Fprintln(w, p.pass.Sprintf("healthy: no problems found (%dms)", rep.Duration.Milliseconds()))
+	case rep.Healthy():
+		fmt.Fprintln(w, p.warn.Sprintf("healthy: the pull works; %d warning(s) (%dms)", n, rep.Duration.Milliseconds()))
+	default:
 		fmt.Fprintln(w, p.fail.Sprintf("%d problem(s) found (%dms)", n, rep.Duration.Milliseconds()))
 	}
 	return nil

@@ -122,11 +122,12 @@ func outcomeRow(o probe.Outcome, p Palette) []string {
 	}
 	rep := o.Report
 	mark, state := p.mark(checks.Pass), p.pass.Sprint("healthy")
-	switch rep.Worst() {
-	case diagnose.Error:
+	switch {
+	case !rep.Healthy():
 		mark, state = p.mark(checks.Fail), p.fail.Sprint("unhealthy")
-	case diagnose.Warning:
-		mark, state = p.mark(checks.Warn), p.warn.Sprint("unhealthy")
+	case rep.Worst() == diagnose.Warning:
+		// The pull works; the warning is worth a look.
+		mark, state = p.mark(checks.Warn), p.warn.Sprint("healthy")
 	}
 	codes := make([]string, 0, len(rep.Diagnoses))
 	for _, c := range probe.Codes(rep) {

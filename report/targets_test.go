@@ -65,7 +65,7 @@ func TestWriteJSONL(t *testing.T) {
 	want := []struct {
 		target, err string
 		healthy     bool
-	}{{"ok.example.com", "", true}, {"broken.example.com/team/app:1", "", false}, {"skewed.example.com", "", false}, {"late.example.com", "not run: context canceled", false}}
+	}{{"ok.example.com", "", true}, {"broken.example.com/team/app:1", "", false}, {"skewed.example.com", "", true}, {"late.example.com", "not run: context canceled", false}}
 	for i, line := range lines {
 		var j JSONOutcome
 		if err := json.Unmarshal([]byte(line), &j); err != nil {
@@ -112,9 +112,9 @@ func TestWriteTableOutcomesSummary(t *testing.T) {
 	want := [][]string{
 		{"✓", "ok.example.com", "healthy", "42ms"},
 		{"✗", "broken.example.com/team/app:1", "unhealthy", "tag-not-found", "42ms"},
-		{"!", "skewed.example.com", "unhealthy", "clock-skew", "42ms"},
+		{"!", "skewed.example.com", "healthy", "clock-skew", "42ms"},
 		{"-", "late.example.com", "not", "run:", "context", "canceled"},
-		{"4", "targets:", "1", "healthy,", "2", "unhealthy,", "1", "not", "checked"},
+		{"4", "targets:", "2", "healthy,", "1", "unhealthy,", "1", "not", "checked"},
 	}
 	if len(lines) != len(want) {
 		t.Fatalf("%d lines, want a row per target and a total:\n%s", len(lines), buf.String())
@@ -161,7 +161,7 @@ func TestWritePrometheusParsesBack(t *testing.T) {
 	for _, m := range families["regdoctor_target_healthy"].GetMetric() {
 		healthy[m.GetLabel()[0].GetValue()] = m.GetGauge().GetValue()
 	}
-	want := map[string]float64{"ok.example.com": 1, "broken.example.com/team/app:1": 0, "skewed.example.com": 0}
+	want := map[string]float64{"ok.example.com": 1, "broken.example.com/team/app:1": 0, "skewed.example.com": 1}
 	if len(healthy) != len(want) {
 		t.Errorf("regdoctor_target_healthy = %v, want %v (no series for a target not run)", healthy, want)
 	}
