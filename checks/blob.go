@@ -18,7 +18,10 @@ type BlobEvidence struct {
 	// GET of it, when the reference names an index.
 	Platform string    `json:"platform,omitempty"`
 	Manifest *Exchange `json:"platform_manifest,omitempty"`
-	Get      *Exchange `json:"get,omitempty"`
+	// InvalidType: the platform manifest's Content-Type does not name
+	// what it is, which fails the clients that go by the header.
+	InvalidType string    `json:"platform_manifest_invalid_type,omitempty"`
+	Get         *Exchange `json:"get,omitempty"`
 	// Storage is the origin the download was redirected to, when it left
 	// the registry's.
 	Storage string `json:"storage,omitempty"`
@@ -59,6 +62,7 @@ func Blob() Check {
 				res.Status, res.Summary = Fail, im.problem
 				return res
 			}
+			ev.InvalidType = im.typeProblem
 			if im.doc.Config == nil || im.doc.Config.Digest == "" {
 				return Result{Status: Skip, Evidence: ev, Summary: "the manifest names no image configuration to download"}
 			}
@@ -84,6 +88,9 @@ func Blob() Check {
 				return res
 			}
 			res.Status, res.Summary = Pass, fmt.Sprintf("config blob %s (%d bytes) downloads%s", short(digest), ev.Bytes, via)
+			if ev.InvalidType != "" {
+				res.Status, res.Summary = Warn, fmt.Sprintf("the %s manifest: %s", ev.Platform, ev.InvalidType)
+			}
 			if im.platform == "" {
 				// A single-platform image: its config says what it runs on.
 				if p := configPlatform(data); p != "" && !platformIn(env.Opts.WantPlatform(), []string{p}) {

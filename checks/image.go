@@ -122,55 +122,57 @@ func mediaTypeOf(contentType string) string {
 	return strings.ToLower(strings.TrimSpace(mt))
 }
 
-// parseManifest reads a manifest body as clients do and says what makes
-// it unusable, or "". contentType is the answer's Content-Type.
-func parseManifest(contentType string, body []byte) (*manifestDoc, string) {
+// parseManifest reads a manifest body as clients do. problem says what
+// makes it unusable for every client, or "". typeProblem says why the
+// Content-Type does not name what the body is: containers/image,
+// containerd and docker pick their parser by the header
+// (containers/image manifest.NormalizedMIMEType reads anything unknown,
+// application/json included, as schema 1), so they refuse such a
+// manifest, while go-containerregistry parses the body and only logs
+// the type (remote.Image, "Unexpected media type").
+func parseManifest(contentType string, body []byte) (doc *manifestDoc, problem, typeProblem string) {
 	trimmed := bytes.TrimSpace(body)
 	ct := mediaTypeOf(contentType)
+	lower := bytes.ToLower(trimmed)
 	switch {
 	case len(trimmed) == 0:
-		return nil, "the body is empty"
-	case strings.Contains(ct, "html") || bytes.HasPrefix(bytes.ToLower(trimmed), []byte("<!doctype")) || bytes.HasPrefix(bytes.ToLower(trimmed), []byte("<html")):
-		return nil, fmt.Sprintf("the body is an HTML page (Content-Type %s), not a manifest", orNoneText(contentType))
+		return nil, "the body is empty", ""
+	case strings.Contains(ct, "html") || bytes.HasPrefix(lower, []byte("<!doctype")) || bytes.HasPrefix(lower, []byte("<html")):
+		return nil, fmt.Sprintf("the body is an HTML page (Content-Type %s), not a manifest", orNoneText(contentType)), ""
 	case trimmed[0] != '{':
-		return nil, fmt.Sprintf("the body is not JSON (Content-Type %s)", orNoneText(contentType))
+		return nil, fmt.Sprintf("the body is not JSON (Content-Type %s)", orNoneText(contentType)), ""
 	}
 	var d manifestDoc
 	if err := json.Unmarshal(trimmed, &d); err != nil {
-		return nil, "the body does not parse as a manifest: " + truncate(err.Error(), 120)
+		return nil, "the body does not parse as a manifest: " + truncate(err.Error(), 120), ""
 	}
 	if d.SchemaVersion == 0 && d.Config == nil && len(d.Manifests) == 0 && len(d.Layers) == 0 {
-		return &d, "the body is a JSON document with no schemaVersion, config, layers or manifests: no manifest at all"
+		return &d, "the body is a JSON document with no schemaVersion, config, layers or manifests: no manifest at all", ""
 	}
 	if d.SchemaVersion != 1 && !d.isIndex() && (d.Config == nil || d.Config.Digest == "") {
-		return &d, "the image manifest names no config blob"
+		return &d, "the image manifest names no config blob", ""
 	}
-	if why := mediaTypeConflict(ct, &d); why != "" {
-		return &d, why
-	}
-	return &d, ""
+	return &d, "", mediaTypeConflict(ct, &d)
 }
 
-// mediaTypeConflict: the Content-Type and the body's own mediaType must
-// agree when both name a manifest type, and a manifest type nobody pulls
-// is refused. A generic Content-Type (application/json, octet-stream,
-// none) leaves the body to speak for itself, as clients then guess the
-// type from the body.
+// mediaTypeConflict says why the Content-Type does not fit the body, or "".
 func mediaTypeConflict(ct string, d *manifestDoc) string {
 	body := strings.ToLower(d.MediaType)
 	switch {
-	case manifestTypes[ct] && body != "" && manifestTypes[body] && ct != body:
+	case d.SchemaVersion == 1:
+		return "" // any type that is not a v2 one is read as schema 1, which it is
+	case !manifestTypes[ct]:
+		return fmt.Sprintf("the Content-Type %s is no manifest type, so clients that go by it read the body as schema 1 and fail", orNoneText(ct))
+	case body != "" && !manifestTypes[body]:
+		return fmt.Sprintf("the body's mediaType %s is no manifest type clients pull", body)
+	case body != "" && ct != body:
 		return fmt.Sprintf("the Content-Type %s contradicts the body's mediaType %s", ct, body)
-	case manifestTypes[ct] && isIndexType(ct) != d.isIndex():
+	case isIndexType(ct) != d.isIndex():
 		what := "an image manifest"
 		if d.isIndex() {
 			what = "an index"
 		}
 		return fmt.Sprintf("the Content-Type %s does not fit the body, which is %s", ct, what)
-	case body != "" && !manifestTypes[body]:
-		return fmt.Sprintf("the body's mediaType %s is no manifest type clients pull", body)
-	case body == "" && ct != "" && !manifestTypes[ct] && strings.HasPrefix(ct, "application/vnd.") && !strings.HasSuffix(ct, "+json"):
-		return fmt.Sprintf("the Content-Type %s is no manifest type clients pull", ct)
 	}
 	return ""
 }
@@ -196,6 +198,8 @@ type pulledImage struct {
 	child    string    // its digest
 	get      *Exchange // the GET of the child manifest
 	problem  string    // why the pull cannot go on, "" when it can
+	// typeProblem: only clients that go by the Content-Type refuse it.
+	typeProblem string
 }
 
 // manifestData is what the manifest check hands to the blob and layer
@@ -240,10 +244,12 @@ func (md *manifestData) resolve(ctx context.Context, env *Env) *pulledImage {
 		im.problem = fmt.Sprintf("the %s manifest %s: the body served hashes to %s", im.platform, short(d.Digest), short(digestOf(body)))
 		return im
 	}
-	var why string
-	if im.doc, why = parseManifest(im.get.Header("Content-Type"), body); why != "" {
+	var why, typeWhy string
+	im.doc, why, typeWhy = parseManifest(im.get.Header("Content-Type"), body)
+	if why != "" {
 		im.problem = fmt.Sprintf("the %s manifest %s: %s", im.platform, short(d.Digest), why)
 	}
+	im.typeProblem = typeWhy
 	return im
 }
 

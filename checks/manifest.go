@@ -37,8 +37,11 @@ type ManifestEvidence struct {
 	// header's digest as the content's (containerd).
 	BodyDigest     string `json:"body_digest,omitempty"`
 	DigestMismatch bool   `json:"digest_header_mismatch,omitempty"`
-	// Invalid says why a 200 answer is no manifest a client accepts.
-	Invalid string `json:"invalid,omitempty"`
+	// Invalid says why a 200 answer is no manifest a client accepts;
+	// InvalidType why its Content-Type does not name what it is, which
+	// fails the clients that go by the header.
+	Invalid     string `json:"invalid,omitempty"`
+	InvalidType string `json:"invalid_type,omitempty"`
 	// Token is set when the repository challenged although /v2/ did not.
 	Token *TokenEvidence `json:"token,omitempty"`
 }
@@ -98,7 +101,7 @@ func Manifest() Check {
 			ev.MediaType = ev.Get.Header("Content-Type")
 			ev.Digest = ev.Get.Header("Docker-Content-Digest")
 			bodyDigest := digestOf(body)
-			doc, problem := parseManifest(ev.MediaType, body)
+			doc, problem, typeProblem := parseManifest(ev.MediaType, body)
 			if t.IsDigest && !matchesDigest(body, t.Reference) {
 				// Pulled by digest, the content must hash to it: every
 				// client verifies that before it uses the manifest.
@@ -115,7 +118,10 @@ func Manifest() Check {
 				ev.BodyDigest = bodyDigest // the header's digest says it otherwise
 			}
 			res.Status, res.Summary = Pass, fmt.Sprintf("%s resolves to %s (%s)", t.Reference, orUnknown(ev.Digest), shortMediaType(ev.MediaType))
+			ev.InvalidType = typeProblem
 			switch {
+			case typeProblem != "":
+				res.Status, res.Summary = Warn, fmt.Sprintf("GET %s: 200, but %s", t.Reference, typeProblem)
 			case ev.Head.Status != http.StatusOK:
 				res.Status, res.Summary = Warn, fmt.Sprintf("GET works but HEAD gets %s", exchangeOutcome(ev.Head))
 			case ev.DigestMismatch:

@@ -54,7 +54,7 @@ var clientSpecific = map[string]func(f facts, client string) (fails bool, why st
 		}
 		return false, c + " still converts schema 1 images"
 	},
-	"manifest-invalid":      digestHeaderDecides,
+	"manifest-invalid":      manifestDecides,
 	"short-name-unresolved": onlyPodman,
 	"registry-blocked":      onlyPodman,
 	"certs-dir-invalid":     onlyPodman,

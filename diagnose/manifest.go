@@ -25,20 +25,44 @@ func ruleManifestInvalid(f facts) []Diagnosis {
 	case m.Invalid != "":
 		return one(newDiagnosis("manifest-invalid",
 			fmt.Sprintf("GET %s answered 200, but %s. Clients refuse it and the pull fails.", m.URL, m.Invalid), rem...))
+	case m.InvalidType != "":
+		return one(newDiagnosis("manifest-invalid",
+			fmt.Sprintf("GET %s answered 200, but %s. podman, skopeo, buildah, containerd and docker choose how to read a manifest by its Content-Type and refuse it; crane reads the body and pulls.", m.URL, m.InvalidType), rem...))
 	case m.DigestMismatch:
 		return one(newDiagnosis("manifest-invalid",
-			fmt.Sprintf("GET %s answered Docker-Content-Digest %s, but the body it served hashes to %s. Clients that resolve the tag by the header's digest and verify the content against it (containerd, and docker with the containerd image store) refuse it; podman, skopeo and crane read the body and pull.", m.URL, m.Digest, m.BodyDigest), rem...))
+			fmt.Sprintf("GET %s answered Docker-Content-Digest %s, but the body it served hashes to %s. containerd resolves the tag to the header's digest and verifies the content against it, so it refuses the pull; podman, skopeo, docker and crane read the body and pull.", m.URL, m.Digest, m.BodyDigest), rem...))
+	}
+	if b := f.blob(); b != nil && b.InvalidType != "" {
+		return one(newDiagnosis("manifest-invalid",
+			fmt.Sprintf("The %s manifest %s answered 200, but %s. podman, skopeo, buildah, containerd and docker choose how to read a manifest by its Content-Type and refuse it; crane reads the body and pulls.", b.Platform, b.Manifest.URL, b.InvalidType), rem...))
 	}
 	return nil
 }
 
-// digestHeaderDecides: only a manifest whose header digest is wrong, and
-// nothing else, spares some clients.
-func digestHeaderDecides(f facts, c string) (bool, string) {
-	if m := f.manifest(); m != nil && m.Invalid == "" && m.DigestMismatch {
-		if c == "containerd" || c == "docker" {
-			return true, c + " verifies the manifest against the Docker-Content-Digest it resolved"
-		}
+// manifestDecides: a manifest that is no manifest fails everyone; one
+// whose Content-Type misnames it fails the clients that go by the header
+// (all but crane: go-containerregistry parses the body, remote.Image);
+// a wrong Docker-Content-Digest alone fails containerd only, which
+// verifies the body against the digest its HEAD resolved
+// (remotes/docker resolver, content commit), while docker only logs the
+// failed store (distribution/pull_v2.go) and the others ignore it.
+func manifestDecides(f facts, c string) (bool, string) {
+	m := f.manifest()
+	if m == nil || m.Invalid != "" {
+		return true, ""
+	}
+	misnamed := m.InvalidType != ""
+	if b := f.blob(); b != nil && b.InvalidType != "" {
+		misnamed = true
+	}
+	switch {
+	case misnamed && c == "crane":
+		return false, "crane reads the body whatever its Content-Type"
+	case misnamed:
+		return true, c + " reads a manifest as its Content-Type says"
+	case m.DigestMismatch && c == "containerd":
+		return true, "containerd verifies the manifest against the Docker-Content-Digest it resolved"
+	case m.DigestMismatch:
 		return false, c + " does not check Docker-Content-Digest on a pull by tag"
 	}
 	return true, ""

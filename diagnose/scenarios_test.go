@@ -35,6 +35,8 @@ func scenarioOptions(t *testing.T, reg *fixtures.Registry) checks.Options {
 		switch args[i] {
 		case "--push-check":
 			o.PushCheck = true
+		case "--pull":
+			o.Pull = true
 		case "--platform":
 			i++
 			o.Platform = args[i]
