@@ -229,6 +229,44 @@ var clientMessages = []clientMessage{
 		overrides(transportCodes...).namesNoRegistry().
 		means("docker resolved the manifest; fetching the image configuration, usually from the registry's storage or CDN, failed."),
 
+	// blob-unknown: a blob (or an index's platform manifest) the manifest
+	// names answers 404. Wordings from containers/image 5.22–5.24
+	// (docker_image_src.go getBlob), containerd 1.6 (remotes/docker
+	// fetcher), go-containerregistry (transport.Error) and moby.
+	msg("blob-unknown", clientContainersImage, `reading blob (?P<digest>sha256:[0-9a-f]+): (?:Error fetching blob|fetching blob): (?:invalid status code from registry 404 \(Not Found\)|blob unknown to registry)`, "reading blob").
+		means("The manifest resolved, but the registry does not have a blob it names: it lost content an image still points at."),
+	msg("blob-unknown", clientCrane, `GET \S+/blobs/(?P<digest>sha256:[0-9a-f]+): BLOB_UNKNOWN`, "BLOB_UNKNOWN").
+		means("The manifest resolved, but the registry does not have a blob it names."),
+	msg("blob-unknown", clientContainerd, `could not fetch content descriptor (?P<digest>sha256:[0-9a-f]+) \([^)]*\) from remote: not found`, "could not fetch content descriptor").
+		means("The manifest resolved, but the registry does not have content it names."),
+	msg("blob-unknown", clientDocker, `(?:error pulling image configuration: )?unknown blob\b`, "unknown blob").
+		means("The manifest resolved, but the registry does not have a blob it names."),
+
+	// blob-corrupt: the bytes do not hash to their digest.
+	msg("blob-corrupt", clientContainersImage, `Digest did not match, expected (?P<digest>sha256:[0-9a-f]+), got sha256:[0-9a-f]+`, "Digest did not match").
+		means("A blob downloaded, but its content does not hash to its digest."),
+	msg("blob-corrupt", clientCrane, `error verifying sha256 checksum after reading \d+ bytes; got "[^"]+", want "(?P<digest>[^"]+)"`, "error verifying sha256 checksum").
+		means("A blob downloaded, but its content does not hash to its digest."),
+	msg("blob-corrupt", clientDocker, `filesystem layer verification failed for digest (?P<digest>sha256:[0-9a-f]+)`, "filesystem layer verification failed").
+		means("A layer downloaded, but its content does not hash to its digest."),
+	msg("blob-corrupt", clientContainerd, `unexpected commit digest sha256:[0-9a-f]+, expected (?P<digest>sha256:[0-9a-f]+): failed precondition`, "unexpected commit digest").
+		or("manifest-invalid").
+		means("Content downloaded, but does not hash to the digest it was fetched by: a corrupt blob, or a manifest whose Docker-Content-Digest is not its own."),
+
+	// manifest-invalid: a 200 that is no manifest the client accepts.
+	msg("manifest-invalid", clientContainersImage, `unsupported schema version 2`, "unsupported schema version").
+		means("The manifest's Content-Type is no manifest type, so podman read it as schema 1, which it is not: a proxy or registry sends the wrong Content-Type (or an HTML page)."),
+	msg("manifest-invalid", clientContainersImage, `[Mm]anifest does not match provided manifest digest (?P<digest>sha256:[0-9a-f]+)`, "does not match provided manifest digest").
+		means("Pulled by digest, the manifest served does not hash to that digest."),
+	msg("manifest-invalid", clientContainersImage, `unsupported docker v2s2 media type: "(?P<mediatype>[^"]*)"`, "unsupported docker v2s2 media type").
+		means("The manifest's own mediaType contradicts its Content-Type."),
+	msg("manifest-invalid", clientCrane, `manifest digest: "[^"]+" does not match requested digest: "(?P<digest>[^"]+)"`, "does not match requested digest").
+		means("Pulled by digest, the manifest served does not hash to that digest."),
+	msg("manifest-invalid", clientDocker, `manifest verification failed for digest (?P<digest>sha256:[0-9a-f]+)|mediaType in manifest should be '[^']+' not '[^']+'|missing signature key`, "manifest verification failed", "mediaType in manifest should be", "missing signature key").
+		means("docker refused the manifest: it does not hash to the digest pulled, contradicts its Content-Type, or has a Content-Type docker reads as schema 1."),
+	msg("manifest-invalid", clientContainerd, `media-type: expected (?:manifest|index) but found (?:manifest|index)`, "media-type: expected").
+		means("The manifest's Content-Type contradicts what the body is."),
+
 	// not-a-registry
 	msg("not-a-registry", clientAnyGo, `error parsing HTTP (?:404|200|30\d) response body: invalid character '<' looking for beginning of value`, "error parsing HTTP").
 		means("An HTML page answered where the registry API should."),
@@ -365,6 +403,7 @@ var clientMessages = []clientMessage{
 // its own, with the reason. Every other code has at least one
 // clientMessage.
 var noClientMessage = map[string]string{
+	"pull-step-failed":           "it is regdoctor's own last resort for a failed step no rule names; a client's words for the failure are those of the step, which explain maps to that step's code",
 	"credentials-for-other-host": "clients print nothing about the credentials: they behave as if never logged in, which explain reports as not-logged-in; only `regdoctor check` reads the auth files",
 	"clock-skew":                 "registries answer a token outside its validity window with a plain 401, which clients print as not-logged-in or bad-credentials; only `regdoctor check` sees the token's dates",
 }
@@ -1110,6 +1149,23 @@ func explainRemediation(code string, t checks.Target, g groups, push bool) []str
 			"Or have the registry serve blobs itself: distribution `storage: redirect: disable: true`, Harbor `storage_service: redirect: disable: true`.",
 			"A 403 from storage: an expired or skewed pre-signed URL (check clocks), or a proxy that rewrites the query string.",
 		}
+	case "blob-unknown":
+		return []string{
+			"The registry lost content an image still points at: push the image again, which uploads what is missing; on a pull-through cache (Nexus proxy, Harbor proxy cache), purge the cached image so it is fetched again.",
+			"Nexus: a \"Docker - Delete unused manifests and images\" or compact task, or a blob store restored from an older backup: run Repair - Reconcile component database from blob store. distribution: run `registry garbage-collect` only with the registry read-only.",
+		}
+	case "blob-corrupt":
+		return []string{
+			"Compare what is served with the digest: `curl -sL` the blob (with the token or credentials) through `sha256sum`; `regdoctor check --pull REF` downloads and verifies every layer.",
+			"A proxy that compresses or rewrites /v2/ bodies (nginx `gzip`, `sub_filter`) alters blobs: turn it off for /v2/. A corrupt stored copy: push the image again.",
+		}
+	case "manifest-invalid":
+		return []string{
+			"Look at what is served: `curl -sS -D- -H 'Accept: " + checks.ManifestAccept + "' https://" + hp + "/v2/REPOSITORY/manifests/TAG`; `regdoctor check REF` names what is wrong with it.",
+			"An HTML page or a generic Content-Type comes from a proxy answering in the registry's place or rewriting headers: route /v2/ to the registry unchanged. A digest that does not match: push the image again.",
+		}
+	case "pull-step-failed":
+		return []string{"Run `regdoctor check -o json --trace REF` and hand its output (secrets redacted) to the registry's operators."}
 	case "not-a-registry":
 		return []string{
 			"Use the address and port of the registry API, not of a web page: `curl -i https://" + hp + "/v2/` must answer 200 or 401 with `Docker-Distribution-API-Version: registry/2.0`.",

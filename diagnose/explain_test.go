@@ -148,6 +148,40 @@ var explainCases = []explainCase{
 	{name: "docker, CDN timing out", in: `error pulling image configuration: download failed after attempts=6: dial tcp 104.16.100.207:443: i/o timeout`,
 		code: "blob-storage-unreachable", client: clientDocker},
 
+	// blob-unknown
+	{name: "podman 4.3, a layer missing", in: `Error: copying system image from manifest list: reading blob sha256:5b0d3b1a8e0c7f9a6d4e2c1b0a9f8e7d6c5b4a39281706f5e4d3c2b1a0f9e8d7: Error fetching blob: invalid status code from registry 404 (Not Found)`,
+		code: "blob-unknown"},
+	{name: "crane, a blob missing", in: `Error: pulling image: GET https://nexus.example.com:8443/v2/team/app/blobs/sha256:5b0d3b1a8e0c7f9a6d4e2c1b0a9f8e7d6c5b4a39281706f5e4d3c2b1a0f9e8d7: BLOB_UNKNOWN: blob unknown to registry; sha256:5b0d3b1a8e0c7f9a6d4e2c1b0a9f8e7d6c5b4a39281706f5e4d3c2b1a0f9e8d7`,
+		code: "blob-unknown", client: clientCrane, registry: "nexus.example.com:8443"},
+	{name: "containerd, content missing", in: `ctr: failed to copy: could not fetch content descriptor sha256:5b0d3b1a8e0c7f9a6d4e2c1b0a9f8e7d6c5b4a39281706f5e4d3c2b1a0f9e8d7 (application/vnd.docker.image.rootfs.diff.tar.gzip) from remote: not found`,
+		code: "blob-unknown", client: clientContainerd},
+	{name: "docker, a blob missing", in: `Error response from daemon: unknown blob`,
+		code: "blob-unknown", client: clientDocker},
+
+	// blob-corrupt
+	{name: "podman, a corrupt layer", in: `Error: writing blob: storing blob to file "/var/tmp/storage123/1": happened during read: Digest did not match, expected sha256:5b0d3b1a8e0c7f9a6d4e2c1b0a9f8e7d6c5b4a39281706f5e4d3c2b1a0f9e8d7, got sha256:0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0`,
+		code: "blob-corrupt"},
+	{name: "crane, a corrupt layer", in: `Error: error verifying sha256 checksum after reading 3038 bytes; got "sha256:0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0", want "sha256:5b0d3b1a8e0c7f9a6d4e2c1b0a9f8e7d6c5b4a39281706f5e4d3c2b1a0f9e8d7"`,
+		code: "blob-corrupt", client: clientCrane},
+	{name: "docker, a corrupt layer", in: `filesystem layer verification failed for digest sha256:5b0d3b1a8e0c7f9a6d4e2c1b0a9f8e7d6c5b4a39281706f5e4d3c2b1a0f9e8d7`,
+		code: "blob-corrupt", client: clientDocker},
+	{name: "containerd, a digest that does not match", in: `ctr: failed to copy: httpReadSeeker: failed open: unexpected commit digest sha256:0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0, expected sha256:5b0d3b1a8e0c7f9a6d4e2c1b0a9f8e7d6c5b4a39281706f5e4d3c2b1a0f9e8d7: failed precondition`,
+		code: "blob-corrupt", client: clientContainerd},
+
+	// manifest-invalid
+	{name: "podman, a manifest with a generic Content-Type", in: `Error: initializing source docker://registry.example.com/team/app:1.0: unsupported schema version 2`,
+		code: "manifest-invalid", registry: "registry.example.com", target: "registry.example.com/team/app:1.0"},
+	{name: "podman by digest, a manifest that does not match", in: `Error: reading manifest sha256:5b0d3b1a8e0c7f9a6d4e2c1b0a9f8e7d6c5b4a39281706f5e4d3c2b1a0f9e8d7 in registry.example.com/team/app: Manifest does not match provided manifest digest sha256:5b0d3b1a8e0c7f9a6d4e2c1b0a9f8e7d6c5b4a39281706f5e4d3c2b1a0f9e8d7`,
+		code: "manifest-invalid", registry: "registry.example.com"},
+	{name: "podman, mediaType contradicts the Content-Type", in: `Error: parsing manifest: unsupported docker v2s2 media type: "application/vnd.oci.image.manifest.v1+json"`,
+		code: "manifest-invalid"},
+	{name: "crane by digest, a manifest that does not match", in: `Error: manifest digest: "sha256:0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0" does not match requested digest: "sha256:5b0d3b1a8e0c7f9a6d4e2c1b0a9f8e7d6c5b4a39281706f5e4d3c2b1a0f9e8d7" for "registry.example.com/team/app@sha256:5b0d3b1a8e0c7f9a6d4e2c1b0a9f8e7d6c5b4a39281706f5e4d3c2b1a0f9e8d7"`,
+		code: "manifest-invalid", client: clientCrane},
+	{name: "docker, a manifest that does not verify", in: `Error response from daemon: manifest verification failed for digest sha256:5b0d3b1a8e0c7f9a6d4e2c1b0a9f8e7d6c5b4a39281706f5e4d3c2b1a0f9e8d7`,
+		code: "manifest-invalid", client: clientDocker},
+	{name: "containerd, an index served as a manifest", in: `ctr: media-type: expected manifest but found index`,
+		code: "manifest-invalid", client: clientContainerd},
+
 	// tls-client-cert-required
 	{name: "podman mTLS, TLS 1.3", in: `Error: initializing source docker://registry.example.com/team/app:1.0: pinging container registry registry.example.com: Get "https://registry.example.com/v2/": remote error: tls: certificate required`,
 		code: "tls-client-cert-required", registry: "registry.example.com", target: "registry.example.com/team/app:1.0"},
