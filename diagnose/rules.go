@@ -31,6 +31,7 @@ var rules = []rule{
 	ruleRateLimited,
 	ruleRealm,
 	ruleRealmUnreachable,
+	ruleTokenAnswer,
 	ruleAuth,
 	ruleClockSkew,
 	ruleRepoAndTag,

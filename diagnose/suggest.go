@@ -3,6 +3,7 @@ package diagnose
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 
@@ -48,10 +49,17 @@ func ruleRepoAndTag(f facts) []Diagnosis {
 			fmt.Sprintf("%s answered %s. The tags list could not be read, so a missing repository cannot be ruled out.", m.URL, codesOf(m.Get)),
 			"List the tags with `skopeo list-tags docker://"+f.t.Registry+"/"+f.t.Repository+"` and pick an existing one."))
 	}
-	for _, t := range list.Tags {
-		if t == want {
-			return nil // listed but not served: not a tag problem; other rules cover the registry
+	if slices.Contains(list.Tags, want) {
+		if m.Get.Malformed {
+			return nil // the broken error body is the fault registry-misbehaving names
 		}
+		// Listed but not served: the tag's manifest is gone while the
+		// tag is not, which is the registry's inconsistency, not a typo.
+		return one(newDiagnosis("registry-misbehaving",
+			fmt.Sprintf("The tags list of %s names %q, but its manifest answers %s (%s): the registry lost the manifest the tag points at.", f.t.Repository, want, codesOf(m.Get), m.URL),
+			"Push the image again to restore the manifest.",
+			"Nexus: a cleanup policy or \"Docker - Delete unused manifests and images\" task removed it, or the blob store was restored from an older backup than the database: run Repair - Rebuild repository browse and Reconcile component database from blob store. A proxy repository: invalidate its cache so the tag is fetched again.",
+			"distribution: a `registry garbage-collect --delete-untagged` or a storage lifecycle rule deleted the manifest's revision while its tag link stayed."))
 	}
 	sugg := Closest(want, list.Tags, 3)
 	detail := fmt.Sprintf("%s has %d tags, but not %q (%s answered %s).", f.t.Repository, len(list.Tags), want, m.URL, codesOf(m.Get))
