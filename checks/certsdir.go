@@ -122,10 +122,14 @@ func (cc *ClientConfig) loadCertDir(dir string, readBy []string) {
 		switch filepath.Ext(name) {
 		case ".crt":
 			data, err := clientconf.ReadBounded(full)
-			var certs []*x509.Certificate
-			if err == nil {
-				certs = cc.Trust.AddPEM(data)
+			if err != nil {
+				// A loop, a pipe or a device where a CA should be fails
+				// podman, which reads every .crt (containers/image
+				// tlsclientconfig.SetupCertificates); never skip it quietly.
+				cc.problem("certs-dir-invalid", full, 0, "%s cannot be read: %v", full, err)
+				continue
 			}
+			certs := cc.Trust.AddPEM(data)
 			if len(certs) == 0 {
 				cc.problem("certs-dir-invalid", full, 0, "%s holds no PEM certificate", full)
 				continue
@@ -138,7 +142,7 @@ func (cc *ClientConfig) loadCertDir(dir string, readBy []string) {
 				cc.problem("certs-dir-invalid", full, 0, "missing key %s for client certificate %s in %s", filepath.Base(key), name, dir)
 				continue
 			}
-			pair, err := tls.LoadX509KeyPair(full, key)
+			pair, err := loadKeyPair(full, key)
 			if err != nil {
 				cc.problem("certs-dir-invalid", full, 0, "client certificate %s: %v", name, err)
 				continue
@@ -155,6 +159,21 @@ func (cc *ClientConfig) loadCertDir(dir string, readBy []string) {
 		}
 	}
 	cc.CertDirs = append(cc.CertDirs, cd)
+}
+
+// loadKeyPair is tls.LoadX509KeyPair through the bounded reader: a
+// client.cert that is /dev/zero or a FIFO must cost a bounded read, not
+// all memory or a hang.
+func loadKeyPair(certFile, keyFile string) (tls.Certificate, error) {
+	certPEM, err := clientconf.ReadBounded(certFile)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	keyPEM, err := clientconf.ReadBounded(keyFile)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.X509KeyPair(certPEM, keyPEM)
 }
 
 // ignoreDir keeps the certificates of a directory no client reads.

@@ -3,10 +3,13 @@ package checks
 import (
 	"crypto/x509"
 	"encoding/pem"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // The certs.d mistakes behind "x509: certificate signed by unknown
@@ -100,5 +103,73 @@ func TestCertsDirLookup(t *testing.T) {
 				t.Errorf("MisplacedCA = %+v with ignored %v", mis, tc.ignored)
 			}
 		})
+	}
+}
+
+// A certs.d that names a device, a FIFO or a loop where a certificate
+// should be costs a bounded read and no wait, and says which file is
+// wrong: podman fails on it, so it is never skipped in silence.
+func TestCertsDirHostileFiles(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup func(t *testing.T, dir string)
+		want  string
+	}{
+		{"client.cert is /dev/zero", func(t *testing.T, dir string) {
+			symlink(t, "/dev/zero", filepath.Join(dir, "client.cert"))
+			writeFile(t, filepath.Join(dir, "client.key"), "not a key")
+		}, "is a device"},
+		{"client.cert is a FIFO", func(t *testing.T, dir string) {
+			if err := syscall.Mkfifo(filepath.Join(dir, "client.cert"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			writeFile(t, filepath.Join(dir, "client.key"), "not a key")
+		}, "pipe or socket"},
+		{"ca.crt is a symlink loop", func(t *testing.T, dir string) {
+			symlink(t, filepath.Join(dir, "ca.crt"), filepath.Join(dir, "ca.crt"))
+		}, "too many levels of symbolic links"},
+		{"ca.crt is a FIFO", func(t *testing.T, dir string) {
+			if err := syscall.Mkfifo(filepath.Join(dir, "ca.crt"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, "pipe or socket"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			dir := filepath.Join(root, testRegistry)
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			tc.setup(t, dir)
+			tg, err := ParseTarget(testRegistry + "/app")
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan *ClientConfig, 1)
+			go func() {
+				cc := &ClientConfig{Clients: []string{"podman"}}
+				cc.loadTrust(tg, Options{CertsDirs: []string{root}, SysRoot: root, Env: envFrom(nil)})
+				done <- cc
+			}()
+			select {
+			case cc := <-done:
+				var msgs []string
+				for _, p := range cc.Problems {
+					msgs = append(msgs, p.Code+": "+p.Message)
+				}
+				if len(msgs) == 0 || !strings.Contains(strings.Join(msgs, "\n"), tc.want) || !strings.HasPrefix(msgs[0], "certs-dir-invalid") {
+					t.Errorf("problems %q, want certs-dir-invalid saying %q", msgs, tc.want)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("loading the certs.d directory did not return: a read blocks")
+			}
+		})
+	}
+}
+
+func symlink(t *testing.T, target, link string) {
+	t.Helper()
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
 	}
 }

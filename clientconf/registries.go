@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/BurntSushi/toml"
 )
@@ -162,23 +163,33 @@ func exists(p string) bool {
 const MaxFile = 4 << 20
 
 // ReadBounded reads a configuration file of at most MaxFile bytes. The
-// limit is on what is read, not on the size the file claims: a device such
-// as /dev/zero claims 0 and never ends (/dev/null, which users point
-// CONTAINERS_REGISTRIES_CONF at, reads as empty). A FIFO or socket is
-// refused, since opening one can wait for a writer forever.
+// limit is on what is read, not on the size the file claims. Only
+// regular files are read, and /dev/null, which users point
+// CONTAINERS_REGISTRIES_CONF at, as empty: a FIFO or socket could wait
+// for a writer forever, and a device such as /dev/zero claims 0 bytes
+// and never ends. The file is opened without blocking and judged by
+// what was opened, so one swapped for a FIFO after a look cannot hang
+// the run either.
 func ReadBounded(p string) ([]byte, error) {
-	st, err := os.Stat(p)
-	if err != nil {
-		return nil, err
-	}
-	if st.Mode()&(os.ModeNamedPipe|os.ModeSocket) != 0 {
-		return nil, fmt.Errorf("%s is a pipe or socket, not a file", p)
-	}
-	f, err := os.Open(p)
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	switch m := st.Mode(); {
+	case m.IsDir():
+		return nil, fmt.Errorf("%s is a directory, not a file", p)
+	case m&os.ModeCharDevice != 0 && isDevNull(p):
+		return nil, nil
+	case m&(os.ModeNamedPipe|os.ModeSocket) != 0:
+		return nil, fmt.Errorf("%s is a pipe or socket, not a file", p)
+	case !m.IsRegular():
+		return nil, fmt.Errorf("%s is a device, not a file", p)
+	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxFile+1))
 	if err != nil {
 		return nil, err
@@ -187,6 +198,12 @@ func ReadBounded(p string) ([]byte, error) {
 		return nil, fmt.Errorf("%s is larger than %d bytes", p, MaxFile)
 	}
 	return data, nil
+}
+
+// isDevNull reports whether p is, or links to, /dev/null.
+func isDevNull(p string) bool {
+	r, err := filepath.EvalSymlinks(p)
+	return err == nil && r == os.DevNull
 }
 
 // LoadRegistriesConf reads and merges registries.conf and its drop-ins.

@@ -114,11 +114,22 @@ func TestReadBounded(t *testing.T) {
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	loop := filepath.Join(dir, "loop")
+	if err := os.Symlink(loop, loop); err != nil {
+		t.Fatal(err)
+	}
+	null := filepath.Join(dir, "null")
+	if err := os.Symlink(os.DevNull, null); err != nil {
+		t.Fatal(err)
+	}
 	for path, want := range map[string]string{
 		"/dev/null": "",
-		"/dev/zero": "larger than",
+		null:        "",
+		"/dev/zero": "a device",
 		big:         "larger than",
 		fifo:        "pipe or socket",
+		dir:         "a directory",
+		loop:        "too many levels of symbolic links",
 	} {
 		data, err := ReadBounded(path)
 		switch {
