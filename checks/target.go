@@ -87,6 +87,16 @@ func ParseTarget(s string) (Target, error) {
 	if s == "" {
 		return Target{}, fmt.Errorf("empty target")
 	}
+	if host, path, _ := strings.Cut(s, "/"); strings.Contains(host, "@") && (path != "" || strings.Contains(host[:strings.LastIndex(host, "@")], ":")) {
+		// user:password@host pasted from a URL: no client takes
+		// credentials there, and the password must not be echoed back.
+		user, _, hasPassword := strings.Cut(host[:strings.LastIndex(host, "@")], ":")
+		if hasPassword {
+			user += ":…"
+		}
+		return Target{}, fmt.Errorf("the target holds credentials (%s@); clients take them from a login, not from the reference: `podman login %s` (or --authfile FILE), then check %s",
+			fit(user, 64), fit(host[strings.LastIndex(host, "@")+1:], 256), fit(strings.Replace(s, host, host[strings.LastIndex(host, "@")+1:], 1), 512))
+	}
 	if len(s) > 4096 {
 		return Target{}, fmt.Errorf("target is %d bytes long; not a registry reference", len(s))
 	}

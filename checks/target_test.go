@@ -129,3 +129,20 @@ func TestParseTargetRejectsWhatNoClientAccepts(t *testing.T) {
 		}
 	}
 }
+
+// A password typed into the reference is refused without being echoed.
+func TestParseTargetWithCredentials(t *testing.T) {
+	for _, in := range []string{
+		"https://user:s3cretpw@registry.example.com/team/app:1",
+		"user:s3cretpw@registry.example.com:5000",
+		"robot$ci:s3cretpw@registry.example.com/Team/App",
+	} {
+		_, err := ParseTarget(in)
+		if err == nil || strings.Contains(err.Error(), "s3cretpw") || !strings.Contains(err.Error(), "holds credentials") {
+			t.Errorf("ParseTarget(%q) = %v, want a refusal that does not echo the password", in, err)
+		}
+	}
+	if tg, err := ParseTarget("redis@sha256:" + strings.Repeat("ab", 32)); err != nil || !tg.IsDigest {
+		t.Errorf("a digest reference without a registry: %+v, %v", tg, err)
+	}
+}
