@@ -38,8 +38,11 @@ type descriptor struct {
 	Platform  *descriptorPlatform `json:"platform,omitempty"`
 }
 
-// isIndex: the document lists manifests rather than naming a config.
-func (d *manifestDoc) isIndex() bool { return d.Config == nil && len(d.Manifests) > 0 }
+// isIndex: the document lists manifests rather than naming a config, or
+// says it is an index (one that lists none has no platform at all).
+func (d *manifestDoc) isIndex() bool {
+	return d.Config == nil && (len(d.Manifests) > 0 || isIndexType(strings.ToLower(d.MediaType)))
+}
 
 // layers are the blobs a pull downloads after the config, in order.
 func (d *manifestDoc) layers() []descriptor {

@@ -708,8 +708,13 @@ func rulePlatform(f facts) []Diagnosis {
 			"To run it anyway, install emulation (qemu-user-static / binfmt: `docker run --privileged --rm tonistiigi/binfmt --install all`).").withSeverity(Warning))
 	}
 	m := f.manifest()
-	if m == nil || m.Platform == "" || len(m.Platforms) == 0 || m.Matched {
+	if m == nil || m.Platform == "" || m.Matched {
 		return nil
+	}
+	if len(m.Platforms) == 0 {
+		return one(newDiagnosis("platform-not-available",
+			fmt.Sprintf("%s is an index that lists no image for any platform, so there is no %s to pull.", f.t.ImageRef(), m.Platform),
+			"The index was pushed empty or its manifests were deleted: push the image again (`podman manifest push`, `docker buildx build --push`), and check the tool that assembles the index."))
 	}
 	return one(newDiagnosis("platform-not-available",
 		fmt.Sprintf("%s is an index for %s; it has no %s.", f.t.ImageRef(), strings.Join(m.Platforms, ", "), m.Platform),
