@@ -131,7 +131,10 @@ func Manifest() Check {
 				ev.Platforms = indexPlatforms(body)
 				ev.Platform = env.Opts.WantPlatform()
 				ev.Matched = platformIn(ev.Platform, ev.Platforms)
-				if !ev.Matched {
+				switch {
+				case len(ev.Platforms) == 0:
+					res.Status, res.Summary = Fail, fmt.Sprintf("index has no %s (it lists no platform at all)", ev.Platform)
+				case !ev.Matched:
 					res.Status, res.Summary = Fail, fmt.Sprintf("index has no %s (it has %s)", ev.Platform, strings.Join(ev.Platforms, ", "))
 				}
 			}
