@@ -380,6 +380,12 @@ const podmanTimeout = 60 * time.Second
 // Only pulls are expected to work; nothing is run.
 func (e *clientEnv) podman(t *testing.T, args ...string) cmdResult {
 	t.Helper()
+	return e.podmanWithin(t, podmanTimeout, args...)
+}
+
+// podmanWithin is podman, killed after timeout.
+func (e *clientEnv) podmanWithin(t *testing.T, timeout time.Duration, args ...string) cmdResult {
+	t.Helper()
 	dir := t.TempDir()
 	// podman refuses a runroot longer than 50 characters; t.TempDir's are.
 	runRoot, err := os.MkdirTemp("", "podman-run-")
@@ -407,5 +413,5 @@ func (e *clientEnv) podman(t *testing.T, args ...string) cmdResult {
 	if len(args) > 0 && args[0] == "pull" {
 		args = append([]string{"pull", "--signature-policy", e.policy}, args[1:]...)
 	}
-	return pe.run(podmanTimeout, append(argv, args...)...)
+	return pe.run(timeout, append(argv, args...)...)
 }
