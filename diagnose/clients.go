@@ -40,6 +40,9 @@ var clientSpecific = map[string]func(f facts, client string) (fails bool, why st
 		return false, c + " uses the stored credentials"
 	},
 	"token-realm-misconfigured": func(f facts, c string) (bool, string) {
+		if realmNotFound(f) {
+			return true, "" // no token service there: no client gets a token
+		}
 		if ev := f.realm(); ev != nil && len(ev.Problems) == 0 {
 			return c == "crane", "only go-containerregistry refuses this realm"
 		}

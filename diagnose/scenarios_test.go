@@ -102,7 +102,7 @@ func pullWorks(expect []string) bool {
 // that it names exactly the failure the fixture reproduces.
 func TestScenarios(t *testing.T) {
 	all := checks.All()
-	for _, sc := range fixtures.Scenarios() {
+	for _, sc := range allScenarios() {
 		t.Run(sc.Name, func(t *testing.T) {
 			t.Parallel()
 			rep := runScenario(t, fixturetest.Start(t, sc.Name))

@@ -11,6 +11,15 @@ import (
 // turns into an empty bearer token the registry refuses, and containerd
 // and crane into "no token" (containers/image getBearerToken,
 // containerd remotes/docker/auth ErrNoToken, ggcr bearer.go).
+// realmNotFound: the realm answered the client's token request with 404.
+func realmNotFound(f facts) bool {
+	if tk := f.token(); tk != nil {
+		a := tk.ClientAttempt()
+		return a != nil && a.Exchange != nil && a.Exchange.Error == "" && a.Exchange.Status == http.StatusNotFound
+	}
+	return false
+}
+
 func ruleTokenAnswer(f facts) []Diagnosis {
 	tk := f.token()
 	if tk == nil {

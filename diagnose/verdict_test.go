@@ -25,7 +25,7 @@ func TestVerdictInvariant(t *testing.T) {
 
 // allScenarios are the demo's scenarios and the corpus of pull faults.
 func allScenarios() []fixtures.Scenario {
-	return fixtures.Scenarios()
+	return append(fixtures.Scenarios(), fixtures.PullFaults()...)
 }
 
 func assertVerdictInvariant(t *testing.T, rep *diagnose.Report) {
