@@ -110,6 +110,10 @@ func ruleConfig(f facts) []Diagnosis {
 			out = append(out, newDiagnosis(p.Code, p.Message,
 				"Fix or remove "+p.File+lineSuffix(p.Line)+"; `podman login` rewrites a valid file, and `jq . "+p.File+"` shows where it breaks.",
 				"Until then podman, skopeo and docker fail before they contact any registry."))
+		case "credential-helper-failed":
+			out = append(out, newDiagnosis(p.Code, p.Message+".",
+				"Run the helper as the clients do: `echo "+f.t.Registry+" | docker-credential-NAME get` (NAME as credsStore / credHelpers in "+p.File+" give it) must print one small JSON object and exit at once.",
+				"Fix or reinstall the helper (a locked keychain or a stuck agent is the usual cause), or remove the credsStore / credHelpers entry from "+p.File+" and log in again, so the credentials are stored in the file."))
 		case "credentials-for-other-host":
 			out = append(out, newDiagnosis(p.Code, p.Message,
 				"Log in again with the exact registry name the image reference uses: `podman login "+f.t.Registry+"` / `docker login "+f.t.Registry+"`; that stores the entry under the right key."))
