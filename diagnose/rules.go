@@ -697,7 +697,7 @@ func rulePlatform(f facts) []Diagnosis {
 		return nil
 	}
 	return one(newDiagnosis("platform-not-available",
-		fmt.Sprintf("%s is an index for %s; it has no %s.", f.t.ImageRef(), strings.Join(m.Platforms, ", "), m.Platform),
+		fmt.Sprintf("%s is an index for %s; it has no %s.", f.t.ImageRef(), listSome(m.Platforms), m.Platform),
 		"Pull a platform the image has (`podman pull --platform "+m.Platforms[0]+"`, `docker pull --platform "+m.Platforms[0]+"`), or build and push the image for "+m.Platform+" (`podman build --platform "+m.Platform+"`, `docker buildx build --platform "+m.Platform+" --push`).",
 		"On a proxy repository (Nexus, Harbor), the upstream may have more platforms than the cached index: re-fetch it."))
 }
