@@ -9,13 +9,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -142,6 +140,10 @@ type ClientConfig struct {
 	// certDirFlag: --cert-dir replaced the certs.d search.
 	containerdCAs []*x509.Certificate
 	certDirFlag   bool
+	// runTimeout is --timeout, for the credential helpers' messages;
+	// helpersFailed are the helpers already reported, not asked again.
+	runTimeout    time.Duration
+	helpersFailed map[string]bool
 }
 
 // AuthFilePaths lists the auth files in the order podman consults them,
@@ -183,7 +185,7 @@ type authFileJSON struct {
 
 // LoadClientConfig reads credentials, trust and proxy settings for t.
 func LoadClientConfig(ctx context.Context, t Target, o Options) *ClientConfig {
-	cc := &ClientConfig{}
+	cc := &ClientConfig{runTimeout: o.Timeout}
 	cc.loadAuth(ctx, t, o)
 	cc.loadClients(ctx, t, o)
 	cc.loadTrust(t, o) // which certs.d directories count depends on the clients
@@ -408,59 +410,6 @@ func (cc *ClientConfig) credsFrom(ctx context.Context, path string, f *authFileJ
 		}
 	}
 	return nil
-}
-
-// fromHelper asks a docker credential helper, as docker and podman do.
-func (cc *ClientConfig) fromHelper(ctx context.Context, path, helper, server string) *Credentials {
-	bin := "docker-credential-" + helper
-	if _, err := exec.LookPath(bin); err != nil {
-		cc.problem("config-invalid", path, 0, "%s names credential helper %q but %s is not in PATH", path, helper, bin)
-		return nil
-	}
-	out, err := runHelper(ctx, bin, server)
-	if err != nil {
-		// Helpers print "credentials not found in native keychain" when
-		// they simply hold nothing for this server.
-		return nil
-	}
-	var resp struct{ Username, Secret string }
-	if err := json.Unmarshal(out, &resp); err != nil || resp.Secret == "" {
-		return nil
-	}
-	c := &Credentials{Source: "credential helper " + bin + " (from " + path + ")", Key: server, Username: resp.Username, Password: resp.Secret}
-	if resp.Username == "<token>" {
-		c.Username, c.Password, c.IdentityToken = "", "", resp.Secret
-	}
-	return c
-}
-
-// maxHelperOutput bounds what a credential helper may print; a helper
-// that prints more is stopped and treated as holding nothing.
-const maxHelperOutput = 1 << 20
-
-// runHelper runs `bin get` for server, for at most 5 seconds and
-// maxHelperOutput bytes of output.
-func runHelper(ctx context.Context, bin, server string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "get")
-	cmd.Stdin = strings.NewReader(server)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	out, err := io.ReadAll(io.LimitReader(stdout, maxHelperOutput+1))
-	if err == nil && len(out) > maxHelperOutput {
-		cancel() // kills the helper
-		err = fmt.Errorf("%s printed more than %d bytes", bin, maxHelperOutput)
-	}
-	if werr := cmd.Wait(); err == nil {
-		err = werr
-	}
-	return out, err
 }
 
 // registryKeys are the auth-file keys under which clients look up a registry.

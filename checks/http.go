@@ -38,15 +38,19 @@ type Env struct {
 
 	stashMu sync.Mutex
 	stash   map[string][]*tls.Conn // verified connections from the tls check
+
+	clock runClock // see runclock.go
 }
 
-// NewEnv reads the client configuration and prepares an HTTP client that
-// verifies TLS the way the user's client would.
+// NewEnv starts the run's clock, reads the client configuration within
+// o.Timeout (credential helpers included), and prepares an HTTP client
+// that verifies TLS the way the user's client would. An Env serves one run.
 func NewEnv(ctx context.Context, t Target, o Options) *Env {
 	if o.Timeout <= 0 {
 		o.Timeout = 10 * time.Second
 	}
-	env := &Env{Target: t, Opts: o, Config: LoadClientConfig(ctx, t, o)}
+	env := &Env{Target: t, Opts: o, clock: startClock(ctx, o.Timeout)}
+	env.Config = LoadClientConfig(env.clock.ctx, t, o)
 	env.client = &http.Client{
 		Transport: env.transport(),
 		// Registries redirect blob and token requests to storage. Five hops
@@ -147,10 +151,11 @@ func (env *Env) StepTimeout() time.Duration {
 	return env.Opts.Timeout - margin
 }
 
-// Close releases idle connections.
+// Close releases idle connections and the run's context.
 func (env *Env) Close() {
 	env.client.CloseIdleConnections()
 	env.closeStash()
+	env.clock.cancel()
 }
 
 func proxyFunc(o Options) func(*http.Request) (*url.URL, error) {

@@ -53,6 +53,7 @@ func (c Code) Docs() string { return docsBase + c.Code + docsExtension }
 // that broke comes first.
 var catalogue = []Code{
 	{"config-invalid", Error, LayerConfig, "A client configuration file does not parse"},
+	{"credential-helper-failed", Error, LayerConfig, "The credential helper hangs, floods its output, or leaves it open"},
 	{"certs-dir-invalid", Error, LayerConfig, "A certs.d directory holds a client key without its certificate"},
 	{"short-name-unresolved", Error, LayerConfig, "A short image name resolves to no registry"},
 	{"registry-blocked", Error, LayerConfig, "registries.conf blocks this registry"},

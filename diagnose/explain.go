@@ -406,6 +406,7 @@ var noClientMessage = map[string]string{
 	"pull-step-failed":           "it is regdoctor's own last resort for a failed step no rule names; a client's words for the failure are those of the step, which explain maps to that step's code",
 	"credentials-for-other-host": "clients print nothing about the credentials: they behave as if never logged in, which explain reports as not-logged-in; only `regdoctor check` reads the auth files",
 	"clock-skew":                 "registries answer a token outside its validity window with a plain 401, which clients print as not-logged-in or bad-credentials; only `regdoctor check` sees the token's dates",
+	"credential-helper-failed":   "a helper that hangs, or whose background process holds its output open, makes the client hang without a word; one that floods ends in a bare JSON decode error that names no helper; only `regdoctor check` runs the helper with a limit",
 }
 
 // isRealmURL tells a token realm URL from a registry API URL.
@@ -1044,6 +1045,11 @@ func explainRemediation(code string, t checks.Target, g groups, push bool) []str
 		return []string{
 			"Fix or remove " + file + "; `podman login` rewrites a valid file, and `jq . " + file + "` shows where a JSON file breaks.",
 			"Until then podman, skopeo and docker fail before they contact any registry.",
+		}
+	case "credential-helper-failed":
+		return []string{
+			"Run the helper as the clients do: `echo " + hp + " | docker-credential-NAME get` (NAME as credsStore / credHelpers in ~/.docker/config.json give it) must print one small JSON object and exit at once.",
+			"Fix or reinstall the helper (a locked keychain or a stuck agent is the usual cause), or remove the credsStore / credHelpers entry and log in again, so the credentials are stored in the file.",
 		}
 	case "certs-dir-invalid":
 		return []string{"Give every client key X.key its certificate X.cert in the same directory, or remove the key: podman refuses the whole directory (/etc/containers/certs.d/" + hp + "); CA certificates must be named *.crt."}

@@ -72,11 +72,13 @@ type Observer func(*checks.Result)
 const grace = 200 * time.Millisecond
 
 // Run executes list against env concurrently, respecting dependencies, and
-// diagnoses the results. It returns within env.Opts.Timeout plus a short
-// grace period whatever the network does.
+// diagnoses the results. The run's clock started in checks.NewEnv, before
+// the configuration was read: Run keeps that deadline, so the whole run,
+// configuration included, ends within env.Opts.Timeout plus a short grace
+// period whatever the network or a credential helper does.
 func Run(ctx context.Context, env *checks.Env, list []checks.Check, observe Observer) *Report {
-	start := time.Now()
-	ctx, cancel := context.WithTimeout(ctx, env.Opts.Timeout)
+	start := env.Started()
+	ctx, cancel := context.WithDeadline(ctx, env.Deadline())
 	defer cancel()
 
 	done := make(map[string]chan struct{}, len(list))
@@ -152,9 +154,11 @@ loop:
 		}
 		rep.Results = append(rep.Results, res)
 	}
-	rep.Duration = time.Since(start)
 	rep.Product = DetectProduct(rep)
 	rep.Diagnoses = Diagnose(rep)
+	// Taken last, so that duration_ms is the whole run: configuration,
+	// checks and diagnosis.
+	rep.Duration = time.Since(start)
 	return rep
 }
 

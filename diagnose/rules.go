@@ -121,6 +121,10 @@ func ruleConfig(f facts) []Diagnosis {
 			out = append(out, newDiagnosis(p.Code, p.Message,
 				"Fix or remove "+p.File+lineSuffix(p.Line)+"; `podman login` rewrites a valid file, and `jq . "+p.File+"` shows where it breaks.",
 				"Until then podman, skopeo and docker fail before they contact any registry."))
+		case "credential-helper-failed":
+			out = append(out, newDiagnosis(p.Code, p.Message+".",
+				"Run the helper as the clients do: `echo "+f.t.Registry+" | docker-credential-NAME get` (NAME as credsStore / credHelpers in "+p.File+" give it) must print one small JSON object and exit at once.",
+				"Fix or reinstall the helper (a locked keychain or a stuck agent is the usual cause), or remove the credsStore / credHelpers entry from "+p.File+" and log in again, so the credentials are stored in the file."))
 		case "credentials-for-other-host":
 			out = append(out, newDiagnosis(p.Code, p.Message,
 				"Log in again with the exact registry name the image reference uses: `podman login "+f.t.Registry+"` / `docker login "+f.t.Registry+"`; that stores the entry under the right key."))
@@ -717,7 +721,7 @@ func rulePlatform(f facts) []Diagnosis {
 			"The index was pushed empty or its manifests were deleted: push the image again (`podman manifest push`, `docker buildx build --push`), and check the tool that assembles the index."))
 	}
 	return one(newDiagnosis("platform-not-available",
-		fmt.Sprintf("%s is an index for %s; it has no %s.", f.t.ImageRef(), strings.Join(m.Platforms, ", "), m.Platform),
+		fmt.Sprintf("%s is an index for %s; it has no %s.", f.t.ImageRef(), listSome(m.Platforms), m.Platform),
 		"Pull a platform the image has (`podman pull --platform "+m.Platforms[0]+"`, `docker pull --platform "+m.Platforms[0]+"`), or build and push the image for "+m.Platform+" (`podman build --platform "+m.Platform+"`, `docker buildx build --platform "+m.Platform+" --push`).",
 		"On a proxy repository (Nexus, Harbor), the upstream may have more platforms than the cached index: re-fetch it."))
 }

@@ -83,13 +83,29 @@ func codesOf(x *checks.Exchange) string {
 	return s
 }
 
+// maxEditCells bounds the edit-distance work of one suggestion, in cells
+// of the distance table (a few nanoseconds each: some 30 ms in all). The
+// tags list is the server's: up to 20,000 tags of 128 characters (and the
+// catalog's repositories) cost seconds unbounded, after --timeout has run
+// out. Lists of ordinary tags fit within it whole (50,000 of release-NNNNN);
+// past it, the candidates not yet reached are still matched up to case, a
+// "v" or a namespace, which is cheap, but not by edit distance.
+const maxEditCells = 1 << 22
+
 // Closest returns up to n candidates nearest to want: same tag up to case
 // or a "v" prefix first, then by edit distance. Far-off candidates are
-// dropped rather than suggested.
+// dropped rather than suggested. Its cost is linear in the candidates'
+// total length, plus at most maxEditCells of edit-distance work.
 func Closest(want string, candidates []string, n int) []string {
-	type scored struct {
-		s     string
-		score float64
+	res, _ := closest(want, candidates, n, maxEditCells)
+	return res
+}
+
+// closest is Closest with an edit-distance budget; it also returns how
+// many candidates it measured by edit distance, for the tests.
+func closest(want string, candidates []string, n, budget int) ([]string, int) {
+	if n <= 0 {
+		return nil, 0
 	}
 	norm := func(s string) string { return strings.TrimPrefix(strings.ToLower(s), "v") }
 	base := func(s string) string { // "library/redis" -> "redis"
@@ -98,53 +114,107 @@ func Closest(want string, candidates []string, n int) []string {
 		}
 		return s
 	}
-	var out []scored
+	best := topN{n: n}
 	wantNorm := norm(want)
-	var rows [2][]int
-	for _, c := range candidates {
+	limit := max(2, len(want)/3)
+	// First the cheap matches, over every candidate: they outrank any
+	// edit distance, so they also tighten the cutoff of the costly pass.
+	var rest []int // candidates left for edit distance
+	for i, c := range candidates {
 		if c == want || len(c) > 256 {
 			continue
 		}
 		cNorm := norm(c)
-		var score float64
 		switch {
 		case strings.EqualFold(c, want):
-			score = 0.1
+			best.add(c, 0.1)
 		case cNorm == wantNorm:
-			score = 0.2
+			best.add(c, 0.2)
 		case base(c) == base(want) && strings.Contains(c, "/") != strings.Contains(want, "/") || base(c) == want || base(want) == c:
-			score = 0.3 // a missing or extra namespace such as library/
+			best.add(c, 0.3) // a missing or extra namespace such as library/
 		default:
-			limit := max(2, len(want)/3)
-			if diff := len(cNorm) - len(wantNorm); diff > limit || -diff > limit {
-				continue // the distance is at least the length difference
+			if diff := len(cNorm) - len(wantNorm); diff <= limit && -diff <= limit {
+				rest = append(rest, i) // else the distance is at least the length difference
 			}
-			d := levenshtein(cNorm, wantNorm, &rows)
-			if d > limit {
-				continue
-			}
-			score = float64(d)
 		}
-		out = append(out, scored{c, score})
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].score != out[j].score {
-			return out[i].score < out[j].score
+	var rows [2][]int
+	measured, cells := 0, 0
+	for _, i := range rest {
+		k := limit
+		if w, full := best.worst(); full {
+			if w < 1 {
+				break // n cheap matches: no distance can displace them
+			}
+			k = min(k, int(w)) // a tie may still win on the name
 		}
-		return out[i].s < out[j].s
+		if cells >= budget {
+			break
+		}
+		c := candidates[i]
+		d, used := boundedLevenshtein(norm(c), wantNorm, k, &rows)
+		cells += used
+		measured++
+		if d <= k {
+			best.add(c, float64(d))
+		}
+	}
+	return best.names(), measured
+}
+
+// topN keeps the n best-scored names, lowest score first, ties by name.
+type topN struct {
+	n    int
+	list []scored
+}
+
+type scored struct {
+	s     string
+	score float64
+}
+
+func (t *topN) add(s string, score float64) {
+	at := sort.Search(len(t.list), func(i int) bool {
+		o := t.list[i]
+		return o.score > score || o.score == score && o.s > s
 	})
+	if at >= t.n {
+		return
+	}
+	if len(t.list) < t.n {
+		t.list = append(t.list, scored{})
+	}
+	copy(t.list[at+1:], t.list[at:])
+	t.list[at] = scored{s, score}
+}
+
+// worst is the score a newcomer must at most have, once the list is full.
+func (t *topN) worst() (float64, bool) {
+	if len(t.list) < t.n {
+		return 0, false
+	}
+	return t.list[len(t.list)-1].score, true
+}
+
+func (t *topN) names() []string {
 	var res []string
-	for i := 0; i < len(out) && i < n; i++ {
-		res = append(res, out[i].s)
+	for _, e := range t.list {
+		res = append(res, e.s)
 	}
 	return res
 }
 
-// levenshtein is the classic two-row edit distance; rows is scratch space
-// reused across calls.
-func levenshtein(a, b string, rows *[2][]int) int {
+// boundedLevenshtein is the edit distance of a and b when it is at most k,
+// else k+1, computed in the band |i-j| <= k of the two-row table and given
+// up as soon as a whole row exceeds k. It also returns the cells it
+// computed. rows is scratch space reused across calls.
+func boundedLevenshtein(a, b string, k int, rows *[2][]int) (d, cells int) {
 	if a == b {
-		return 0
+		return 0, 0
+	}
+	inf := k + 1
+	if len(a)-len(b) > k || len(b)-len(a) > k {
+		return inf, 0
 	}
 	for i := range rows {
 		if cap(rows[i]) < len(b)+1 {
@@ -154,18 +224,32 @@ func levenshtein(a, b string, rows *[2][]int) int {
 	}
 	prev, cur := rows[0], rows[1]
 	for j := range prev {
-		prev[j] = j
+		prev[j] = min(j, inf) // outside the band counts as "more than k"
 	}
 	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
+		lo, hi := max(1, i-k), min(len(b), i+k)
+		cur[lo-1] = inf
+		if lo == 1 {
+			cur[0] = min(i, inf)
+		}
+		rowMin := cur[lo-1]
+		for j := lo; j <= hi; j++ {
 			cost := 1
 			if a[i-1] == b[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			v := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost, inf)
+			cur[j] = v
+			rowMin = min(rowMin, v)
+		}
+		if hi < len(b) {
+			cur[hi+1] = inf // the next row reads it as its upper neighbour
+		}
+		cells += hi - lo + 1
+		if rowMin > k {
+			return inf, cells // distances never fall from one row to the next
 		}
 		prev, cur = cur, prev
 	}
-	return prev[len(b)]
+	return prev[len(b)], cells
 }
