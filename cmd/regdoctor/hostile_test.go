@@ -46,7 +46,7 @@ var builtTools = sync.OnceValues(func() (string, error) {
 })
 
 // TestEveryScenarioWithinBudget runs the built binary against every
-// fixture with --timeout 3s, and holds each run to the timeout (plus a
+// fixture, the pull-fault corpus included, with --timeout 3s, and holds each run to the timeout (plus a
 // second), a peak RSS under 64 MiB, and the scenario's diagnosis.
 func TestEveryScenarioWithinBudget(t *testing.T) {
 	if testing.Short() {
@@ -56,7 +56,7 @@ func TestEveryScenarioWithinBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, sc := range fixtures.Scenarios() {
+	for _, sc := range append(fixtures.Scenarios(), fixtures.PullFaults()...) {
 		t.Run(sc.Name, func(t *testing.T) {
 			t.Parallel()
 			reg := fixturetest.Start(t, sc.Name)
