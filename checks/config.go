@@ -351,23 +351,33 @@ func (cc *ClientConfig) CredsFor(client string) *Credentials {
 	return cc.Creds
 }
 
-// findMisfiledCreds catches credentials stored for the same host under
-// another key: another port ("host" for "host:5000"), which clients treat as
-// another registry.
+// findMisfiledCreds catches credentials stored for the registry under a
+// key clients do not look up: the host without the port the reference
+// names ("host" for "host:5000", a login that left out the port), or
+// with the default port written out ("host:443" for "host"). Clients look up host[:port] exactly as the
+// reference writes it (containers/image pkg/docker/config, docker's
+// config file), so such an entry is never used. Another explicit port is
+// another registry (a Nexus group and hosted connector on one host),
+// not a misfiled login, and is left alone.
 func (cc *ClientConfig) findMisfiledCreds(t Target) {
 	for _, af := range cc.AuthFiles {
 		for _, k := range af.Keys {
 			key := normalizeKey(strings.TrimSuffix(k, " (credHelper)"))
 			host, _, _ := strings.Cut(key, "/")
-			h := host
-			if hh, _, err := net.SplitHostPort(host); err == nil {
-				h = hh
+			h, port := host, ""
+			if hh, p, err := net.SplitHostPort(host); err == nil {
+				h, port = hh, p
 			}
-			if h == t.Hostname() && host != t.Registry {
-				cc.problem("credentials-for-other-host", af.Path, 0,
-					"%s holds credentials under %q, but clients look them up as %q for %s; they are not used", af.Path, k, t.Registry, t.ImageRef())
-				return
+			if h != t.Hostname() || host == t.Registry {
+				continue
 			}
+			defaultPort := func(p string) bool { return p == "" || p == "443" }
+			if port != "" && !(defaultPort(port) && defaultPort(t.Port())) {
+				continue // two ports, two registries
+			}
+			cc.problem("credentials-for-other-host", af.Path, 0,
+				"%s holds credentials under %q, but clients look them up as %q for %s; they are not used", af.Path, k, t.Registry, t.ImageRef())
+			return
 		}
 	}
 }

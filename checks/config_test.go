@@ -308,3 +308,31 @@ func TestCertsDir(t *testing.T) {
 		}
 	}
 }
+
+// An entry for another port of the same host is another registry's
+// (a Nexus group and hosted connector), not a misfiled login; a bare host
+// for a ported reference, and host:443 for host, are misfiled.
+func TestMisfiledCredentialsByPort(t *testing.T) {
+	for _, c := range []struct {
+		key, target string
+		misfiled    bool
+	}{
+		{"10.0.0.5:5002", "10.0.0.5:5009/app", false},
+		{"10.0.0.5:5000", "10.0.0.5/app", false},
+		{"10.0.0.5", "10.0.0.5:5000/app", true},
+		{"10.0.0.5:443", "10.0.0.5/app", true},
+		{"10.0.0.5", "10.0.0.5:443/app", true},
+		{"https://10.0.0.5/v2/", "10.0.0.5:5000/app", true},
+		{"10.0.0.6", "10.0.0.5:5000/app", false},
+	} {
+		tg, err := ParseTarget(c.target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cc := &ClientConfig{AuthFiles: []AuthFile{{Path: "auth.json", Keys: []string{c.key}}}}
+		cc.findMisfiledCreds(tg)
+		if got := len(cc.Problems) > 0; got != c.misfiled {
+			t.Errorf("key %q for %s: misfiled = %v, want %v (%+v)", c.key, c.target, got, c.misfiled, cc.Problems)
+		}
+	}
+}

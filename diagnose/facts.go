@@ -136,3 +136,9 @@ func (f facts) exchanges() []*checks.Exchange {
 func denied(x *checks.Exchange) bool {
 	return x != nil && x.Withheld == "" && !rejectedToken(x) && (x.Status == http.StatusUnauthorized || x.Status == http.StatusForbidden)
 }
+
+// manifestDenied: the registry refused the manifest as unauthorised.
+func (f facts) manifestDenied() bool {
+	m := f.manifest()
+	return m != nil && m.Get != nil && (denied(m.Get) || m.Get.HasCode("DENIED"))
+}

@@ -126,8 +126,13 @@ func ruleConfig(f facts) []Diagnosis {
 				"Run the helper as the clients do: `echo "+f.t.Registry+" | docker-credential-NAME get` (NAME as credsStore / credHelpers in "+p.File+" give it) must print one small JSON object and exit at once.",
 				"Fix or reinstall the helper (a locked keychain or a stuck agent is the usual cause), or remove the credsStore / credHelpers entry from "+p.File+" and log in again, so the credentials are stored in the file."))
 		case "credentials-for-other-host":
-			out = append(out, newDiagnosis(p.Code, p.Message,
-				"Log in again with the exact registry name the image reference uses: `podman login "+f.t.Registry+"` / `docker login "+f.t.Registry+"`; that stores the entry under the right key."))
+			d := newDiagnosis(p.Code, p.Message,
+				"Log in again with the exact registry name the image reference uses: `podman login "+f.t.Registry+"` / `docker login "+f.t.Registry+"`; that stores the entry under the right key.")
+			if !anonymousRefused(f) && !f.manifestDenied() {
+				// The pull works without them: worth knowing, not a warning.
+				d = d.withSeverity(Info)
+			}
+			out = append(out, d)
 		case "certs-dir-invalid":
 			out = append(out, newDiagnosis(p.Code, p.Message,
 				"Give every client key X.key its certificate X.cert in the same directory, or remove the key: podman refuses the whole directory ("+p.File+")."))
@@ -580,7 +585,7 @@ func ruleAuth(f facts) []Diagnosis {
 	cr := f.creds()
 	tk := f.token()
 	m := f.manifest()
-	manifestDenied := m != nil && (denied(m.Get) || m.Get.HasCode("DENIED"))
+	manifestDenied := f.manifestDenied()
 	switch {
 	case cr == nil:
 		anonRefused := tk != nil && tk.Anonymous != nil && tk.Anonymous.Exchange != nil && denied(tk.Anonymous.Exchange)
