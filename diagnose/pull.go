@@ -96,15 +96,18 @@ var stepLayers = map[string]Layer{
 // stepExchange is the request that failed in a step, when there was one.
 func stepExchange(f facts, s *PullStep) *checks.Exchange {
 	switch s.Check {
-	case checks.IDPingHTTPS, checks.IDPingHTTP, checks.IDAuthChallenge:
-		if s.Check == checks.IDPingHTTP {
+	case checks.IDPingHTTP:
+		if p := f.http(); p != nil {
+			return p.Exchange
+		}
+	case checks.IDPingHTTPS:
+		return f.httpsExchange()
+	case checks.IDAuthChallenge:
+		// The challenge is read from the chosen endpoint's /v2/ answer.
+		if c := f.challenge(); c != nil && c.PlainHTTP {
 			if p := f.http(); p != nil {
 				return p.Exchange
 			}
-			return nil
-		}
-		if ep, ok := checks.ChooseEndpoint(checks.Deps{checks.IDPingHTTPS: f.res(checks.IDPingHTTPS), checks.IDPingHTTP: f.res(checks.IDPingHTTP)}); ok {
-			return ep.Ping.Exchange
 		}
 		return f.httpsExchange()
 	case checks.IDToken:
