@@ -1,8 +1,11 @@
 package diagnose_test
 
 import (
+	"context"
 	"strings"
 	"testing"
+
+	"github.com/regdoctor/regdoctor/checks"
 
 	"github.com/regdoctor/regdoctor/diagnose"
 	"github.com/regdoctor/regdoctor/fixtures"
@@ -77,4 +80,39 @@ func assertVerdictInvariant(t *testing.T, rep *diagnose.Report) {
 
 func pullsThroughMirror(v diagnose.ClientVerdict) bool {
 	return strings.HasPrefix(v.Reason, "pulls through mirror")
+}
+
+// A step that fails in a way no rule knows (here a check that crashes)
+// still makes the run unhealthy, with pull-step-failed naming the step.
+func TestFailedStepNoRuleKnows(t *testing.T) {
+	reg := fixturetest.Start(t, "healthy")
+	tg, err := checks.ParseTarget(reg.Target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := checks.All()
+	for i := range list {
+		if list[i].ID == checks.IDLayers {
+			list[i].Run = func(context.Context, *checks.Env, checks.Deps) checks.Result { panic("boom") }
+		}
+	}
+	env := checks.NewEnv(context.Background(), tg, scenarioOptions(t, reg))
+	defer env.Close()
+	rep := diagnose.Run(context.Background(), env, list, nil)
+	if rep.Healthy() {
+		t.Fatalf("a crashed layers check, yet healthy: %+v", rep.Diagnoses)
+	}
+	var d *diagnose.Diagnosis
+	for i := range rep.Diagnoses {
+		if rep.Diagnoses[i].Code == "pull-step-failed" {
+			d = &rep.Diagnoses[i]
+		}
+	}
+	if d == nil || d.Severity != diagnose.Error || !strings.Contains(d.Detail, "layers step") || len(d.Remediation) == 0 {
+		t.Fatalf("want pull-step-failed naming the layers step, got %+v", rep.Diagnoses)
+	}
+	if v := rep.Clients; len(v) != 1 || v[0].Verdict != "fails" {
+		t.Errorf("verdicts %+v, want podman fails", v)
+	}
+	assertVerdictInvariant(t, rep)
 }
