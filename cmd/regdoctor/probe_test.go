@@ -251,7 +251,7 @@ func parseMetrics(t *testing.T, body string) map[string]*dto.MetricFamily {
 	return families
 }
 
-var listening = regexp.MustCompile(`listening on (http://\S+)`)
+var listening = regexp.MustCompile(`listening on (https?://\S+)`)
 
 func TestServe(t *testing.T) {
 	healthy, broken := fixturetest.Start(t, "healthy"), fixturetest.Start(t, "tag-mismatch")
