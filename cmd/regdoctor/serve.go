@@ -78,7 +78,8 @@ func (f *serveFlags) parse(args []string) error {
 	case f.probeQueue < 0:
 		return errors.New("--probe-queue must not be negative")
 	}
-	return nil
+	_, err := probe.NewAllowList(f.probeAllow, nil) // the patterns alone, before any targets file is read
+	return err
 }
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
