@@ -51,8 +51,8 @@ func newServeFlags() *serveFlags {
 	f.fs.Lookup("parallel").Usage = "check at most N scheduled targets at once (/probe has --probe-parallel)"
 	f.fs.StringVar(&f.listen, "listen", "127.0.0.1:9799", "address to serve on")
 	f.fs.DurationVar(&f.interval, "interval", time.Minute, "how often to check each scheduled target")
-	f.fs.StringVar(&f.webConfig, "web.config.file", "", "exporter-toolkit web configuration: TLS and basic auth on every endpoint (as Prometheus exporters)")
-	f.fs.StringArrayVar(&f.probeAllow, "probe-allow", nil, "let /probe check registries matching PATTERN, host[:port] with * wildcards (repeatable; the scheduled targets' registries are always allowed)")
+	f.fs.StringVar(&f.webConfig, "web.config.file", "", "exporter-toolkit web configuration `FILE`: TLS and basic auth on every endpoint (as Prometheus exporters)")
+	f.fs.StringArrayVar(&f.probeAllow, "probe-allow", nil, "let /probe check registries matching `PATTERN`, host[:port] with * wildcards (repeatable; the scheduled targets' registries are always allowed)")
 	f.fs.IntVar(&f.probeParallel, "probe-parallel", 8, "run at most N /probe checks at once, apart from the scheduled ones")
 	f.fs.IntVar(&f.probeQueue, "probe-queue", 16, "let at most N /probe requests wait for a check slot; more are answered 429 at once")
 	for _, n := range checkOnlyFlags {
