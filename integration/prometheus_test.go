@@ -3,6 +3,8 @@
 package integration
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -15,6 +17,7 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/regdoctor/regdoctor/fixtures"
 	"github.com/regdoctor/regdoctor/fixtures/fixturetest"
@@ -87,6 +90,91 @@ func TestPrometheusScrapesServe(t *testing.T) {
 	waitQuery(t, promHost, `regdoctor_target_healthy{job="regdoctor",team="payments"}`, func(got map[string]string) bool {
 		return len(got) == 1 && got[failing.Target] == "0"
 	})
+}
+
+// TestPrometheusScrapesServeOverTLSWithBasicAuth runs `regdoctor serve`
+// behind TLS and basic auth from a web config file (exporter-toolkit's
+// --web.config.file), and a real Prometheus scraping it with the
+// documented jobs over https with the CA and the password: Prometheus
+// must see the targets through both jobs, and a job without the password
+// must be refused (up 0).
+func TestPrometheusScrapesServeOverTLSWithBasicAuth(t *testing.T) {
+	requireBinaries(t, "prometheus", "promtool")
+	bin := requireRegdoctor(t)
+	pki := sharedPKI(t)
+	healthy, failing := healthyAndFailing(t)
+
+	dir := t.TempDir()
+	secret := make([]byte, 16)
+	if _, err := rand.Read(secret); err != nil {
+		t.Fatal(err)
+	}
+	password := hex.EncodeToString(secret)
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	webConfig := filepath.Join(dir, "web.yml")
+	writeFile(t, webConfig, fmt.Sprintf("tls_server_config:\n  cert_file: %s\n  key_file: %s\nbasic_auth_users:\n  prometheus: %s\n",
+		pki.good.certFile, pki.good.keyFile, hash))
+	targets := filepath.Join(dir, "targets.yml")
+	writeFile(t, targets, fmt.Sprintf("- %s\n- %s\n", healthy.Target, failing.Target))
+	serve, serveHost := launch(t, "regdoctor-serve-tls", dir, func(host string) ([]string, string) {
+		return []string{bin, "serve", "--listen", host, "--targets", targets, "--interval", "1s",
+			"--timeout", "5s", "--cert-dir", healthy.CertDir, "--web.config.file", webConfig}, "https://" + host + "/healthz"
+	})
+
+	promDir := t.TempDir()
+	passwordFile := filepath.Join(promDir, "regdoctor.password")
+	writeFile(t, passwordFile, password)
+	_, promHost := launch(t, "prometheus", promDir, func(host string) ([]string, string) {
+		cfg := filepath.Join(promDir, "prometheus.yml")
+		writeFile(t, cfg, withTLSAndBasicAuth(t, prometheusConfig(t, serveHost, healthy.Target, failing.Target), serveHost, pki.caFile, passwordFile))
+		return []string{"prometheus", "--config.file=" + cfg, "--storage.tsdb.path=" + filepath.Join(promDir, "data"),
+			"--web.listen-address=" + host, "--log.level=warn"}, "http://" + host + "/-/ready"
+	})
+
+	for _, job := range []string{"regdoctor", "regdoctor-probe"} {
+		waitQuery(t, promHost, fmt.Sprintf(`regdoctor_target_healthy{job=%q}`, job), func(got map[string]string) bool {
+			return len(got) == 2 && got[healthy.Target] == "1" && got[failing.Target] == "0"
+		})
+	}
+	waitQuery(t, promHost, `up{job="regdoctor-no-password"}`, func(got map[string]string) bool { return got[""] == "0" })
+	waitQuery(t, promHost, `up{job="regdoctor"}`, func(got map[string]string) bool { return got[""] == "1" })
+
+	if log, err := os.ReadFile(serve.logPath); err != nil || strings.Contains(string(log), password) {
+		t.Errorf("serve's log holds the password (or cannot be read: %v)", err)
+	}
+}
+
+// withTLSAndBasicAuth turns every job of a scrape configuration to https
+// with the CA and the basic auth password file, and adds a job that
+// scrapes /metrics without the password.
+func withTLSAndBasicAuth(t *testing.T, config, serveHost, caFile, passwordFile string) string {
+	t.Helper()
+	var cfg map[string]any
+	if err := yaml.Unmarshal([]byte(config), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	jobs := cfg["scrape_configs"].([]any)
+	for _, sc := range jobs {
+		job := sc.(map[string]any)
+		job["scheme"] = "https"
+		job["tls_config"] = map[string]any{"ca_file": caFile}
+		job["basic_auth"] = map[string]any{"username": "prometheus", "password_file": passwordFile}
+	}
+	cfg["scrape_configs"] = append(jobs, map[string]any{
+		"job_name":        "regdoctor-no-password",
+		"scheme":          "https",
+		"tls_config":      map[string]any{"ca_file": caFile},
+		"scrape_interval": "2s", "scrape_timeout": "2s",
+		"static_configs": []any{map[string]any{"targets": []any{serveHost}}},
+	})
+	out, err := yaml.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
 }
 
 // prometheusConfig is docs/examples/prometheus.yml pointed at this test's

@@ -24,32 +24,30 @@ type Outcome struct {
 func (o Outcome) Ran() bool { return o.Report != nil && o.Err == nil }
 
 // Scheduler runs targets concurrently, at most parallel at a time. One
-// scheduler may serve several callers at once (scheduled runs and on-demand
-// probes): they share the bound.
+// scheduler may serve several callers at once (RunOnce and Every): they
+// share the bound. serve's on-demand probes have a Prober of their own.
 type Scheduler struct {
-	run   Runner
-	base  checks.Options
-	slots chan struct{}
+	run  Runner
+	base checks.Options
+	pool *Pool
 }
 
 // NewScheduler returns a scheduler that runs with base options (each
 // target's own settings override them) and at most parallel runs at once.
 func NewScheduler(run Runner, base checks.Options, parallel int) *Scheduler {
-	return &Scheduler{run: run, base: base, slots: make(chan struct{}, max(parallel, 1))}
+	// Any number may wait: the callers are the scheduler's own goroutines,
+	// one per target, so the queue is bounded by the targets file.
+	return &Scheduler{run: run, base: base, pool: NewPool(parallel, -1)}
 }
 
 // Check runs one target once, waiting for a free slot. Targets must have
 // been validated (Target.Validate).
 func (s *Scheduler) Check(ctx context.Context, t Target) Outcome {
-	select {
-	case s.slots <- struct{}{}:
-	case <-ctx.Done():
-		return Outcome{Target: t, Err: ctx.Err()}
-	}
-	defer func() { <-s.slots }()
-	if err := ctx.Err(); err != nil {
+	release, err := s.pool.Acquire(ctx, time.Time{})
+	if err != nil {
 		return Outcome{Target: t, Err: err}
 	}
+	defer release()
 	rep := s.run(ctx, t.Parsed, t.Options(s.base))
 	return Outcome{Target: t, Report: rep, Err: ctx.Err()}
 }

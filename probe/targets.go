@@ -165,6 +165,12 @@ func ParseTargets(r io.Reader) ([]Target, error) {
 	}
 	for i := range ts {
 		if err := ts[i].Validate(); err != nil {
+			if ts[i].Parsed.Registry == "" {
+				// A reference that did not parse is described by
+				// ParseTarget's error, which never echoes a password
+				// (user:pass@host); echoing Ref here would.
+				return nil, fmt.Errorf("target %d: %w", i+1, err)
+			}
 			return nil, fmt.Errorf("target %d (%q): %w", i+1, ts[i].Ref, err)
 		}
 	}

@@ -49,10 +49,14 @@ func TestParseTargetsRejects(t *testing.T) {
 		{"reserved label", "- target: a.example.com\n  labels: {code: x}", "reserved"},
 		{"dunder label", "- target: a.example.com\n  labels: {__name__: x}", "reserved by Prometheus"},
 		{"duplicate", "- a.example.com\n- target: a.example.com", "listed twice"},
+		{"credentials in the reference", "- a.example.com\n- target: bob:hunter2@b.example.com/team/app:1", "target 2: the target holds credentials (bob:…@)"},
 	} {
 		_, err := ParseTargets(strings.NewReader(tc.doc))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want it to mention %q", tc.name, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%s: the error echoes the password: %v", tc.name, err)
 		}
 	}
 }

@@ -171,6 +171,9 @@ func TestCheckProbeUsageErrors(t *testing.T) {
 		{"serve bad interval", []string{"serve", "--interval", "0s"}, report.ExitUsage},
 		{"serve with -o", []string{"serve", "-o", "json"}, report.ExitUsage},
 		{"serve missing targets file", []string{"serve", "--targets", missing}, report.ExitUsage},
+		{"serve probe-allow with a path", []string{"serve", "--probe-allow", "registry.example.com/team"}, report.ExitUsage},
+		{"serve probe-parallel 0", []string{"serve", "--probe-parallel", "0"}, report.ExitUsage},
+		{"serve negative probe-queue", []string{"serve", "--probe-queue", "-1"}, report.ExitUsage},
 	} {
 		r := cli(tc.args...)
 		if r.code != tc.code || r.stdout != "" || r.stderr == "" {
@@ -251,7 +254,7 @@ func parseMetrics(t *testing.T, body string) map[string]*dto.MetricFamily {
 	return families
 }
 
-var listening = regexp.MustCompile(`listening on (http://\S+)`)
+var listening = regexp.MustCompile(`listening on (https?://\S+)`)
 
 func TestServe(t *testing.T) {
 	healthy, broken := fixturetest.Start(t, "healthy"), fixturetest.Start(t, "tag-mismatch")

@@ -5,47 +5,41 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
-	"net/http"
-	"strconv"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	flag "github.com/spf13/pflag"
 
-	"github.com/regdoctor/regdoctor/checks"
 	"github.com/regdoctor/regdoctor/probe"
 	"github.com/regdoctor/regdoctor/report"
 )
-
-const serveEndpoints = `  /metrics              the latest run of every scheduled target
-  /probe?target=REF     runs one check now; optional &platform=os/arch[/variant]
-  /healthz              200 while serving
-`
 
 const serveUsage = `Usage: regdoctor serve [flags] [TARGET...]
 
 Checks the targets of --targets (and any named here) every --interval and
 serves the outcomes to Prometheus:
-` + serveEndpoints + `
+` + probe.Endpoints + `
+/probe checks only the scheduled targets' registries and those matching
+--probe-allow, never link-local or cloud metadata addresses unless named
+exactly. TLS and basic auth: --web.config.file (see docs/probe.md).
+
 Flags:
 `
 
 // shutdownGrace bounds how long serve waits for requests in flight on SIGTERM.
 const shutdownGrace = 10 * time.Second
 
-// probeTimeoutOffset is kept free of Prometheus's scrape timeout so that
-// the answer arrives before Prometheus gives up, as blackbox_exporter does.
-const probeTimeoutOffset = 500 * time.Millisecond
-
-// serveFlags are check's run flags plus where to serve and how often.
+// serveFlags are check's run flags plus where and how to serve.
 type serveFlags struct {
 	*checkFlags
 	targetFlags
-	listen   string
-	interval time.Duration
+	listen        string
+	interval      time.Duration
+	webConfig     string
+	probeAllow    []string
+	probeParallel int
+	probeQueue    int
 }
 
 // checkOnlyFlags are check's flags that serve has no use for.
@@ -54,8 +48,13 @@ var checkOnlyFlags = []string{"output", "no-color"}
 func newServeFlags() *serveFlags {
 	f := &serveFlags{checkFlags: newCheckFlags("serve")}
 	f.targetFlags.register(f.fs)
-	f.fs.StringVar(&f.listen, "listen", "127.0.0.1:9799", "address to serve on; the endpoints have no authentication")
+	f.fs.Lookup("parallel").Usage = "check at most N scheduled targets at once (/probe has --probe-parallel)"
+	f.fs.StringVar(&f.listen, "listen", "127.0.0.1:9799", "address to serve on")
 	f.fs.DurationVar(&f.interval, "interval", time.Minute, "how often to check each scheduled target")
+	f.fs.StringVar(&f.webConfig, "web.config.file", "", "exporter-toolkit web configuration `FILE`: TLS and basic auth on every endpoint (as Prometheus exporters)")
+	f.fs.StringArrayVar(&f.probeAllow, "probe-allow", nil, "let /probe check registries matching `PATTERN`, host[:port] with * wildcards (repeatable; the scheduled targets' registries are always allowed)")
+	f.fs.IntVar(&f.probeParallel, "probe-parallel", 8, "run at most N /probe checks at once, apart from the scheduled ones")
+	f.fs.IntVar(&f.probeQueue, "probe-queue", 16, "let at most N /probe requests wait for a check slot; more are answered 429 at once")
 	for _, n := range checkOnlyFlags {
 		_ = f.fs.MarkHidden(n)
 	}
@@ -71,10 +70,16 @@ func (f *serveFlags) parse(args []string) error {
 			return fmt.Errorf("serve writes no report: --%s is for check", n)
 		}
 	}
-	if f.interval <= 0 {
+	switch {
+	case f.interval <= 0:
 		return errors.New("--interval must be positive")
+	case f.probeParallel < 1:
+		return errors.New("--probe-parallel must be at least 1")
+	case f.probeQueue < 0:
+		return errors.New("--probe-queue must not be negative")
 	}
-	return nil
+	_, err := probe.NewAllowList(f.probeAllow, nil) // the patterns alone, before any targets file is read
+	return err
 }
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -88,6 +93,14 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err == nil {
 		targets, err = f.load(f.fs.Args(), f.opts)
 	}
+	var allow *probe.AllowList
+	if err == nil {
+		allow, err = probe.NewAllowList(f.probeAllow, targets)
+	}
+	var tls bool
+	if err == nil {
+		tls, err = probe.CheckWebConfig(f.webConfig)
+	}
 	if err != nil {
 		return usageError(stderr, "serve", err)
 	}
@@ -99,15 +112,27 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
-	sched := f.scheduler(f.checkFlags, stderr, true, true)
+	run := f.runner(f.checkFlags, stderr, true, true)
+	sched := probe.NewScheduler(run, f.opts, f.parallel)
 	collector := probe.NewCollector(probe.LabelNames(targets))
-	srv := &http.Server{
-		Handler:           newServeMux(sched, collector, f.opts),
-		ReadHeaderTimeout: 10 * time.Second,
-		// Probes in flight end with the server's context, so shutdown is quick.
-		BaseContext: func(net.Listener) context.Context { return ctx },
+	mux := probe.NewMux(probe.ServeConfig{
+		Collector: collector,
+		Prober:    probe.NewProber(run, f.opts, f.probeParallel, f.probeQueue),
+		Allow:     allow,
+		Resolve:   func(t *probe.Target) error { return resolveTarget(t, f.opts) },
+		Timeout:   f.opts.Timeout,
+		Offset:    probe.DefaultTimeoutOffset,
+	})
+	srv := probe.NewServer(ctx, mux, log.New(stderr, "regdoctor serve: ", 0))
+	scheme, auth := "http", ""
+	if tls {
+		scheme = "https"
 	}
-	fmt.Fprintf(stderr, "regdoctor serve: listening on http://%s (%d scheduled targets, every %s)\n", ln.Addr(), len(targets), f.interval)
+	if f.webConfig != "" {
+		auth = ", web config " + f.webConfig
+	}
+	fmt.Fprintf(stderr, "regdoctor serve: listening on %s://%s (%d scheduled targets, every %s; /probe: %d at once, %d waiting%s)\n",
+		scheme, ln.Addr(), len(targets), f.interval, f.probeParallel, f.probeQueue, auth)
 
 	scheduled := make(chan struct{})
 	go func() {
@@ -122,7 +147,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		})
 	}()
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- probe.Serve(ln, srv, f.webConfig, stderr) }()
 
 	code := report.ExitOK
 	select {
@@ -140,60 +165,4 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	<-scheduled
 	return code
-}
-
-// newServeMux serves the scheduled outcomes in collector and on-demand
-// probes through sched, which bounds both together.
-func newServeMux(sched *probe.Scheduler, collector *probe.Collector, base checks.Options) *http.ServeMux {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collector, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	mux.Handle("GET /probe", probeHandler{sched: sched, base: base})
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprintln(w, "ok")
-	})
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprint(w, "regdoctor serve\n\n"+serveEndpoints)
-	})
-	return mux
-}
-
-// probeHandler checks one target per request, blackbox_exporter style, and
-// answers with that target's metrics only.
-type probeHandler struct {
-	sched *probe.Scheduler
-	base  checks.Options // the flags; Prometheus's scrape timeout may shorten --timeout
-}
-
-func (h probeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	t := probe.Target{Ref: q.Get("target"), Platform: q.Get("platform"), Timeout: h.base.Timeout}
-	if t.Ref == "" {
-		http.Error(w, "the target parameter is missing", http.StatusBadRequest)
-		return
-	}
-	if err := resolveTarget(&t, h.base); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	if d := scrapeTimeout(r) - probeTimeoutOffset; d > 0 && d < t.Timeout {
-		t.Timeout = d
-	}
-	o := h.sched.Check(r.Context(), t)
-	if !o.Ran() {
-		http.Error(w, "probe interrupted: "+o.Err.Error(), http.StatusServiceUnavailable)
-		return
-	}
-	reg := probe.Registry([]probe.Outcome{o})
-	promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(w, r)
-}
-
-// scrapeTimeout is the timeout Prometheus announces for this scrape, or 0.
-func scrapeTimeout(r *http.Request) time.Duration {
-	s, err := strconv.ParseFloat(r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"), 64)
-	if err != nil || s <= 0 {
-		return 0
-	}
-	return time.Duration(s * float64(time.Second))
 }

@@ -69,9 +69,14 @@ func resolveTarget(t *probe.Target, base checks.Options) error {
 }
 
 // scheduler runs the real pipeline for the targets, with f's options as
-// the defaults that each target's settings override. With many targets,
-// their traces interleave, so each line names its target.
+// the defaults that each target's settings override.
 func (tf *targetFlags) scheduler(f *checkFlags, stderr io.Writer, watching, many bool) *probe.Scheduler {
+	return probe.NewScheduler(tf.runner(f, stderr, watching, many), f.opts, tf.parallel)
+}
+
+// runner is the real pipeline with f's trace and progress. With many
+// targets, their traces interleave, so each line names its target.
+func (tf *targetFlags) runner(f *checkFlags, stderr io.Writer, watching, many bool) probe.Runner {
 	trace := f.traceTo(stderr)
 	var shared *lockedWriter
 	if trace != nil && many {
@@ -89,7 +94,7 @@ func (tf *targetFlags) scheduler(f *checkFlags, stderr io.Writer, watching, many
 		defer progress.Clear()
 		return runCheck(ctx, t, o, trace, progress.Observer(t.ImageRef()))
 	}
-	return probe.NewScheduler(run, f.opts, tf.parallel)
+	return run
 }
 
 // lockedWriter serialises the writes of concurrent runs.
