@@ -164,10 +164,3 @@ func corruptBlob(f facts, what string, n int, storage string) Diagnosis {
 		"Corrupt storage, or a proxy or cache that alters content: compare `curl -sL` of the blob with its digest (`sha256sum`), and check that the proxy neither compresses nor rewrites /v2/ bodies (nginx `gzip off;` for them).",
 		"If the stored copy is corrupt, push the image again; on a pull-through cache, purge the cached blob so it is fetched again.")
 }
-
-func storageVia(b *checks.BlobEvidence) string {
-	if b.Storage == "" {
-		return ""
-	}
-	return " from " + b.Storage
-}
