@@ -300,7 +300,11 @@ func (cc *ClientConfig) loadAuth(ctx context.Context, t Target, o Options) {
 		}
 		af.Exists = true
 		if err != nil {
+			// A directory, a FIFO, a device or an oversized file where an
+			// auth file should be: podman and docker fail on it rather
+			// than go in anonymously, so it is no "not logged in".
 			af.Error = err.Error()
+			cc.problem("config-invalid", p, 0, "%s cannot be read as an auth file: %v; podman and docker refuse to use it", p, err)
 			cc.AuthFiles = append(cc.AuthFiles, af)
 			continue
 		}

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -240,6 +241,24 @@ func TestAuthFileMissing(t *testing.T) {
 	cc := loadConfig(t, testRegistry, Options{AuthFile: path})
 	if cc.Creds != nil || len(cc.Problems) != 0 || len(cc.AuthFiles) != 1 || cc.AuthFiles[0].Exists {
 		t.Errorf("config %+v, want one absent auth file and nothing else", cc)
+	}
+}
+
+// An auth file that cannot be read is config-invalid naming it, never a
+// quiet "no stored credentials": podman and docker fail on it.
+func TestAuthFileUnreadable(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo.json")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.json")
+	writeFile(t, big, `{"auths":{}, "pad":"`+strings.Repeat("a", 5<<20)+`"}`)
+	for name, path := range map[string]string{"a directory": dir, "a FIFO": fifo, "/dev/zero": "/dev/zero", "over 4 MiB": big} {
+		cc := loadConfig(t, testRegistry, Options{AuthFile: path})
+		if len(cc.Problems) != 1 || cc.Problems[0].Code != "config-invalid" || cc.Problems[0].File != path {
+			t.Errorf("%s: problems %+v, want config-invalid naming %s", name, cc.Problems, path)
+		}
 	}
 }
 

@@ -4,10 +4,10 @@
 package probe
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"reflect"
 	"regexp"
 	"slices"
@@ -136,18 +136,16 @@ func validLabelName(name string) error {
 	return nil
 }
 
-// maxTargetsFile bounds what is read from a targets file.
-const maxTargetsFile = 4 << 20
-
 // LoadTargets reads a targets file: a YAML list whose entries are a
 // reference or a map with "target" and optional settings.
 func LoadTargets(path string) ([]Target, error) {
-	f, err := os.Open(path)
+	// Bounded, and never blocking on a FIFO: a file over the limit is an
+	// error, not its first part.
+	data, err := clientconf.ReadBounded(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	ts, err := ParseTargets(io.LimitReader(f, maxTargetsFile))
+	ts, err := ParseTargets(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -1,7 +1,10 @@
 package probe
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -70,5 +73,26 @@ func TestTargetOptionsOverrideFlags(t *testing.T) {
 	got := Target{Timeout: time.Second, Platform: "linux/arm64", PushCheck: &no, Client: "docker"}.Options(base)
 	if got.Timeout != time.Second || got.Platform != "linux/arm64" || got.PushCheck || len(got.Clients) != 1 || got.Clients[0] != "docker" || !got.TLSVerify {
 		t.Errorf("settings not applied over the flags: %+v", got)
+	}
+}
+
+// A targets file over the limit is an error, not its first part, and a
+// FIFO is refused rather than waited on.
+func TestLoadTargetsBounded(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "targets.yaml")
+	line := "- registry.example.com/team/app:1\n"
+	if err := os.WriteFile(big, []byte(strings.Repeat(line, (5<<20)/len(line))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if ts, err := LoadTargets(big); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Errorf("5 MiB targets file: %d targets, %v; want an error", len(ts), err)
+	}
+	fifo := filepath.Join(dir, "fifo.yaml")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadTargets(fifo); err == nil || !strings.Contains(err.Error(), "pipe") {
+		t.Errorf("FIFO targets file: %v, want refused", err)
 	}
 }
