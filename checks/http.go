@@ -49,8 +49,8 @@ func NewEnv(ctx context.Context, t Target, o Options) *Env {
 	env := &Env{Target: t, Opts: o, Config: LoadClientConfig(ctx, t, o)}
 	env.client = &http.Client{
 		Transport: env.transport(),
-		// Registries redirect blob and token requests to storage. Five hops
-		// is plenty; more is a loop.
+		// Registries redirect blob and token requests to storage, and some
+		// redirect /v2/ itself; every client follows.
 		CheckRedirect: followRedirect,
 	}
 	env.noFollow = &http.Client{
@@ -60,15 +60,22 @@ func NewEnv(ctx context.Context, t Target, o Options) *Env {
 	return env
 }
 
-var errRedirectLoop = errors.New("stopped after 5 redirects")
+// maxRedirects is the clients' limit: Go's defaultCheckRedirect
+// (net/http/client.go), which containers/image (docker/docker_client.go
+// detectPropertiesHelper, a plain http.Client), go-containerregistry and
+// docker use, and containerd 1.6's own (remotes/docker/resolver.go
+// request.do) all stop after 10. A stricter limit would fail pulls that work.
+const maxRedirects = 10
 
-// followRedirect follows up to five hops, and never takes credentials to
-// another origin. Go's client keeps Authorization for the same host name
-// on another port, for subdomains, and from https down to http; regdoctor
-// keeps it only while scheme, host and port stay those of the first
-// request, and drops it for good once a hop has left them.
+var errRedirectLoop = fmt.Errorf("stopped after %d redirects", maxRedirects)
+
+// followRedirect follows up to maxRedirects hops, and never takes
+// credentials to another origin. Go's client keeps Authorization for the
+// same host name on another port, for subdomains, and from https down to
+// http; regdoctor keeps it only while scheme, host and port stay those of
+// the first request, and drops it for good once a hop has left them.
 func followRedirect(req *http.Request, via []*http.Request) error {
-	if len(via) >= 5 {
+	if len(via) >= maxRedirects {
 		return errRedirectLoop
 	}
 	st := stateOf(req.Context())
@@ -101,6 +108,15 @@ func origin(u *url.URL) string {
 
 func sameOrigin(a, b *url.URL) bool { return origin(a) == origin(b) }
 
+// ClientHeaderLimit is how many bytes of response headers the clients
+// accept. None of them sets http.Transport.MaxResponseHeaderBytes
+// (containers/image v5.24 pkg/tlsclientconfig NewTransport, containerd 1.6
+// and go-containerregistry v0.22.1 use Go's default transport settings), so
+// Go's default applies: 10 MiB (Transport.maxHeaderResponseSize in
+// net/http/transport.go, go1.27.3; HTTP/2 uses the same). regdoctor leaves
+// the field at 0 too; the constant only words the error.
+const ClientHeaderLimit = 10 << 20
+
 func (env *Env) transport() *http.Transport {
 	o := env.Opts
 	tr := &http.Transport{
@@ -108,7 +124,6 @@ func (env *Env) transport() *http.Transport {
 		DialContext:            (&net.Dialer{Timeout: env.StepTimeout(), KeepAlive: 30 * time.Second}).DialContext,
 		TLSHandshakeTimeout:    env.StepTimeout(),
 		ResponseHeaderTimeout:  env.StepTimeout(),
-		MaxResponseHeaderBytes: 64 << 10,
 		ForceAttemptHTTP2:      true,
 		MaxIdleConnsPerHost:    8,
 		IdleConnTimeout:        30 * time.Second,
