@@ -189,8 +189,10 @@ type RegistryError struct {
 	Message string `json:"message,omitempty"`
 }
 
-// Exchange is the evidence of one HTTP request. It never holds the
-// Authorization header or a token.
+// Exchange is the evidence of one HTTP request. Its exported fields are
+// what is written out (JSON, table, trace), so they never hold the
+// Authorization header, a token or another secret; the raw response
+// headers stay unexported, for the parsers.
 type Exchange struct {
 	Method     string            `json:"method"`
 	URL        string            `json:"url"`
@@ -213,8 +215,10 @@ type Exchange struct {
 	// Partial: the server had started to answer when the step timed out,
 	// so it trickles rather than says nothing.
 	Partial bool `json:"partial_answer,omitempty"`
-	// location is the raw Location header, which may hold upload state.
-	location string
+	// header is the response's headers as received. Parsers read it (via
+	// Header); Headers is its redacted copy for output. Parsing the
+	// redacted copy lost challenge parameters the token pattern ate.
+	header http.Header
 }
 
 // HasCode reports whether the body carried a registry error code.
@@ -227,8 +231,32 @@ func (x *Exchange) HasCode(code string) bool {
 	return false
 }
 
-// Header returns a recorded header.
+// Header returns a response header as the server sent it (the first
+// value), for parsing. It may hold secrets: anything shown to people uses
+// Shown instead. Evidence built without a response (tests, decoded JSON)
+// has only the recorded copy, which it falls back to.
 func (x *Exchange) Header(k string) string {
+	if x.header != nil {
+		return x.header.Get(k)
+	}
+	return x.Shown(k)
+}
+
+// HeaderValues returns every value of a response header as sent, e.g. one
+// WWW-Authenticate per challenge.
+func (x *Exchange) HeaderValues(k string) []string {
+	if x.header != nil {
+		return x.header.Values(k)
+	}
+	if v := x.Shown(k); v != "" {
+		return []string{v}
+	}
+	return nil
+}
+
+// Shown returns a recorded header as output shows it: redacted, printable
+// and bounded.
+func (x *Exchange) Shown(k string) string {
 	if v, ok := x.Headers[k]; ok {
 		return v
 	}
@@ -324,14 +352,11 @@ func (env *Env) Do(ctx context.Context, r request) (*Exchange, []byte) {
 	}
 	defer resp.Body.Close()
 	x.Status = resp.StatusCode
-	x.location = resp.Header.Get("Location")
+	x.header = resp.Header.Clone()
 	x.Headers = map[string]string{}
 	for _, h := range recorded {
 		if v := resp.Header.Get(h); v != "" {
-			if h == "Location" {
-				v = redactURLString(v)
-			}
-			x.Headers[h] = clean(v, 512)
+			x.Headers[h] = fit(redactHeader(h, v), 512)
 		}
 	}
 	limit := r.Limit
@@ -676,10 +701,53 @@ func redactBody(s string) string {
 
 // redactSecrets is redactBody without the JSON fields.
 func redactSecrets(s string) string {
+	return redactURLSecrets(basicOrBearer.ReplaceAllString(jwtLike.ReplaceAllString(s, "REDACTED-JWT"), "$1 REDACTED"))
+}
+
+// redactURLSecrets removes JWTs, and the secret query parameters and
+// passwords of URLs, from text.
+func redactURLSecrets(s string) string {
 	s = jwtLike.ReplaceAllString(s, "REDACTED-JWT")
-	s = basicOrBearer.ReplaceAllString(s, "$1 REDACTED")
 	s = secretQuery.ReplaceAllString(s, "${1}REDACTED")
 	return userinfoPassword.ReplaceAllString(s, "${1}REDACTED@")
+}
+
+var (
+	// challengeToken68 is a scheme followed by a token68 (RFC 7235) where
+	// auth-params belong: a credential, not a challenge.
+	challengeToken68 = regexp.MustCompile(`(?i)(^|,)(\s*[A-Za-z][A-Za-z0-9_-]*\s+)[A-Za-z0-9._~+/-]+=*\s*(,|$)`)
+	// challengeSecretParam is an auth-param whose name says it holds a
+	// secret; only where a parameter starts, not inside a quoted URL.
+	challengeSecretParam = regexp.MustCompile(`(?i)((?:^|[,\s])(?:` + strings.Join(challengeSecretNames, "|") + `))(\s*=\s*)("(?:[^"\\]|\\.)*"|[^,\s]*)`)
+)
+
+// challengeSecretNames are auth-param names that say they hold a secret.
+var challengeSecretNames = []string{"token", "access_token", "refresh_token", "password", "secret", "signature", "sig"}
+
+// redactChallenge redacts a WWW-Authenticate value for output. A
+// challenge holds no credential of the user's, and its parameters (realm,
+// service, scope) are the evidence, so the Authorization pattern, which
+// reads `Bearer service=` as a token, is not applied; only what is secret
+// inside it goes: a token68 in place of the parameters, a parameter named
+// like a secret, and the secrets of the URLs in it (a token in the realm's
+// query, a password in its userinfo).
+func redactChallenge(v string) string {
+	v = challengeToken68.ReplaceAllString(v, "${1}${2}REDACTED${3}")
+	v = challengeSecretParam.ReplaceAllString(v, `${1}${2}"REDACTED"`)
+	return redactURLSecrets(v)
+}
+
+// redactHeader redacts one response header value for output.
+func redactHeader(k, v string) string {
+	switch {
+	case strings.EqualFold(k, "WWW-Authenticate"), strings.EqualFold(k, "Proxy-Authenticate"):
+		return redactChallenge(v)
+	case strings.EqualFold(k, "Location"), strings.EqualFold(k, "Content-Location"):
+		if u, err := url.Parse(v); err == nil {
+			return redactURL(u)
+		}
+	}
+	return redactBody(v)
 }
 
 // redactError strips URLs' secrets from error text (Go's url.Error embeds the URL).

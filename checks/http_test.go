@@ -233,7 +233,7 @@ func TestDoRecordsWithoutSecrets(t *testing.T) {
 		t.Errorf("server got Authorization %q, want it sent", gotAuth)
 	}
 	if x.Status != http.StatusAccepted || x.Auth != "bearer" || !x.Connected || x.Header("Docker-Distribution-API-Version") != "registry/2.0" ||
-		x.Header("X-Not-Recorded") != "" || x.location != "/v2/app/blobs/uploads/1?_state=upload-st4te" || string(body) != `{"token":"body-t0ken"}` {
+		x.Shown("X-Not-Recorded") != "" || x.Header("Location") != "/v2/app/blobs/uploads/1?_state=upload-st4te" || string(body) != `{"token":"body-t0ken"}` {
 		t.Errorf("exchange %+v body %q", x, body)
 	}
 	x2, _ := env.Do(t.Context(), request{Method: http.MethodGet, URL: srv.URL + "/big", Limit: 10})

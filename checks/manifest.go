@@ -86,8 +86,8 @@ func Manifest() Check {
 				return res
 			}
 			res.Data = &manifestData{auth: auth, body: body}
-			ev.MediaType = ev.Get.Header("Content-Type")
-			ev.Digest = ev.Get.Header("Docker-Content-Digest")
+			ev.MediaType = ev.Get.Shown("Content-Type") // evidence: shown, as output needs it
+			ev.Digest = ev.Get.Shown("Docker-Content-Digest")
 			ev.Platforms = indexPlatforms(body)
 			res.Status, res.Summary = Pass, fmt.Sprintf("%s resolves to %s (%s)", t.Reference, orUnknown(ev.Digest), shortMediaType(ev.MediaType))
 			if ev.Head.Status != http.StatusOK {

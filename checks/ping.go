@@ -30,19 +30,19 @@ func (p *PingEvidence) describe() string {
 		return describeErr(x)
 	}
 	api := "registry API"
-	if v := x.Header("Docker-Distribution-API-Version"); v != "" {
+	if v := x.Shown("Docker-Distribution-API-Version"); v != "" {
 		api = v
 	}
 	switch {
 	case p.RegistryAPI && x.Status == http.StatusUnauthorized:
-		scheme, _, _ := strings.Cut(x.Header("WWW-Authenticate"), " ")
+		scheme, _, _ := strings.Cut(x.Shown("WWW-Authenticate"), " ")
 		return fmt.Sprintf("%s answers (401, %s challenge)", api, scheme)
 	case p.RegistryAPI:
 		return fmt.Sprintf("%s answers (%d)", api, x.Status)
 	case x.Status >= 300 && x.Status < 400:
-		return fmt.Sprintf("redirects (%d) to %s", x.Status, x.Header("Location"))
+		return fmt.Sprintf("redirects (%d) to %s", x.Status, x.Shown("Location"))
 	}
-	ct := x.Header("Content-Type")
+	ct := x.Shown("Content-Type")
 	if ct == "" {
 		ct = "no content type"
 	}

@@ -403,8 +403,8 @@ func ruleNotARegistry(f facts) []Diagnosis {
 		if p == f.https() && f.clientCertRefusal() != "" {
 			continue // the proxy's page is about the missing certificate
 		}
-		detail := fmt.Sprintf("%s answered %d (%s) without the Docker-Distribution-API-Version header", p.URL, p.Status, orNone(p.Header("Content-Type")))
-		if srv := p.Header("Server"); srv != "" {
+		detail := fmt.Sprintf("%s answered %d (%s) without the Docker-Distribution-API-Version header", p.URL, p.Status, orNone(p.Shown("Content-Type")))
+		if srv := p.Shown("Server"); srv != "" {
 			detail += ", Server: " + srv
 		}
 		rem := []string{"Use the address and port of the registry API, not of a web page: `curl -i " + p.URL + "` must answer 200 or 401 with `Docker-Distribution-API-Version: registry/2.0`."}
@@ -710,7 +710,7 @@ func rulePush(f facts) []Diagnosis {
 		switch {
 		case x.Status == http.StatusRequestEntityTooLarge:
 			return one(newDiagnosis("upload-too-large",
-				fmt.Sprintf("%s %s with %d MiB answered 413 Request Entity Too Large (Server: %s): a proxy limits the request body.", x.Method, x.URL, p.Bytes>>20, orNone(x.Header("Server"))),
+				fmt.Sprintf("%s %s with %d MiB answered 413 Request Entity Too Large (Server: %s): a proxy limits the request body.", x.Method, x.URL, p.Bytes>>20, orNone(x.Shown("Server"))),
 				"nginx: in the server block that proxies the registry set\nclient_max_body_size 0;\nchunked_transfer_encoding on;\n(nginx's default is 1m, far below a layer).",
 				"Other proxies: raise the request body limit (HAProxy, ingress-nginx `nginx.ingress.kubernetes.io/proxy-body-size: \"0\"`)."))
 		case x.Status == http.StatusMethodNotAllowed || x.Status == http.StatusLengthRequired || groupRefusal(x):
