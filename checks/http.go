@@ -215,6 +215,10 @@ type Exchange struct {
 	// Partial: the server had started to answer when the step timed out,
 	// so it trickles rather than says nothing.
 	Partial bool `json:"partial_answer,omitempty"`
+	// Unread: the body went on past the prefix read for evidence (or had
+	// not ended when regdoctor stopped waiting for it). Clients do not read
+	// it either, so it is no fault.
+	Unread bool `json:"body_unread,omitempty"`
 	// header is the response's headers as received. Parsers read it (via
 	// Header); Headers is its redacted copy for output. Parsing the
 	// redacted copy lost challenge parameters the token pattern ate.
@@ -268,20 +272,24 @@ func (x *Exchange) Shown(k string) string {
 	return ""
 }
 
-// IsRegistryAPI reports whether the answer looks like the distribution API
-// rather than a web page or another service.
-func (x *Exchange) IsRegistryAPI() bool {
-	if x == nil || x.Status == 0 {
-		return false
-	}
-	if x.Header("Docker-Distribution-API-Version") != "" {
-		return true
-	}
-	if x.Status == http.StatusUnauthorized && x.Header("WWW-Authenticate") != "" {
-		return true
-	}
-	ct := x.Header("Content-Type")
-	return x.Status == http.StatusOK && strings.Contains(ct, "json")
+// PingAccepted reports whether the clients' ping accepts this answer to
+// GET /v2/. Only the status decides: containers/image v5.24
+// (docker/docker_client.go detectPropertiesHelper) accepts 200 and 401 and
+// reads no header but WWW-Authenticate; go-containerregistry v0.22.1
+// (pkg/v1/remote/transport/ping.go pingSingle) likewise; docker (moby
+// registry/auth.go PingV2Registry) accepts any status. Whether a 401's
+// challenge can be used is the auth-challenge check's question, as it is
+// the clients' next step. Docker-Distribution-API-Version is fingerprinting
+// evidence only (HasAPIHeader).
+func (x *Exchange) PingAccepted() bool {
+	return x != nil && x.Error == "" && (x.Status == http.StatusOK || x.Status == http.StatusUnauthorized)
+}
+
+// HasAPIHeader reports whether the answer carries the distribution API's
+// Docker-Distribution-API-Version header: evidence of what answered, which
+// no client requires.
+func (x *Exchange) HasAPIHeader() bool {
+	return x != nil && x.Header("Docker-Distribution-API-Version") != ""
 }
 
 // recorded are the response headers worth citing as evidence.
@@ -301,9 +309,18 @@ type request struct {
 	Auth string
 	// Limit bounds how much of the body is read.
 	Limit int64
+	// Prefix, when set, reads at most that many bytes of the body, as
+	// evidence only: a longer body, one that fails, or one that does not
+	// arrive within prefixWait is no error, for bodies clients never read.
+	Prefix int64
 	// NoFollow returns a redirect as it is, for probes that must see it.
 	NoFollow bool
 }
+
+// prefixWait bounds how long Do waits for a Prefix body once the headers
+// are in: a body sent with its headers arrives at once; one that does not
+// is not worth waiting for.
+const prefixWait = 500 * time.Millisecond
 
 const defaultBodyLimit = 1 << 20
 
@@ -359,6 +376,14 @@ func (env *Env) Do(ctx context.Context, r request) (*Exchange, []byte) {
 			x.Headers[h] = fit(redactHeader(h, v), 512)
 		}
 	}
+	if r.Prefix > 0 && r.Method != http.MethodHead {
+		data, complete := readPrefix(resp.Body, r.Prefix, prefixWait, cancel)
+		x.Unread = !complete
+		st.record(x)
+		x.parseErrors(data, complete)
+		env.trace(x, st, resp.Header, data)
+		return x, data
+	}
 	limit := r.Limit
 	if limit <= 0 {
 		limit = defaultBodyLimit
@@ -381,9 +406,35 @@ func (env *Env) Do(ctx context.Context, r request) (*Exchange, []byte) {
 		x.Error, x.ErrorKind = fmt.Sprintf("body larger than %d bytes%s; stopped reading", limit, inflated), KindTooLarge
 	}
 	st.record(x)
-	x.parseErrors(data)
+	x.parseErrors(data, x.Error == "")
 	env.trace(x, st, resp.Header, data)
 	return x, data
+}
+
+// readPrefix reads up to n bytes of body, waiting at most wait for them.
+// complete says the body ended within them. stop aborts the request, which
+// unblocks a read stuck on a body that trickles or never ends.
+func readPrefix(body io.Reader, n int64, wait time.Duration, stop func()) (data []byte, complete bool) {
+	type result struct {
+		data []byte
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		data, err := io.ReadAll(io.LimitReader(body, n+1))
+		done <- result{data, err}
+	}()
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	var res result
+	select {
+	case res = <-done:
+	case <-timer.C:
+		stop()
+		res = <-done
+	}
+	complete = res.err == nil && int64(len(res.data)) <= n
+	return res.data[:min(int64(len(res.data)), n)], complete
 }
 
 // withholdReason says why credentials must not go to rawURL, or "". With
@@ -483,7 +534,9 @@ func (st *exchangeState) record(x *Exchange) {
 
 // parseErrors records the registry error codes of an error response, or the
 // start of a body that is not JSON (an HTML page from a proxy or a web UI).
-func (x *Exchange) parseErrors(data []byte) {
+// complete says data is the whole body: JSON cut short by regdoctor's own
+// reading is no malformed body.
+func (x *Exchange) parseErrors(data []byte, complete bool) {
 	if len(data) == 0 {
 		return
 	}
@@ -501,7 +554,7 @@ func (x *Exchange) parseErrors(data []byte) {
 			Errors []RegistryError `json:"errors"`
 		}
 		if err := json.Unmarshal(trimmed, &body); err != nil {
-			x.Malformed = true
+			x.Malformed = complete
 			x.Body = clean(string(trimmed), 256)
 			return
 		}
