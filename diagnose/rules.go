@@ -503,13 +503,11 @@ func ruleMisbehaving(f facts) []Diagnosis {
 	if c := f.challenge(); c != nil && f.res(checks.IDAuthChallenge).Status == checks.Fail {
 		reasons = append(reasons, fmt.Sprintf("the 401 challenge cannot be parsed (%q)", truncateHint(c.Raw)))
 	}
+	// An opaque (non-JWT) token is no fault: the token spec leaves its
+	// form to the token server, and clients pass it on unread. A token the
+	// registry then refuses is, and protocolFaults names it (rejectedToken).
 	faults, remedies := protocolFaults(f)
 	reasons = append(reasons, faults...)
-	if tk := f.token(); tk != nil {
-		if a := tk.ClientAttempt(); a != nil && a.Obtained && !a.JWT && a.Claims == nil && f.rep.Product.Name == "distribution" {
-			reasons = append(reasons, "the realm returned a token that is not a JWT")
-		}
-	}
 	if len(reasons) == 0 {
 		return nil
 	}
