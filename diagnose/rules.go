@@ -747,13 +747,31 @@ func ruleClockSkew(f facts) []Diagnosis {
 
 func ruleHeadGet(f facts) []Diagnosis {
 	m := f.manifest()
-	if m == nil || m.Get == nil || m.Head == nil || m.Get.Status != http.StatusOK || m.Head.Status == http.StatusOK || m.Head.Status == 0 {
+	if m == nil || m.Get == nil || m.Head == nil || m.Get.Status != http.StatusOK || m.Get.Error != "" || m.Head.Status == http.StatusOK || (m.Head.Status == 0 && m.Head.Error == "") {
 		return nil
 	}
-	return one(newDiagnosis("head-get-mismatch",
-		fmt.Sprintf("GET %s answers 200 but HEAD answers %d. containerd, nerdctl, Kubernetes, BuildKit and docker with the containerd image store resolve tags with HEAD and fail (\"not found\"); podman and skopeo use GET and work, and classic docker falls back to GET.", m.URL, m.Head.Status),
+	rem := []string{
 		"A reverse proxy routes HEAD elsewhere. In the nginx split from the usual Nexus guide, route HEAD with GET:\nif ($request_method ~* '^(GET|HEAD)$') { set $upstream \"nexus_docker_group\"; }",
-		"Verify with `curl -I -H 'Accept: "+checks.ManifestAccept+"' "+m.URL+"` (add the token or -u user)."))
+		"Verify with `curl -I -H 'Accept: " + checks.ManifestAccept + "' " + m.URL + "` (add the token or -u user).",
+	}
+	if m.Head.Status == http.StatusMethodNotAllowed {
+		return one(newDiagnosis("head-get-mismatch",
+			fmt.Sprintf("GET %s answers 200 but HEAD answers 405. No client fails over it: containerd retries a 405 on HEAD with GET, docker falls back to GET, podman, skopeo and crane use GET.", m.URL), rem...).withSeverity(Info))
+	}
+	dockerToo := "classic docker falls back to GET"
+	if m.Head.Status == 0 {
+		dockerToo = "so does classic docker, which falls back to GET only on an answer, not on a failed request"
+	}
+	return one(newDiagnosis("head-get-mismatch",
+		fmt.Sprintf("GET %s answers 200 but HEAD %s. containerd, nerdctl, Kubernetes, BuildKit and docker with the containerd image store resolve tags with HEAD and fail; %s; podman, skopeo and crane use GET and work.", m.URL, headOutcome(m.Head), dockerToo),
+		rem...))
+}
+
+func headOutcome(x *checks.Exchange) string {
+	if x.Status == 0 {
+		return "fails: " + x.Outcome()
+	}
+	return fmt.Sprintf("answers %d", x.Status)
 }
 
 func rulePlatform(f facts) []Diagnosis {
