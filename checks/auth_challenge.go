@@ -2,12 +2,16 @@ package checks
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 )
 
-// Challenge is a parsed WWW-Authenticate header.
+// Challenge is a parsed WWW-Authenticate header. Its fields hold the values
+// as the server sent them, for the token request; written out (JSON,
+// summaries) they are redacted, see shown.
 type Challenge struct {
 	Scheme  string            `json:"scheme"` // "bearer", "basic", or "none" when /v2/ needs no auth
 	Realm   string            `json:"realm,omitempty"`
@@ -15,7 +19,8 @@ type Challenge struct {
 	Scope   string            `json:"scope,omitempty"`
 	Error   string            `json:"error,omitempty"`
 	Params  map[string]string `json:"params,omitempty"`
-	Raw     string            `json:"raw,omitempty"`
+	// Raw is the header as output shows it: redacted and bounded.
+	Raw string `json:"raw,omitempty"`
 	// Endpoint is the base URL the challenge came from.
 	Endpoint  string `json:"endpoint"`
 	PlainHTTP bool   `json:"plain_http,omitempty"`
@@ -27,7 +32,7 @@ type Challenge struct {
 // empty scheme.
 func ParseChallenge(h string) Challenge {
 	h = strings.TrimSpace(h)
-	c := Challenge{Raw: truncate(h, 512), Params: map[string]string{}}
+	c := Challenge{Raw: fit(redactChallenge(h), 512), Params: map[string]string{}}
 	scheme, rest, _ := strings.Cut(h, " ")
 	if scheme == "" || strings.Contains(scheme, "=") {
 		return c
@@ -53,6 +58,53 @@ func ParseChallenge(h string) Challenge {
 	}
 	c.Realm, c.Service, c.Scope, c.Error = c.Params["realm"], c.Params["service"], c.Params["scope"], c.Params["error"]
 	return c
+}
+
+// shown is the challenge as output shows it: every value redacted (a token
+// in the realm's query, a password in its userinfo, a parameter named like
+// a secret) and made printable.
+func (c Challenge) shown() Challenge {
+	value := func(s string) string { return fit(redactURLSecrets(s), 512) }
+	c.Realm, c.Service, c.Scope, c.Error = value(c.Realm), value(c.Service), value(c.Scope), value(c.Error)
+	if c.Params != nil {
+		params := make(map[string]string, len(c.Params))
+		for k, v := range c.Params {
+			if slices.Contains(challengeSecretNames, strings.ToLower(k)) {
+				v = "REDACTED"
+			}
+			params[fit(k, 64)] = value(v)
+		}
+		c.Params = params
+	}
+	return c
+}
+
+// MarshalJSON writes the challenge redacted: evidence goes into tickets.
+func (c Challenge) MarshalJSON() ([]byte, error) {
+	type plain Challenge // without this method
+	return json.Marshal(plain(c.shown()))
+}
+
+// pickChallenge chooses among a 401's WWW-Authenticate headers the one a
+// client would answer: the first Basic or Bearer, as containers/image
+// (docker/docker_client.go setupRequestAuth, over parseAuthHeader's one
+// challenge per header) and go-containerregistry
+// (transport/ping.go pickFromMultipleChallenges) do; else the first.
+func pickChallenge(values []string) Challenge {
+	var first Challenge
+	for i, v := range values {
+		c := ParseChallenge(v)
+		if c.Scheme == "basic" || c.Scheme == "bearer" {
+			return c
+		}
+		if i == 0 {
+			first = c
+		}
+	}
+	if len(values) == 0 {
+		return ParseChallenge("")
+	}
+	return first
 }
 
 // readQuoted reads a quoted-string body (after the opening quote) and
@@ -92,21 +144,22 @@ func AuthChallenge() Check {
 			case http.StatusOK:
 				c = Challenge{Scheme: "none"}
 			default:
-				c = ParseChallenge(ep.Ping.Header("WWW-Authenticate"))
+				c = pickChallenge(ep.Ping.HeaderValues("WWW-Authenticate"))
 			}
 			c.Endpoint, c.PlainHTTP = ep.Base, ep.PlainHTTP
 			res := Result{Evidence: &c, Data: &c, Status: Pass}
+			shown := c.shown()
 			switch c.Scheme {
 			case "none":
 				res.Summary = "/v2/ needs no authentication"
 			case "bearer":
-				res.Summary = fmt.Sprintf("Bearer realm=%q service=%q", c.Realm, c.Service)
+				res.Summary = fmt.Sprintf("Bearer realm=%q service=%q", shown.Realm, shown.Service)
 			case "basic":
-				res.Summary = fmt.Sprintf("Basic realm=%q", c.Realm)
+				res.Summary = fmt.Sprintf("Basic realm=%q", shown.Realm)
 			case "":
 				res.Status, res.Summary = Fail, fmt.Sprintf("401 with an unparseable WWW-Authenticate header %q", truncate(c.Raw, 80))
 			default:
-				res.Status, res.Summary = Fail, fmt.Sprintf("unsupported auth scheme %q", c.Scheme)
+				res.Status, res.Summary = Fail, fmt.Sprintf("unsupported auth scheme %q", fit(c.Scheme, 64))
 			}
 			return res
 		},

@@ -26,7 +26,7 @@ func BenchmarkParseErrors(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		x := &Exchange{Status: 404}
-		x.parseErrors(body)
+		x.parseErrors(body, true)
 	}
 }
 

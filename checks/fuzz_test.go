@@ -90,7 +90,7 @@ func FuzzParseErrors(f *testing.F) {
 	f.Add(403, []byte(`  {"errors":null}`))
 	f.Fuzz(func(t *testing.T, status int, data []byte) {
 		x := &Exchange{Status: status}
-		x.parseErrors(data)
+		x.parseErrors(data, true)
 		if status < 300 || len(data) == 0 {
 			if len(x.Errors) != 0 || x.Body != "" || x.Malformed {
 				t.Fatalf("status %d, %d bytes: recorded %+v", status, len(data), x)

@@ -53,8 +53,8 @@ func NewEnv(ctx context.Context, t Target, o Options) *Env {
 	env.Config = LoadClientConfig(env.clock.ctx, t, o)
 	env.client = &http.Client{
 		Transport: env.transport(),
-		// Registries redirect blob and token requests to storage. Five hops
-		// is plenty; more is a loop.
+		// Registries redirect blob and token requests to storage, and some
+		// redirect /v2/ itself; every client follows.
 		CheckRedirect: followRedirect,
 	}
 	env.noFollow = &http.Client{
@@ -64,15 +64,22 @@ func NewEnv(ctx context.Context, t Target, o Options) *Env {
 	return env
 }
 
-var errRedirectLoop = errors.New("stopped after 5 redirects")
+// maxRedirects is the clients' limit: Go's defaultCheckRedirect
+// (net/http/client.go), which containers/image (docker/docker_client.go
+// detectPropertiesHelper, a plain http.Client), go-containerregistry and
+// docker use, and containerd 1.6's own (remotes/docker/resolver.go
+// request.do) all stop after 10. A stricter limit would fail pulls that work.
+const maxRedirects = 10
 
-// followRedirect follows up to five hops, and never takes credentials to
-// another origin. Go's client keeps Authorization for the same host name
-// on another port, for subdomains, and from https down to http; regdoctor
-// keeps it only while scheme, host and port stay those of the first
-// request, and drops it for good once a hop has left them.
+var errRedirectLoop = fmt.Errorf("stopped after %d redirects", maxRedirects)
+
+// followRedirect follows up to maxRedirects hops, and never takes
+// credentials to another origin. Go's client keeps Authorization for the
+// same host name on another port, for subdomains, and from https down to
+// http; regdoctor keeps it only while scheme, host and port stay those of
+// the first request, and drops it for good once a hop has left them.
 func followRedirect(req *http.Request, via []*http.Request) error {
-	if len(via) >= 5 {
+	if len(via) >= maxRedirects {
 		return errRedirectLoop
 	}
 	st := stateOf(req.Context())
@@ -105,6 +112,15 @@ func origin(u *url.URL) string {
 
 func sameOrigin(a, b *url.URL) bool { return origin(a) == origin(b) }
 
+// ClientHeaderLimit is how many bytes of response headers the clients
+// accept. None of them sets http.Transport.MaxResponseHeaderBytes
+// (containers/image v5.24 pkg/tlsclientconfig NewTransport, containerd 1.6
+// and go-containerregistry v0.22.1 use Go's default transport settings), so
+// Go's default applies: 10 MiB (Transport.maxHeaderResponseSize in
+// net/http/transport.go, go1.27.3; HTTP/2 uses the same). regdoctor leaves
+// the field at 0 too; the constant only words the error.
+const ClientHeaderLimit = 10 << 20
+
 func (env *Env) transport() *http.Transport {
 	o := env.Opts
 	tr := &http.Transport{
@@ -112,7 +128,6 @@ func (env *Env) transport() *http.Transport {
 		DialContext:            (&net.Dialer{Timeout: env.StepTimeout(), KeepAlive: 30 * time.Second}).DialContext,
 		TLSHandshakeTimeout:    env.StepTimeout(),
 		ResponseHeaderTimeout:  env.StepTimeout(),
-		MaxResponseHeaderBytes: 64 << 10,
 		ForceAttemptHTTP2:      true,
 		MaxIdleConnsPerHost:    8,
 		IdleConnTimeout:        30 * time.Second,
@@ -179,8 +194,10 @@ type RegistryError struct {
 	Message string `json:"message,omitempty"`
 }
 
-// Exchange is the evidence of one HTTP request. It never holds the
-// Authorization header or a token.
+// Exchange is the evidence of one HTTP request. Its exported fields are
+// what is written out (JSON, table, trace), so they never hold the
+// Authorization header, a token or another secret; the raw response
+// headers stay unexported, for the parsers.
 type Exchange struct {
 	Method     string            `json:"method"`
 	URL        string            `json:"url"`
@@ -207,6 +224,14 @@ type Exchange struct {
 	Bytes int64 `json:"bytes_read,omitempty"`
 	// location is the raw Location header, which may hold upload state.
 	location string
+	// Unread: the body went on past the prefix read for evidence (or had
+	// not ended when regdoctor stopped waiting for it). Clients do not read
+	// it either, so it is no fault.
+	Unread bool `json:"body_unread,omitempty"`
+	// header is the response's headers as received. Parsers read it (via
+	// Header); Headers is its redacted copy for output. Parsing the
+	// redacted copy lost challenge parameters the token pattern ate.
+	header http.Header
 }
 
 // HasCode reports whether the body carried a registry error code.
@@ -219,8 +244,32 @@ func (x *Exchange) HasCode(code string) bool {
 	return false
 }
 
-// Header returns a recorded header.
+// Header returns a response header as the server sent it (the first
+// value), for parsing. It may hold secrets: anything shown to people uses
+// Shown instead. Evidence built without a response (tests, decoded JSON)
+// has only the recorded copy, which it falls back to.
 func (x *Exchange) Header(k string) string {
+	if x.header != nil {
+		return x.header.Get(k)
+	}
+	return x.Shown(k)
+}
+
+// HeaderValues returns every value of a response header as sent, e.g. one
+// WWW-Authenticate per challenge.
+func (x *Exchange) HeaderValues(k string) []string {
+	if x.header != nil {
+		return x.header.Values(k)
+	}
+	if v := x.Shown(k); v != "" {
+		return []string{v}
+	}
+	return nil
+}
+
+// Shown returns a recorded header as output shows it: redacted, printable
+// and bounded.
+func (x *Exchange) Shown(k string) string {
 	if v, ok := x.Headers[k]; ok {
 		return v
 	}
@@ -232,20 +281,24 @@ func (x *Exchange) Header(k string) string {
 	return ""
 }
 
-// IsRegistryAPI reports whether the answer looks like the distribution API
-// rather than a web page or another service.
-func (x *Exchange) IsRegistryAPI() bool {
-	if x == nil || x.Status == 0 {
-		return false
-	}
-	if x.Header("Docker-Distribution-API-Version") != "" {
-		return true
-	}
-	if x.Status == http.StatusUnauthorized && x.Header("WWW-Authenticate") != "" {
-		return true
-	}
-	ct := x.Header("Content-Type")
-	return x.Status == http.StatusOK && strings.Contains(ct, "json")
+// PingAccepted reports whether the clients' ping accepts this answer to
+// GET /v2/. Only the status decides: containers/image v5.24
+// (docker/docker_client.go detectPropertiesHelper) accepts 200 and 401 and
+// reads no header but WWW-Authenticate; go-containerregistry v0.22.1
+// (pkg/v1/remote/transport/ping.go pingSingle) likewise; docker (moby
+// registry/auth.go PingV2Registry) accepts any status. Whether a 401's
+// challenge can be used is the auth-challenge check's question, as it is
+// the clients' next step. Docker-Distribution-API-Version is fingerprinting
+// evidence only (HasAPIHeader).
+func (x *Exchange) PingAccepted() bool {
+	return x != nil && x.Error == "" && (x.Status == http.StatusOK || x.Status == http.StatusUnauthorized)
+}
+
+// HasAPIHeader reports whether the answer carries the distribution API's
+// Docker-Distribution-API-Version header: evidence of what answered, which
+// no client requires.
+func (x *Exchange) HasAPIHeader() bool {
+	return x != nil && x.Header("Docker-Distribution-API-Version") != ""
 }
 
 // recorded are the response headers worth citing as evidence.
@@ -265,6 +318,10 @@ type request struct {
 	Auth string
 	// Limit bounds how much of the body is read.
 	Limit int64
+	// Prefix, when set, reads at most that many bytes of the body, as
+	// evidence only: a longer body, one that fails, or one that does not
+	// arrive within prefixWait is no error, for bodies clients never read.
+	Prefix int64
 	// NoFollow returns a redirect as it is, for probes that must see it.
 	NoFollow bool
 	// Sink, when set, receives the whole body instead of memory, for
@@ -275,6 +332,11 @@ type request struct {
 	// download starts (a ranged GET the server may answer whole).
 	Sample int64
 }
+
+// prefixWait bounds how long Do waits for a Prefix body once the headers
+// are in: a body sent with its headers arrives at once; one that does not
+// is not worth waiting for.
+const prefixWait = 500 * time.Millisecond
 
 const defaultBodyLimit = 1 << 20
 
@@ -323,15 +385,20 @@ func (env *Env) Do(ctx context.Context, r request) (*Exchange, []byte) {
 	}
 	defer resp.Body.Close()
 	x.Status = resp.StatusCode
-	x.location = resp.Header.Get("Location")
+	x.header = resp.Header.Clone()
 	x.Headers = map[string]string{}
 	for _, h := range recorded {
 		if v := resp.Header.Get(h); v != "" {
-			if h == "Location" {
-				v = redactURLString(v)
-			}
-			x.Headers[h] = clean(v, 512)
+			x.Headers[h] = fit(redactHeader(h, v), 512)
 		}
+	}
+	if r.Prefix > 0 && r.Method != http.MethodHead {
+		data, complete := readPrefix(resp.Body, r.Prefix, prefixWait, cancel)
+		x.Unread = !complete
+		st.record(x)
+		x.parseErrors(data, complete)
+		env.trace(x, st, resp.Header, data)
+		return x, data
 	}
 	limit := r.Limit
 	if limit <= 0 {
@@ -370,9 +437,35 @@ func (env *Env) Do(ctx context.Context, r request) (*Exchange, []byte) {
 		x.Error, x.ErrorKind = fmt.Sprintf("body larger than %d bytes%s; stopped reading", limit, inflated), KindTooLarge
 	}
 	st.record(x)
-	x.parseErrors(data)
+	x.parseErrors(data, x.Error == "")
 	env.trace(x, st, resp.Header, data)
 	return x, data
+}
+
+// readPrefix reads up to n bytes of body, waiting at most wait for them.
+// complete says the body ended within them. stop aborts the request, which
+// unblocks a read stuck on a body that trickles or never ends.
+func readPrefix(body io.Reader, n int64, wait time.Duration, stop func()) (data []byte, complete bool) {
+	type result struct {
+		data []byte
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		data, err := io.ReadAll(io.LimitReader(body, n+1))
+		done <- result{data, err}
+	}()
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	var res result
+	select {
+	case res = <-done:
+	case <-timer.C:
+		stop()
+		res = <-done
+	}
+	complete = res.err == nil && int64(len(res.data)) <= n
+	return res.data[:min(int64(len(res.data)), n)], complete
 }
 
 // withholdReason says why credentials must not go to rawURL, or "". With
@@ -472,7 +565,9 @@ func (st *exchangeState) record(x *Exchange) {
 
 // parseErrors records the registry error codes of an error response, or the
 // start of a body that is not JSON (an HTML page from a proxy or a web UI).
-func (x *Exchange) parseErrors(data []byte) {
+// complete says data is the whole body: JSON cut short by regdoctor's own
+// reading is no malformed body.
+func (x *Exchange) parseErrors(data []byte, complete bool) {
 	if len(data) == 0 {
 		return
 	}
@@ -490,7 +585,7 @@ func (x *Exchange) parseErrors(data []byte) {
 			Errors []RegistryError `json:"errors"`
 		}
 		if err := json.Unmarshal(trimmed, &body); err != nil {
-			x.Malformed = true
+			x.Malformed = complete
 			x.Body = clean(string(trimmed), 256)
 			return
 		}
@@ -690,10 +785,53 @@ func redactBody(s string) string {
 
 // redactSecrets is redactBody without the JSON fields.
 func redactSecrets(s string) string {
+	return redactURLSecrets(basicOrBearer.ReplaceAllString(jwtLike.ReplaceAllString(s, "REDACTED-JWT"), "$1 REDACTED"))
+}
+
+// redactURLSecrets removes JWTs, and the secret query parameters and
+// passwords of URLs, from text.
+func redactURLSecrets(s string) string {
 	s = jwtLike.ReplaceAllString(s, "REDACTED-JWT")
-	s = basicOrBearer.ReplaceAllString(s, "$1 REDACTED")
 	s = secretQuery.ReplaceAllString(s, "${1}REDACTED")
 	return userinfoPassword.ReplaceAllString(s, "${1}REDACTED@")
+}
+
+var (
+	// challengeToken68 is a scheme followed by a token68 (RFC 7235) where
+	// auth-params belong: a credential, not a challenge.
+	challengeToken68 = regexp.MustCompile(`(?i)(^|,)(\s*[A-Za-z][A-Za-z0-9_-]*\s+)[A-Za-z0-9._~+/-]+=*\s*(,|$)`)
+	// challengeSecretParam is an auth-param whose name says it holds a
+	// secret; only where a parameter starts, not inside a quoted URL.
+	challengeSecretParam = regexp.MustCompile(`(?i)((?:^|[,\s])(?:` + strings.Join(challengeSecretNames, "|") + `))(\s*=\s*)("(?:[^"\\]|\\.)*"|[^,\s]*)`)
+)
+
+// challengeSecretNames are auth-param names that say they hold a secret.
+var challengeSecretNames = []string{"token", "access_token", "refresh_token", "password", "secret", "signature", "sig"}
+
+// redactChallenge redacts a WWW-Authenticate value for output. A
+// challenge holds no credential of the user's, and its parameters (realm,
+// service, scope) are the evidence, so the Authorization pattern, which
+// reads `Bearer service=` as a token, is not applied; only what is secret
+// inside it goes: a token68 in place of the parameters, a parameter named
+// like a secret, and the secrets of the URLs in it (a token in the realm's
+// query, a password in its userinfo).
+func redactChallenge(v string) string {
+	v = challengeToken68.ReplaceAllString(v, "${1}${2}REDACTED${3}")
+	v = challengeSecretParam.ReplaceAllString(v, `${1}${2}"REDACTED"`)
+	return redactURLSecrets(v)
+}
+
+// redactHeader redacts one response header value for output.
+func redactHeader(k, v string) string {
+	switch {
+	case strings.EqualFold(k, "WWW-Authenticate"), strings.EqualFold(k, "Proxy-Authenticate"):
+		return redactChallenge(v)
+	case strings.EqualFold(k, "Location"), strings.EqualFold(k, "Content-Location"):
+		if u, err := url.Parse(v); err == nil {
+			return redactURL(u)
+		}
+	}
+	return redactBody(v)
 }
 
 // redactError strips URLs' secrets from error text (Go's url.Error embeds the URL).

@@ -130,23 +130,30 @@ func TestRedactError(t *testing.T) {
 	}
 }
 
-func TestIsRegistryAPI(t *testing.T) {
+// TestPingAccepted: the clients' ping decides on the status alone; the
+// API version header is fingerprinting evidence, not a condition.
+func TestPingAccepted(t *testing.T) {
 	for _, tc := range []struct {
-		x    *Exchange
-		want bool
+		x          *Exchange
+		want, head bool
 	}{
-		{nil, false},
-		{&Exchange{}, false},
-		{&Exchange{Status: 200, Headers: map[string]string{"Docker-Distribution-API-Version": "registry/2.0"}}, true},
-		{&Exchange{Status: 404, Headers: map[string]string{"docker-distribution-api-version": "registry/2.0"}}, true},
-		{&Exchange{Status: 401, Headers: map[string]string{"WWW-Authenticate": `Bearer realm="x"`}}, true},
-		{&Exchange{Status: 401}, false},
-		{&Exchange{Status: 200, Headers: map[string]string{"Content-Type": "application/json; charset=utf-8"}}, true},
-		{&Exchange{Status: 200, Headers: map[string]string{"Content-Type": "text/html"}}, false},
-		{&Exchange{Status: 404, Headers: map[string]string{"Content-Type": "application/json"}}, false},
+		{nil, false, false},
+		{&Exchange{}, false, false},
+		{&Exchange{Status: 200, Headers: map[string]string{"Docker-Distribution-API-Version": "registry/2.0"}}, true, true},
+		{&Exchange{Status: 404, Headers: map[string]string{"docker-distribution-api-version": "registry/2.0"}}, false, true},
+		{&Exchange{Status: 401, Headers: map[string]string{"WWW-Authenticate": `Bearer realm="x"`}}, true, false},
+		{&Exchange{Status: 401}, true, false},
+		{&Exchange{Status: 200, Headers: map[string]string{"Content-Type": "application/json; charset=utf-8"}}, true, false},
+		{&Exchange{Status: 200, Headers: map[string]string{"Content-Type": "text/html"}}, true, false},
+		{&Exchange{Status: 200, Error: "connection closed mid-answer"}, false, false},
+		{&Exchange{Status: 404, Headers: map[string]string{"Content-Type": "application/json"}}, false, false},
+		{&Exchange{Status: 302, Headers: map[string]string{"Location": "/v2/"}}, false, false},
 	} {
-		if got := tc.x.IsRegistryAPI(); got != tc.want {
-			t.Errorf("IsRegistryAPI(%+v) = %v, want %v", tc.x, got, tc.want)
+		if got := tc.x.PingAccepted(); got != tc.want {
+			t.Errorf("PingAccepted(%+v) = %v, want %v", tc.x, got, tc.want)
+		}
+		if got := tc.x.HasAPIHeader(); got != tc.head {
+			t.Errorf("HasAPIHeader(%+v) = %v, want %v", tc.x, got, tc.head)
 		}
 	}
 }
@@ -172,7 +179,7 @@ func TestParseErrors(t *testing.T) {
 		{name: "token in malformed json", status: 500, body: `{"token":"tok-secret", oops`, malformed: true, bodyHas: `"token":"REDACTED"`},
 	} {
 		x := &Exchange{Status: tc.status}
-		x.parseErrors([]byte(tc.body))
+		x.parseErrors([]byte(tc.body), true)
 		var codes []string
 		for _, e := range x.Errors {
 			codes = append(codes, e.Code)
@@ -191,7 +198,7 @@ func TestParseErrors(t *testing.T) {
 func TestParseErrorsRedactsMessages(t *testing.T) {
 	const jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJkZXYifQ.c2lnbmF0dXJl"
 	x := &Exchange{Status: http.StatusUnauthorized}
-	x.parseErrors([]byte(`{"errors":[{"code":"UNAUTHORIZED","message":"invalid token ` + jwt + `"}]}`))
+	x.parseErrors([]byte(`{"errors":[{"code":"UNAUTHORIZED","message":"invalid token `+jwt+`"}]}`), true)
 	if len(x.Errors) != 1 || strings.Contains(x.Errors[0].Message, jwt) {
 		t.Errorf("errors %+v keep the token", x.Errors)
 	}
@@ -233,7 +240,7 @@ func TestDoRecordsWithoutSecrets(t *testing.T) {
 		t.Errorf("server got Authorization %q, want it sent", gotAuth)
 	}
 	if x.Status != http.StatusAccepted || x.Auth != "bearer" || !x.Connected || x.Header("Docker-Distribution-API-Version") != "registry/2.0" ||
-		x.Header("X-Not-Recorded") != "" || x.location != "/v2/app/blobs/uploads/1?_state=upload-st4te" || string(body) != `{"token":"body-t0ken"}` {
+		x.Shown("X-Not-Recorded") != "" || x.Header("Location") != "/v2/app/blobs/uploads/1?_state=upload-st4te" || string(body) != `{"token":"body-t0ken"}` {
 		t.Errorf("exchange %+v body %q", x, body)
 	}
 	x2, _ := env.Do(t.Context(), request{Method: http.MethodGet, URL: srv.URL + "/big", Limit: 10})

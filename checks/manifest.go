@@ -98,10 +98,10 @@ func Manifest() Check {
 				res.Status, res.Summary = Fail, fmt.Sprintf("GET %s: %s", t.Reference, exchangeOutcome(ev.Get))
 				return res
 			}
-			ev.MediaType = ev.Get.Header("Content-Type")
-			ev.Digest = ev.Get.Header("Docker-Content-Digest")
+			ev.MediaType = ev.Get.Shown("Content-Type") // evidence: shown, as output needs it
+			ev.Digest = ev.Get.Shown("Docker-Content-Digest")
 			bodyDigest := digestOf(body)
-			doc, problem, typeProblem := parseManifest(ev.MediaType, body)
+			doc, problem, typeProblem := parseManifest(ev.Get.Header("Content-Type"), body)
 			if t.IsDigest && !matchesDigest(body, t.Reference) {
 				// Pulled by digest, the content must hash to it: every
 				// client verifies that before it uses the manifest.
@@ -113,7 +113,8 @@ func Manifest() Check {
 				return res
 			}
 			res.Data = &manifestData{auth: auth, body: body, doc: doc, repoURL: strings.TrimSuffix(ev.URL, "/manifests/"+t.Reference)}
-			ev.DigestMismatch = strings.HasPrefix(ev.Digest, "sha256:") && ev.Digest != bodyDigest
+			headerDigest := ev.Get.Header("Docker-Content-Digest")
+			ev.DigestMismatch = strings.HasPrefix(headerDigest, "sha256:") && headerDigest != bodyDigest
 			if ev.Digest == "" || ev.DigestMismatch {
 				ev.BodyDigest = bodyDigest // the header's digest says it otherwise
 			}

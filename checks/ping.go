@@ -10,14 +10,27 @@ import (
 // PingEvidence is the answer to GET /v2/ on one scheme.
 type PingEvidence struct {
 	*Exchange
+	// RegistryAPI: the clients' ping accepts the answer (PingAccepted).
 	RegistryAPI bool `json:"registry_api"`
 }
 
+// pingPrefix is how much of the /v2/ body is read: enough to tell an HTML
+// page or a registry error from anything else. Clients read none of it
+// (containers/image detectPropertiesHelper and moby PingV2Registry close
+// the body unread); go-containerregistry's pingSingle drains it.
+const pingPrefix = 16 << 10
+
 // ping sends an anonymous GET /v2/. It never sends credentials: that is the
 // first request every client makes, and it is anonymous for all of them.
+// Redirects are followed, as every client's http.Client does with the
+// default policy (containers/image v5.24 detectPropertiesHelper, ggcr
+// v0.22.1 pingSingle, moby PingV2Registry); the endpoint stays the host
+// asked, as containers/image keeps c.registry for the requests after the
+// ping. The body is evidence only: its size, or its never ending, is not
+// the ping's business.
 func ping(ctx context.Context, env *Env, base string) *PingEvidence {
-	x, _ := env.Do(ctx, request{Method: http.MethodGet, URL: base + "/v2/", NoFollow: true, Limit: 64 << 10})
-	return &PingEvidence{Exchange: x, RegistryAPI: x.IsRegistryAPI()}
+	x, _ := env.Do(ctx, request{Method: http.MethodGet, URL: base + "/v2/", Prefix: pingPrefix})
+	return &PingEvidence{Exchange: x, RegistryAPI: x.PingAccepted()}
 }
 
 // Summary is the one-line description of the answer.
@@ -30,23 +43,30 @@ func (p *PingEvidence) describe() string {
 		return describeErr(x)
 	}
 	api := "registry API"
-	if v := x.Header("Docker-Distribution-API-Version"); v != "" {
+	if v := x.Shown("Docker-Distribution-API-Version"); v != "" {
 		api = v
 	}
-	switch {
-	case p.RegistryAPI && x.Status == http.StatusUnauthorized:
-		scheme, _, _ := strings.Cut(x.Header("WWW-Authenticate"), " ")
-		return fmt.Sprintf("%s answers (401, %s challenge)", api, scheme)
-	case p.RegistryAPI:
-		return fmt.Sprintf("%s answers (%d)", api, x.Status)
-	case x.Status >= 300 && x.Status < 400:
-		return fmt.Sprintf("redirects (%d) to %s", x.Status, x.Header("Location"))
+	via := ""
+	if x.RedirectedTo != "" {
+		via = " after a redirect to " + x.RedirectedTo
 	}
-	ct := x.Header("Content-Type")
+	ct := x.Shown("Content-Type")
 	if ct == "" {
 		ct = "no content type"
 	}
-	return fmt.Sprintf("answers %d (%s) without the registry API header", x.Status, ct)
+	switch {
+	case p.RegistryAPI && x.Status == http.StatusUnauthorized:
+		scheme, _, _ := strings.Cut(x.Shown("WWW-Authenticate"), " ")
+		return fmt.Sprintf("%s answers (401, %s challenge)%s", api, fit(scheme, 32), via)
+	case p.RegistryAPI && x.HasAPIHeader():
+		return fmt.Sprintf("%s answers (%d)%s", api, x.Status, via)
+	case p.RegistryAPI:
+		// Clients accept it; whether a registry is behind it shows at the manifest.
+		return fmt.Sprintf("answers %d (%s) without the registry API header%s", x.Status, ct, via)
+	case x.Status >= 300 && x.Status < 400:
+		return fmt.Sprintf("redirects (%d) to %s", x.Status, x.Shown("Location"))
+	}
+	return fmt.Sprintf("answers %d (%s) without the registry API header%s", x.Status, ct, via)
 }
 
 func describeErr(x *Exchange) string {
@@ -90,7 +110,10 @@ func ChooseEndpoint(deps Deps) (Endpoint, bool) {
 		return Endpoint{Base: baseOf(p.URL), Ping: p}, true
 	}
 	if r := deps.Get(IDPingHTTP); r.Evidence != nil {
-		if p, ok := r.Evidence.(*PingEvidence); ok && p.RegistryAPI {
+		// A plain-HTTP ping that a redirect took to HTTPS found no
+		// plain-HTTP registry: go-containerregistry judges insecure by the
+		// final request's scheme (pingSingle).
+		if p, ok := r.Evidence.(*PingEvidence); ok && p.RegistryAPI && !strings.HasPrefix(p.RedirectedTo, "https:") {
 			return Endpoint{Base: baseOf(p.URL), PlainHTTP: true, Ping: p}, true
 		}
 	}

@@ -55,7 +55,7 @@ func Push() Check {
 			if ev.Start.Status != http.StatusAccepted {
 				return Result{Status: Fail, Evidence: ev, Summary: "starting an upload: " + exchangeOutcome(ev.Start)}
 			}
-			loc, err := resolveLocation(start, ev.Start.location)
+			loc, err := resolveLocation(start, ev.Start.Header("Location"))
 			if err != nil {
 				return Result{Status: Fail, Evidence: ev, Summary: "upload Location: " + err.Error()}
 			}
@@ -80,7 +80,8 @@ func resolveLocation(start, loc string) (string, error) {
 	base, _ := url.Parse(start)
 	u, err := base.Parse(loc)
 	if err != nil {
-		return "", err
+		// url's error quotes the URL, upload state and all.
+		return "", fmt.Errorf("unparseable Location: %s", redactError(err))
 	}
 	if u.Host != base.Host {
 		return "", fmt.Errorf("the upload moved to another host, %s; not following with credentials", u.Host)

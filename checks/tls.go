@@ -328,11 +328,12 @@ func verifyChain(chain []*x509.Certificate, trust *Trust, host string, now time.
 // anonymous and reads no body; nil when the server gives no Date.
 func serverDate(ctx context.Context, env *Env, addr, host string) *time.Time {
 	tr := &http.Transport{
-		DialContext:            (&net.Dialer{Timeout: env.StepTimeout()}).DialContext,
-		TLSClientConfig:        &tls.Config{ServerName: host, InsecureSkipVerify: true}, //nolint:gosec // only the Date header is read
-		TLSHandshakeTimeout:    env.StepTimeout(),
-		ResponseHeaderTimeout:  env.StepTimeout(),
-		MaxResponseHeaderBytes: 64 << 10,
+		DialContext:           (&net.Dialer{Timeout: env.StepTimeout()}).DialContext,
+		TLSClientConfig:       &tls.Config{ServerName: host, InsecureSkipVerify: true}, //nolint:gosec // only the Date header is read
+		TLSHandshakeTimeout:   env.StepTimeout(),
+		ResponseHeaderTimeout: env.StepTimeout(),
+		// MaxResponseHeaderBytes left at Go's default, as the clients do
+		// (ClientHeaderLimit): headers they accept must not lose the Date.
 	}
 	defer tr.CloseIdleConnections()
 	ctx, cancel := context.WithTimeout(ctx, env.StepTimeout())

@@ -57,6 +57,8 @@ type TokenAttempt struct {
 	Claims   *JWTClaims `json:"claims,omitempty"`
 	// ExpiresIn is the token lifetime the realm announced, in seconds.
 	ExpiresIn int `json:"expires_in,omitempty"`
+	// BodyBytes is the size of the realm's answer.
+	BodyBytes int `json:"body_bytes,omitempty"`
 	token     string
 }
 
@@ -171,6 +173,9 @@ func Token() Check {
 			switch {
 			case att.Obtained:
 				res.Status, res.Summary = Pass, fmt.Sprintf("token for %s obtained as %s", orRegistry(scope), att.As)
+				if att.BodyBytes > craneTokenLimit {
+					res.Summary += fmt.Sprintf(" (a %d KiB answer: crane reads at most 64 KiB of it)", att.BodyBytes>>10)
+				}
 				if att.Claims != nil && scope != "" && !att.Claims.Grants(env.Target.Repository, "pull") {
 					res.Status, res.Summary = Warn, fmt.Sprintf("token obtained as %s, but it grants no pull on %s", att.As, env.Target.Repository)
 				}
@@ -232,6 +237,19 @@ func CredentialsAllowed(env *Env, rawURL string) bool {
 	return insecure
 }
 
+// tokenBodyLimit is containers/image's: v5.24 docker/docker_client.go
+// getBearerToken and getBearerTokenOAuth2 read the realm's answer with
+// iolimits.ReadAtMost(res.Body, iolimits.MaxAuthTokenBodySize), 1 MiB
+// (internal/iolimits), failing only past it. containerd 1.6
+// (remotes/docker/auth/fetch.go) and docker (distribution's auth/session.go)
+// decode it without a limit; go-containerregistry v0.22.1 reads at most
+// 64 KiB (transport/bearer.go maxTokenBodySize), which BodyBytes lets the
+// evidence show.
+const tokenBodyLimit = 1 << 20
+
+// craneTokenLimit is go-containerregistry v0.22.1's maxTokenBodySize.
+const craneTokenLimit = 64 << 10
+
 func requestToken(ctx context.Context, env *Env, c *Challenge, scope string, cr *Credentials) *TokenAttempt {
 	att := &TokenAttempt{As: "anonymous"}
 	u, err := url.Parse(c.Realm)
@@ -246,7 +264,7 @@ func requestToken(ctx context.Context, env *Env, c *Challenge, scope string, cr 
 	if scope != "" {
 		q.Set("scope", scope)
 	}
-	r := request{Method: http.MethodGet, Limit: 256 << 10}
+	r := request{Method: http.MethodGet, Limit: tokenBodyLimit}
 	if cr != nil {
 		att.As = cr.Username
 		if cr.IdentityToken != "" {
@@ -274,6 +292,7 @@ func requestToken(ctx context.Context, env *Env, c *Challenge, scope string, cr 
 	r.URL = u.String()
 	x, body := env.Do(ctx, r)
 	att.Exchange = x
+	att.BodyBytes = len(body)
 	if x.Status != http.StatusOK {
 		return att
 	}

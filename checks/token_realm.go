@@ -58,14 +58,14 @@ func ValidateRealm(realm, endpoint string) *RealmEvidence {
 	}
 	if hostPart := hostOf(realm); strings.Count(hostPart, ":") > 1 && !strings.HasPrefix(hostPart, "[") {
 		// url.Parse would only say "invalid port"; name the real mistake.
-		ev.Realm = truncate(realm, 256)
-		ev.Problems = append(ev.Problems, fmt.Sprintf("realm host %q has more than one port", hostPart))
+		ev.Realm = clean(realm, 256) // the realm is raw; what is shown is not
+		ev.Problems = append(ev.Problems, fmt.Sprintf("realm host %q has more than one port", clean(hostPart, 256)))
 		return ev
 	}
 	u, err := url.Parse(realm)
 	if err != nil {
-		ev.Realm = truncate(realm, 256)
-		ev.Problems = append(ev.Problems, fmt.Sprintf("realm %q is not a URL: %v", truncate(realm, 256), err))
+		ev.Realm = clean(realm, 256)
+		ev.Problems = append(ev.Problems, fmt.Sprintf("realm %q is not a URL: %s", ev.Realm, redactError(err)))
 		return ev
 	}
 	ev.Host = u.Host
@@ -100,12 +100,16 @@ func ValidateRealm(realm, endpoint string) *RealmEvidence {
 	return ev
 }
 
-// hostOf returns the authority of a URL string without parsing it.
+// hostOf returns the host and port of a URL string without parsing it;
+// the userinfo, which may hold a password, is left out.
 func hostOf(raw string) string {
 	_, rest, ok := strings.Cut(raw, "://")
 	if !ok {
 		return ""
 	}
 	host, _, _ := strings.Cut(rest, "/")
+	if i := strings.LastIndex(host, "@"); i >= 0 {
+		host = host[i+1:]
+	}
 	return host
 }

@@ -37,7 +37,7 @@ func traceHeaderValue(k, v string) string {
 		}
 		return "REDACTED"
 	}
-	return clean(v, traceValue)
+	return fit(redactHeader(k, v), traceValue)
 }
 
 func (env *Env) trace(x *Exchange, st *exchangeState, h http.Header, body []byte) {

@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/regdoctor/regdoctor/checks"
@@ -24,12 +25,7 @@ var clientSpecific = map[string]func(f facts, client string) (fails bool, why st
 	"tls-client-cert-required": clientCertDecides,
 	"tls-cert-expired":         verifyDecides,
 	"tls-hostname-mismatch":    verifyDecides,
-	"head-get-mismatch": func(_ facts, c string) (bool, string) {
-		if c == "containerd" {
-			return true, "containerd resolves tags with HEAD"
-		}
-		return false, c + " fetches the manifest with GET"
-	},
+	"head-get-mismatch":        headDecides,
 	"not-logged-in": func(f facts, c string) (bool, string) {
 		if f.rep.Config.CredsFor(c) != nil && f.creds() == nil {
 			return false, c + " has its own stored credentials"
@@ -67,6 +63,33 @@ var clientSpecific = map[string]func(f facts, client string) (fails bool, why st
 // trip over; they stay errors even when the clients judged for cope,
 // because other machines (a Kubernetes node) pull the same image.
 var serverSide = map[string]bool{"head-get-mismatch": true}
+
+// headDecides: who sends HEAD for the manifest, and what they do when it
+// fails. containerd 1.6 resolves with HEAD only (remotes/docker/resolver.go
+// dockerResolver.Resolve), and retries a 405 with GET (request.retryRequest).
+// Classic docker (moby v24-v26 distribution/pull_v2.go pullTag, vendored
+// docker/distribution registry/client/repository.go tags.Get) sends HEAD and
+// falls back to GET on any status but not on a failed request.
+// containers/image (podman, skopeo: docker/docker_client.go fetchManifest)
+// and go-containerregistry's remote.Image (crane: remote/fetcher.go
+// fetchManifest) send GET only.
+func headDecides(f facts, c string) (bool, string) {
+	head := (*checks.Exchange)(nil)
+	if m := f.manifest(); m != nil {
+		head = m.Head
+	}
+	switch {
+	case c == "containerd" && head != nil && head.Status == http.StatusMethodNotAllowed:
+		return false, "containerd retries a 405 on HEAD with GET"
+	case c == "containerd":
+		return true, "containerd resolves tags with HEAD"
+	case c == "docker" && head != nil && head.Status == 0:
+		return true, "docker resolves tags with HEAD and falls back to GET only when HEAD is answered"
+	case c == "docker":
+		return false, "docker falls back to GET when HEAD fails"
+	}
+	return false, c + " fetches the manifest with GET"
+}
 
 func onlyPodman(_ facts, c string) (bool, string) {
 	return c == "podman", "a containers-image (podman, skopeo, buildah) setting"

@@ -101,7 +101,8 @@ func (f facts) exchanges() []*checks.Exchange {
 		}
 	}
 	if m := f.manifest(); m != nil {
-		add(m.Head)
+		// Not m.Head: podman, skopeo and crane never send it, so what
+		// HEAD alone got is head-get-mismatch's, judged per client.
 		add(m.Get)
 	}
 	if b := f.blob(); b != nil {

@@ -40,7 +40,7 @@ func exchangeFault(x *checks.Exchange, ping bool) string {
 	case x.ErrorKind == checks.KindTooLarge:
 		return fmt.Sprintf("%s returned an oversized body (%s)", at, x.Error)
 	case x.ErrorKind == checks.KindHeaderTooLarge:
-		return at + " sent more than 64 KiB of response headers without ending them"
+		return fmt.Sprintf("%s sent more than %d MiB of response headers without ending them, more than any client accepts", at, checks.ClientHeaderLimit>>20)
 	case x.ErrorKind == checks.KindMalformed:
 		return at + " sent a response that is not valid HTTP (" + x.Error + ")"
 	case x.Malformed:

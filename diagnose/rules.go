@@ -273,8 +273,8 @@ func (f facts) plainHTTPOnly() bool {
 }
 
 func rulePlainHTTP(f facts) []Diagnosis {
-	if !f.plainHTTPOnly() {
-		return nil
+	if !f.plainHTTPOnly() || f.webSite() {
+		return nil // a web page on plain HTTP is not-a-registry's
 	}
 	hp := f.t.Registry
 	s := f.https()
@@ -423,17 +423,88 @@ func ruleNotARegistry(f facts) []Diagnosis {
 		if p == f.https() && f.clientCertRefusal() != "" {
 			continue // the proxy's page is about the missing certificate
 		}
-		detail := fmt.Sprintf("%s answered %d (%s) without the Docker-Distribution-API-Version header", p.URL, p.Status, orNone(p.Header("Content-Type")))
-		if srv := p.Header("Server"); srv != "" {
-			detail += ", Server: " + srv
-		}
-		rem := []string{"Use the address and port of the registry API, not of a web page: `curl -i " + p.URL + "` must answer 200 or 401 with `Docker-Distribution-API-Version: registry/2.0`."}
-		if f.rep.Product.Name == "Nexus" || strings.Contains(strings.ToLower(p.Header("Server")), "nexus") {
-			rem = append(rem, "Nexus: port 8081 is the web UI. Give the docker repository an HTTP or HTTPS connector port (Repository → your docker repo → Repository Connectors), or route /v2/ to it in the reverse proxy, and use that port.")
-		}
-		return one(newDiagnosis("not-a-registry", detail+".", rem...))
+		detail := fmt.Sprintf("%s answered %d (%s) without the Docker-Distribution-API-Version header", p.URL, p.Status, orNone(p.Shown("Content-Type")))
+		return one(newDiagnosis("not-a-registry", detail+serverOf(p.Exchange)+".", notARegistryRemedies(f, p.Exchange, p.URL)...))
 	}
-	return nil
+	return notARegistryPage(f)
+}
+
+// notARegistryPage: clients accept any 200 on /v2/ (Exchange.PingAccepted),
+// a web UI's page included, and fail only when they read the page where the
+// manifest should be (containers/image takes an unknown Content-Type for
+// schema 1 and cannot parse it, as skopeo 1.9 shows: "Error parsing
+// manifest for image: invalid character '<'"; go-containerregistry and
+// docker refuse the media type). That is where it is not-a-registry; a page
+// on /v2/ alone is only a note.
+func notARegistryPage(f facts) []Diagnosis {
+	if m := f.manifest(); m != nil && m.Get != nil && isPage(m.Get) && (m.Get.Status == http.StatusOK || f.pagesOnly()) {
+		return one(newDiagnosis("not-a-registry",
+			fmt.Sprintf("GET %s answered %d with a web page (%s)%s, not a manifest: clients take the 200 on /v2/ for a registry, then fail to read the page as a manifest.", m.URL, m.Get.Status, orNone(m.Get.Shown("Content-Type")), serverOf(m.Get)),
+			notARegistryRemedies(f, m.Get, strings.SplitN(m.URL, "/v2/", 2)[0]+"/v2/")...))
+	}
+	p := f.endpointPing()
+	if p == nil || f.manifest() != nil || !f.pagePing() {
+		return nil
+	}
+	if p == f.http() {
+		// HTTPS failed, so clients fail before they get here; the page
+		// says why, where plain-http-registry would only suggest insecure.
+		return one(newDiagnosis("not-a-registry",
+			fmt.Sprintf("HTTPS does not answer, and %s answered 200 with a web page (%s)%s and no Docker-Distribution-API-Version header.", p.URL, orNone(p.Shown("Content-Type")), serverOf(p.Exchange)),
+			notARegistryRemedies(f, p.Exchange, p.URL)...))
+	}
+	return one(newDiagnosis("not-a-registry",
+		fmt.Sprintf("%s answered 200 with a web page (%s)%s and no Docker-Distribution-API-Version header. Clients accept any 200 there, so nothing fails until a pull asks for a manifest; check an image reference to see whether one is served.", p.URL, orNone(p.Shown("Content-Type")), serverOf(p.Exchange)),
+		notARegistryRemedies(f, p.Exchange, p.URL)...).withSeverity(Info))
+}
+
+func (f facts) endpointPing() *checks.PingEvidence {
+	ep, ok := checks.ChooseEndpoint(checks.Deps{checks.IDPingHTTPS: f.res(checks.IDPingHTTPS), checks.IDPingHTTP: f.res(checks.IDPingHTTP)})
+	if !ok {
+		return nil
+	}
+	return ep.Ping
+}
+
+// pagePing: the ping the clients accepted was a 200 web page without the
+// registry API header.
+func (f facts) pagePing() bool {
+	p := f.endpointPing()
+	return p != nil && p.Status == http.StatusOK && !p.HasAPIHeader() && isPage(p.Exchange)
+}
+
+// webSite: /v2/ was a web page and nothing says otherwise: no manifest was
+// asked for, or its answer was a page too.
+func (f facts) webSite() bool {
+	m := f.manifest()
+	return f.pagePing() && (m == nil || m.Get == nil || isPage(m.Get))
+}
+
+// pagesOnly: /v2/ was a web page and so is the manifest's answer, whatever
+// its status: a web site answers, and its 404 says nothing of repositories.
+func (f facts) pagesOnly() bool {
+	m := f.manifest()
+	return f.pagePing() && m != nil && m.Get != nil && isPage(m.Get)
+}
+
+// isPage: the answer is an HTML page, whose start the evidence kept.
+func isPage(x *checks.Exchange) bool {
+	return x.Body != "" && strings.Contains(strings.ToLower(x.Header("Content-Type")), "html")
+}
+
+func serverOf(x *checks.Exchange) string {
+	if srv := x.Shown("Server"); srv != "" {
+		return ", Server: " + srv
+	}
+	return ""
+}
+
+func notARegistryRemedies(f facts, x *checks.Exchange, pingURL string) []string {
+	rem := []string{"Use the address and port of the registry API, not of a web page: `curl -i " + pingURL + "` must answer 200 or 401 with `Docker-Distribution-API-Version: registry/2.0`."}
+	if f.rep.Product.Name == "Nexus" || strings.Contains(strings.ToLower(x.Header("Server")), "nexus") {
+		rem = append(rem, "Nexus: port 8081 is the web UI. Give the docker repository an HTTP or HTTPS connector port (Repository → your docker repo → Repository Connectors), or route /v2/ to it in the reverse proxy, and use that port.")
+	}
+	return rem
 }
 
 func ruleMisbehaving(f facts) []Diagnosis {
@@ -452,13 +523,11 @@ func ruleMisbehaving(f facts) []Diagnosis {
 	if c := f.challenge(); c != nil && f.res(checks.IDAuthChallenge).Status == checks.Fail {
 		reasons = append(reasons, fmt.Sprintf("the 401 challenge cannot be parsed (%q)", truncateHint(c.Raw)))
 	}
+	// An opaque (non-JWT) token is no fault: the token spec leaves its
+	// form to the token server, and clients pass it on unread. A token the
+	// registry then refuses is, and protocolFaults names it (rejectedToken).
 	faults, remedies := protocolFaults(f)
 	reasons = append(reasons, faults...)
-	if tk := f.token(); tk != nil {
-		if a := tk.ClientAttempt(); a != nil && a.Obtained && !a.JWT && a.Claims == nil && f.rep.Product.Name == "distribution" {
-			reasons = append(reasons, "the realm returned a token that is not a JWT")
-		}
-	}
 	if len(reasons) == 0 {
 		return nil
 	}
@@ -698,13 +767,31 @@ func ruleClockSkew(f facts) []Diagnosis {
 
 func ruleHeadGet(f facts) []Diagnosis {
 	m := f.manifest()
-	if m == nil || m.Get == nil || m.Head == nil || m.Get.Status != http.StatusOK || m.Head.Status == http.StatusOK || m.Head.Status == 0 {
+	if m == nil || m.Get == nil || m.Head == nil || m.Get.Status != http.StatusOK || m.Get.Error != "" || m.Head.Status == http.StatusOK || (m.Head.Status == 0 && m.Head.Error == "") {
 		return nil
 	}
-	return one(newDiagnosis("head-get-mismatch",
-		fmt.Sprintf("GET %s answers 200 but HEAD answers %d. containerd, nerdctl, Kubernetes, BuildKit and docker with the containerd image store resolve tags with HEAD and fail (\"not found\"); podman and skopeo use GET and work, and classic docker falls back to GET.", m.URL, m.Head.Status),
+	rem := []string{
 		"A reverse proxy routes HEAD elsewhere. In the nginx split from the usual Nexus guide, route HEAD with GET:\nif ($request_method ~* '^(GET|HEAD)$') { set $upstream \"nexus_docker_group\"; }",
-		"Verify with `curl -I -H 'Accept: "+checks.ManifestAccept+"' "+m.URL+"` (add the token or -u user)."))
+		"Verify with `curl -I -H 'Accept: " + checks.ManifestAccept + "' " + m.URL + "` (add the token or -u user).",
+	}
+	if m.Head.Status == http.StatusMethodNotAllowed {
+		return one(newDiagnosis("head-get-mismatch",
+			fmt.Sprintf("GET %s answers 200 but HEAD answers 405. No client fails over it: containerd retries a 405 on HEAD with GET, docker falls back to GET, podman, skopeo and crane use GET.", m.URL), rem...).withSeverity(Info))
+	}
+	dockerToo := "classic docker falls back to GET"
+	if m.Head.Status == 0 {
+		dockerToo = "so does classic docker, which falls back to GET only on an answer, not on a failed request"
+	}
+	return one(newDiagnosis("head-get-mismatch",
+		fmt.Sprintf("GET %s answers 200 but HEAD %s. containerd, nerdctl, Kubernetes, BuildKit and docker with the containerd image store resolve tags with HEAD and fail; %s; podman, skopeo and crane use GET and work.", m.URL, headOutcome(m.Head), dockerToo),
+		rem...))
+}
+
+func headOutcome(x *checks.Exchange) string {
+	if x.Status == 0 {
+		return "fails: " + x.Outcome()
+	}
+	return fmt.Sprintf("answers %d", x.Status)
 }
 
 func rulePlatform(f facts) []Diagnosis {
@@ -743,7 +830,7 @@ func rulePush(f facts) []Diagnosis {
 		switch {
 		case x.Status == http.StatusRequestEntityTooLarge:
 			return one(newDiagnosis("upload-too-large",
-				fmt.Sprintf("%s %s with %d MiB answered 413 Request Entity Too Large (Server: %s): a proxy limits the request body.", x.Method, x.URL, p.Bytes>>20, orNone(x.Header("Server"))),
+				fmt.Sprintf("%s %s with %d MiB answered 413 Request Entity Too Large (Server: %s): a proxy limits the request body.", x.Method, x.URL, p.Bytes>>20, orNone(x.Shown("Server"))),
 				"nginx: in the server block that proxies the registry set\nclient_max_body_size 0;\nchunked_transfer_encoding on;\n(nginx's default is 1m, far below a layer).",
 				"Other proxies: raise the request body limit (HAProxy, ingress-nginx `nginx.ingress.kubernetes.io/proxy-body-size: \"0\"`)."))
 		case x.Status == http.StatusMethodNotAllowed || x.Status == http.StatusLengthRequired || groupRefusal(x):

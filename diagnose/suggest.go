@@ -12,8 +12,8 @@ import (
 
 func ruleRepoAndTag(f facts) []Diagnosis {
 	m := f.manifest()
-	if m == nil || m.Get == nil || m.Get.Status != http.StatusNotFound {
-		return nil
+	if m == nil || m.Get == nil || m.Get.Status != http.StatusNotFound || f.pagesOnly() {
+		return nil // a web site's 404 page is not-a-registry's
 	}
 	tg, list := f.tags()
 	if tg != nil && tg.RepoMissing {

@@ -56,6 +56,14 @@ func TestTraceShowsTheExchanges(t *testing.T) {
 			"> redirected to https://localhost:", "> credentials withheld: not forwarded to https://localhost:",
 		}},
 		{"plain-http-login", []string{"> credentials withheld: plain HTTP with TLS verification on"}},
+		// The challenge's parameters stay readable; the realm's token, the
+		// redirect's state and the opaque tokens do not (secretForms below).
+		{"unusual-but-valid", []string{
+			"> redirected to https://", "/v2/?_state=REDACTED",
+			`<   Www-Authenticate: Bearer service="fixture-registry",realm="https://`, `/token?access_token=REDACTED"`,
+			"> GET https://", "/token?access_token=REDACTED&scope=repository%3Alibrary%2Fredis%3Apull&service=fixture-registry",
+			`"token":"REDACTED"`, ">   Authorization: Bearer REDACTED",
+		}},
 	} {
 		t.Run(tc.scenario, func(t *testing.T) {
 			reg := fixturetest.Start(t, tc.scenario)
