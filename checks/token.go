@@ -55,6 +55,9 @@ type TokenAttempt struct {
 	NotSent  string     `json:"not_sent,omitempty"` // why credentials were withheld
 	JWT      bool       `json:"jwt"`
 	Claims   *JWTClaims `json:"claims,omitempty"`
+	// Undecodable says why the realm's 200 answer does not decode as the
+	// clients decode it.
+	Undecodable string `json:"undecodable,omitempty"`
 	// ExpiresIn is the token lifetime the realm announced, in seconds.
 	ExpiresIn int `json:"expires_in,omitempty"`
 	// BodyBytes is the size of the realm's answer.
@@ -296,13 +299,19 @@ func requestToken(ctx context.Context, env *Env, c *Challenge, scope string, cr 
 	if x.Status != http.StatusOK {
 		return att
 	}
+	// The fields clients decode: issued_at is a time.Time in
+	// containers/image (bearerToken) and containerd (FetchTokenResponse),
+	// so an answer whose issued_at is no RFC 3339 time fails their pull
+	// although the token itself is good.
 	var resp struct {
-		Token       string `json:"token"`
-		AccessToken string `json:"access_token"`
-		ExpiresIn   int    `json:"expires_in"`
+		Token       string    `json:"token"`
+		AccessToken string    `json:"access_token"`
+		ExpiresIn   int       `json:"expires_in"`
+		IssuedAt    time.Time `json:"issued_at"`
 	}
 	if err := json.Unmarshal(body, &resp); err != nil {
 		x.Malformed = true
+		att.Undecodable = clean(err.Error(), 200)
 		return att
 	}
 	att.token = resp.Token

@@ -60,8 +60,8 @@ var clientSpecific = map[string]func(f facts, client string) (fails bool, why st
 }
 
 // serverSide codes are faults of the registry that only some clients
-// trip over; they stay errors even when the clients judged for cope,
-// because other machines (a Kubernetes node) pull the same image.
+// trip over; when the clients judged for cope they stay warnings, not
+// info, because other machines (a Kubernetes node) pull the same image.
 var serverSide = map[string]bool{"head-get-mismatch": true}
 
 // headDecides: who sends HEAD for the manifest, and what they do when it
@@ -163,7 +163,7 @@ func verdicts(f facts, ds []Diagnosis) ([]ClientVerdict, []Diagnosis) {
 	}
 	for i, d := range ds {
 		decide, ok := clientSpecific[d.Code]
-		if !ok || d.Severity != Error || len(clients) == 0 || serverSide[d.Code] {
+		if !ok || d.Severity != Error || len(clients) == 0 {
 			continue
 		}
 		var spared []string
@@ -177,7 +177,13 @@ func verdicts(f facts, ds []Diagnosis) ([]ClientVerdict, []Diagnosis) {
 			}
 		}
 		if !hit {
+			// The judged clients pull, so the run is healthy. A fault of
+			// the registry's own stays a warning: other machines (a
+			// Kubernetes node) pull the same image with other clients.
 			ds[i].Severity = Info
+			if serverSide[d.Code] {
+				ds[i].Severity = Warning
+			}
 			ds[i].Detail += fmt.Sprintf(" Not a problem for %s (%s).", strings.Join(clients, ", "), strings.Join(spared, "; "))
 		}
 	}

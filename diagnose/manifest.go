@@ -13,8 +13,8 @@ import (
 // body's, which fails the clients that take the header's word.
 func ruleManifestInvalid(f facts) []Diagnosis {
 	m := f.manifest()
-	if m == nil || m.Get == nil {
-		return nil
+	if m == nil || m.Get == nil || f.pagePing() {
+		return nil // a web site, not a registry: not-a-registry says so
 	}
 	rem := []string{
 		"Look at what the registry serves: `curl -sS -D- -H 'Accept: " + checks.ManifestAccept + "' " + m.URL + "` (add the token or -u user).",

@@ -437,7 +437,7 @@ func ruleNotARegistry(f facts) []Diagnosis {
 // docker refuse the media type). That is where it is not-a-registry; a page
 // on /v2/ alone is only a note.
 func notARegistryPage(f facts) []Diagnosis {
-	if m := f.manifest(); m != nil && m.Get != nil && isPage(m.Get) && (m.Get.Status == http.StatusOK || f.pagesOnly()) {
+	if m := f.manifest(); m != nil && m.Get != nil && isPage(m.Get) && (m.Get.Status == http.StatusOK && f.pagePing() || f.pagesOnly()) {
 		return one(newDiagnosis("not-a-registry",
 			fmt.Sprintf("GET %s answered %d with a web page (%s)%s, not a manifest: clients take the 200 on /v2/ for a registry, then fail to read the page as a manifest.", m.URL, m.Get.Status, orNone(m.Get.Shown("Content-Type")), serverOf(m.Get)),
 			notARegistryRemedies(f, m.Get, strings.SplitN(m.URL, "/v2/", 2)[0]+"/v2/")...))

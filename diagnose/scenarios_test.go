@@ -87,11 +87,13 @@ func problemCodes(rep *diagnose.Report) []string {
 	return out
 }
 
-// pullWorks: a scenario whose expected codes are all below error by
-// default (a clock a little off) still pulls, so it is healthy.
-func pullWorks(expect []string) bool {
-	for _, code := range expect {
-		if c, _ := diagnose.Lookup(code); c.Severity == diagnose.Error {
+// pullWorks: the judged client pulls when none of the expected codes is
+// an error in the report (a clock a little off, a HEAD only containerd
+// would send): the diagnosis codes themselves are checked separately,
+// and the integration suite holds the verdicts to real pulls.
+func pullWorks(rep *diagnose.Report, expect []string) bool {
+	for _, d := range rep.Diagnoses {
+		if d.Severity == diagnose.Error && slices.Contains(expect, d.Code) {
 			return false
 		}
 	}
@@ -117,7 +119,7 @@ func TestScenarios(t *testing.T) {
 				}
 				t.Errorf("diagnosed %v, want %v", got, want)
 			}
-			if want := pullWorks(sc.Expect); rep.Healthy() != want {
+			if want := pullWorks(rep, sc.Expect); rep.Healthy() != want {
 				t.Errorf("Healthy() = %v with expected problems %v, want %v", rep.Healthy(), sc.Expect, want)
 			}
 			if len(rep.Results) != len(all) {
