@@ -473,10 +473,13 @@ func readPrefix(body io.Reader, n int64, wait time.Duration, stop func()) (data 
 // them (Basic, or a token the realm issued for them), so none goes over
 // plain HTTP unless the user allowed it; anonymous tokens may.
 func (env *Env) withholdReason(rawURL string) string {
-	if env.Config.Creds == nil || CredentialsAllowed(env, rawURL) {
+	if env.Config.Creds == nil {
 		return ""
 	}
-	return "plain HTTP with TLS verification on: credentials go over plain HTTP only with --tls-verify=false or when a judged client is configured to treat the host as insecure"
+	if ok, why := CredentialsAllowed(env, rawURL, false); !ok {
+		return why
+	}
+	return ""
 }
 
 // exchangeState is what one Do learns while its request is in flight. It

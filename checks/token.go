@@ -224,22 +224,6 @@ func FetchTokens(ctx context.Context, env *Env, c *Challenge, scope string) *Tok
 	return ev
 }
 
-// CredentialsAllowed says whether credentials may be sent to url: over
-// HTTPS always; over plain HTTP only when the user turned verification off
-// (skopeo --tls-verify=false) or a judged client is configured to treat the
-// host as insecure, which is what makes clients use HTTP at all.
-func CredentialsAllowed(env *Env, rawURL string) bool {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return false
-	}
-	if u.Scheme == "https" || !env.Opts.TLSVerify {
-		return true
-	}
-	insecure, _ := env.Config.Insecure()
-	return insecure
-}
-
 // tokenBodyLimit is containers/image's: v5.24 docker/docker_client.go
 // getBearerToken and getBearerTokenOAuth2 read the realm's answer with
 // iolimits.ReadAtMost(res.Body, iolimits.MaxAuthTokenBodySize), 1 MiB
@@ -273,8 +257,8 @@ func requestToken(ctx context.Context, env *Env, c *Challenge, scope string, cr 
 		if cr.IdentityToken != "" {
 			att.As = "identity token"
 		}
-		if !CredentialsAllowed(env, c.Realm) {
-			att.NotSent = "credentials not sent: the realm is plain HTTP and TLS verification is on"
+		if ok, why := CredentialsAllowed(env, c.Realm, c.PlainHTTP); !ok {
+			att.NotSent = "credentials not sent: " + why
 			return att
 		}
 		if cr.IdentityToken != "" {
