@@ -15,6 +15,10 @@ type ClientVerdict struct {
 	Verdict     string `json:"verdict"` // "ok" or "fails"
 	Reason      string `json:"reason"`
 	Credentials string `json:"credentials,omitempty"` // the stored entry this client would use
+	// spared: an error that fails the pull as regdoctor tried it does
+	// not touch this client (it trusts the CA, skips HEAD, or pulls
+	// through a mirror), so a failed step of that pull is not its.
+	spared bool
 }
 
 // clientSpecific lists, for codes that do not break every client, which
@@ -142,6 +146,7 @@ func verdicts(f facts, ds []Diagnosis) ([]ClientVerdict, []Diagnosis) {
 				// The mirror answers the pull before the registry is asked;
 				// the diagnosis stays an error for everyone else.
 				v.Reason = "pulls through mirror " + m.Location + ", which has the image; " + d.Code + " hits only the registry itself"
+				v.spared = true
 				continue
 			}
 			fails, why := true, ""
@@ -151,6 +156,7 @@ func verdicts(f facts, ds []Diagnosis) ([]ClientVerdict, []Diagnosis) {
 			if !fails {
 				// Say why a problem others have does not touch this client.
 				v.Reason = "not affected by " + d.Code + ": " + why
+				v.spared = true
 				continue
 			}
 			v.Verdict, v.Reason = "fails", d.Code+": "+d.Title

@@ -20,15 +20,20 @@ type Report struct {
 	Results   []*checks.Result // in display order
 	Diagnoses []Diagnosis
 	Clients   []ClientVerdict
-	// Pull is the pull as the client performs it, step by step.
-	Pull     []PullStep
-	Product  Product
-	Started  time.Time
-	Duration time.Duration
+	// Pull is the pull as regdoctor performs it, step by step.
+	Pull []PullStep
+	// stepsSpared: a step failed, but every judged client is spared by
+	// the diagnosis of it (docker skips verification for a loopback
+	// registry whose certificate regdoctor could not verify).
+	stepsSpared bool
+	Product     Product
+	Started     time.Time
+	Duration    time.Duration
 }
 
 // Healthy reports whether the user's client can pull: every step of the
-// pull passed, and no diagnosis is an error. A warning (a slow mirror, a
+// pull passed (or the diagnosis of a failed step spares every judged
+// client), and no diagnosis is an error. A warning (a slow mirror, a
 // token clock a minute off) leaves the pull working, so it leaves the
 // run healthy; exit codes and --exit-codes nagios still show it. A failed
 // step always comes with an error diagnosis (Diagnose sees to it), so
@@ -40,7 +45,7 @@ func (r *Report) Healthy() bool {
 			return false
 		}
 	}
-	return firstFailed(r.Pull) == nil
+	return firstFailed(r.Pull) == nil || r.stepsSpared
 }
 
 // Worst is the highest severity among the diagnoses, or "" when there are none.

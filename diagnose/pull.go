@@ -184,20 +184,32 @@ func stalled(x *checks.Exchange, timeout time.Duration) string {
 	return "sent no answer within --timeout " + timeout.String()
 }
 
-// failsEveryone: some error diagnosis fails each judged client that does
-// not pull through a mirror. Only then is a failed step accounted for.
-func failsEveryone(f facts, verdicts []ClientVerdict, ds []Diagnosis) bool {
-	hasError := false
+// stepExplained: the failed step is accounted for, for every judged
+// client: each client that is judged ok was spared by a diagnosis that
+// names what failed (a CA only it trusts, a mirror it pulls through), and
+// the others fail by an error diagnosis. Without any diagnosis at all, a
+// failed step is unexplained.
+func stepExplained(verdicts []ClientVerdict, ds []Diagnosis) bool {
+	hasError, spared := false, false
 	for _, d := range ds {
 		hasError = hasError || d.Severity == Error
 	}
-	if !hasError {
-		return false
-	}
 	for _, v := range verdicts {
-		if v.Verdict == "ok" && mirrorServes(f, v.Name) == nil {
+		if v.Verdict == "ok" && !v.spared {
+			return false
+		}
+		spared = spared || v.spared
+	}
+	return hasError || spared
+}
+
+// everyClientSpared: each judged client pulls although a step failed as
+// regdoctor tried it, because a diagnosis of that step spares it.
+func everyClientSpared(verdicts []ClientVerdict) bool {
+	for _, v := range verdicts {
+		if !v.spared || v.Verdict != "ok" {
 			return false
 		}
 	}
-	return true
+	return len(verdicts) > 0
 }

@@ -64,7 +64,7 @@ func Diagnose(rep *Report) []Diagnosis {
 	sortDiagnoses(out)
 	rep.Pull = pullSteps(f)
 	rep.Clients, out = verdicts(f, out)
-	if s := firstFailed(rep.Pull); s != nil && !failsEveryone(f, rep.Clients, out) {
+	if s := firstFailed(rep.Pull); s != nil && !stepExplained(rep.Clients, out) {
 		// A step failed that no rule explains for every client it fails:
 		// name it rather than let a client that cannot pull look fine.
 		out = append(out, ruleFailedStep(f, s))
@@ -72,6 +72,7 @@ func Diagnose(rep *Report) []Diagnosis {
 		rep.Clients, out = verdicts(f, out)
 	}
 	sortDiagnoses(out)
+	rep.stepsSpared = everyClientSpared(rep.Clients)
 	return out
 }
 
