@@ -222,8 +222,6 @@ type Exchange struct {
 	Partial bool `json:"partial_answer,omitempty"`
 	// Bytes is how much of a streamed or sampled body was read.
 	Bytes int64 `json:"bytes_read,omitempty"`
-	// location is the raw Location header, which may hold upload state.
-	location string
 	// Unread: the body went on past the prefix read for evidence (or had
 	// not ended when regdoctor stopped waiting for it). Clients do not read
 	// it either, so it is no fault.
