@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 )
@@ -17,7 +16,7 @@ import (
 // answer, or nginx's 400 page for ssl_verify_client.
 func probeWithoutCert(ctx context.Context, env *Env, addr, host string) (required bool, outcome string) {
 	d := tls.Dialer{
-		NetDialer: &net.Dialer{Timeout: env.StepTimeout()},
+		NetDialer: env.Dialer(),
 		Config: &tls.Config{
 			ServerName:         host,
 			InsecureSkipVerify: true, //nolint:gosec // only the server's answer to a missing certificate is read

@@ -37,6 +37,11 @@ type Options struct {
 	// Pull downloads every layer whole and verifies its digest, instead of
 	// asking for its first byte.
 	Pull bool
+	// RefuseAddr, when set, refuses every connection to an address it
+	// names, whatever led there: the registry, its realm, a redirect to
+	// storage. serve's /probe sets it so that no request it starts reaches
+	// a link-local or cloud metadata address.
+	RefuseAddr func(netip.Addr) bool
 	// CertsDirs are the certs.d roots searched for HOST:PORT/ directories
 	// when CertDir is empty. nil means the clients' defaults.
 	CertsDirs []string

@@ -125,7 +125,7 @@ func (env *Env) transport() *http.Transport {
 	o := env.Opts
 	tr := &http.Transport{
 		Proxy:                  proxyFunc(o),
-		DialContext:            (&net.Dialer{Timeout: env.StepTimeout(), KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:            env.Dialer().DialContext,
 		TLSHandshakeTimeout:    env.StepTimeout(),
 		ResponseHeaderTimeout:  env.StepTimeout(),
 		ForceAttemptHTTP2:      true,
@@ -622,6 +622,7 @@ const (
 	KindMalformed      ErrKind = "malformed-response"
 	KindRedirectLoop   ErrKind = "redirect-loop"
 	KindBadURL         ErrKind = "bad-url"
+	KindAddrRefused    ErrKind = "address-refused" // Options.RefuseAddr: serve's /probe guard
 	KindOther          ErrKind = "other"
 )
 
@@ -636,6 +637,8 @@ func Classify(err error, connected bool) ErrKind {
 	var dnsErr *net.DNSError
 	var unknownCA x509.UnknownAuthorityError
 	switch {
+	case errors.Is(err, errRefusedAddr):
+		return KindAddrRefused
 	case strings.Contains(msg, "proxyconnect"):
 		return KindProxy
 	case errors.As(err, &dnsErr) && !dnsErr.IsTimeout:

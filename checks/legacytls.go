@@ -3,7 +3,6 @@ package checks
 import (
 	"context"
 	"crypto/tls"
-	"net"
 	"strings"
 )
 
@@ -26,7 +25,7 @@ func legacyHandshake(ctx context.Context, env *Env, addr, host string) *LegacyTL
 		suites = append(suites, c.ID)
 	}
 	d := tls.Dialer{
-		NetDialer: &net.Dialer{Timeout: env.StepTimeout()},
+		NetDialer: env.Dialer(),
 		Config: &tls.Config{
 			ServerName:         host,
 			InsecureSkipVerify: true, //nolint:gosec // only the version and suite are read

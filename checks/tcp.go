@@ -2,8 +2,11 @@ package checks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"net/netip"
+	"syscall"
 	"time"
 )
 
@@ -44,6 +47,29 @@ func TCP() Check {
 }
 
 func dial(ctx context.Context, env *Env, addr string) (net.Conn, error) {
-	d := net.Dialer{Timeout: env.StepTimeout()}
-	return d.DialContext(ctx, "tcp", addr)
+	return env.Dialer().DialContext(ctx, "tcp", addr)
+}
+
+// errRefusedAddr is the error of a connection Options.RefuseAddr refused.
+var errRefusedAddr = errors.New("refused: a link-local or cloud metadata address, which this run may not reach")
+
+// Dialer is the dialer of every connection a run makes, bounded by the
+// step timeout. The address guard runs after name resolution, on the
+// address about to be dialled, so neither a name nor a redirect gets
+// past it.
+func (env *Env) Dialer() *net.Dialer {
+	d := &net.Dialer{Timeout: env.StepTimeout(), KeepAlive: 30 * time.Second}
+	if refuse := env.Opts.RefuseAddr; refuse != nil {
+		d.Control = func(_, address string, _ syscall.RawConn) error {
+			host, _, err := net.SplitHostPort(address)
+			if err != nil {
+				return err
+			}
+			if a, err := netip.ParseAddr(host); err == nil && refuse(a) {
+				return fmt.Errorf("%s: %w", address, errRefusedAddr)
+			}
+			return nil
+		}
+	}
+	return d
 }

@@ -8,7 +8,6 @@ import (
 	"encoding/asn1"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -178,7 +177,7 @@ func TLS() Check {
 func handshake(ctx context.Context, env *Env, addr, host string) (*TLSEvidence, *tls.Conn) {
 	ev := &TLSEvidence{Address: addr, ServerName: host, LocalTime: time.Now().UTC()}
 	d := tls.Dialer{
-		NetDialer: &net.Dialer{Timeout: env.StepTimeout()},
+		NetDialer: env.Dialer(),
 		Config: &tls.Config{
 			ServerName:         host,
 			InsecureSkipVerify: true, //nolint:gosec // verified by hand below, to see every problem
@@ -328,7 +327,7 @@ func verifyChain(chain []*x509.Certificate, trust *Trust, host string, now time.
 // anonymous and reads no body; nil when the server gives no Date.
 func serverDate(ctx context.Context, env *Env, addr, host string) *time.Time {
 	tr := &http.Transport{
-		DialContext:           (&net.Dialer{Timeout: env.StepTimeout()}).DialContext,
+		DialContext:           env.Dialer().DialContext,
 		TLSClientConfig:       &tls.Config{ServerName: host, InsecureSkipVerify: true}, //nolint:gosec // only the Date header is read
 		TLSHandshakeTimeout:   env.StepTimeout(),
 		ResponseHeaderTimeout: env.StepTimeout(),

@@ -99,7 +99,7 @@ func (env *Env) dialTLS(ctx context.Context, network, addr string) (net.Conn, er
 		return nil, err
 	}
 	d := tls.Dialer{
-		NetDialer: &net.Dialer{Timeout: env.StepTimeout()},
+		NetDialer: env.Dialer(),
 		Config: &tls.Config{
 			ServerName:         host,
 			Certificates:       env.Config.ClientCerts,

@@ -134,6 +134,10 @@ func (h probeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, fmt.Sprintf("registry %s is at %s, a link-local or cloud metadata address: /probe reaches those only when --probe-allow names the registry exactly", t.Parsed.Registry, addr), http.StatusForbidden)
 			return
 		}
+		// The look above sees the name; the guard in every dial of the
+		// run sees where the realm, a redirect or a changed DNS answer
+		// really lead.
+		t.refuseAddr = Forbidden
 	}
 
 	o := h.Prober.Probe(ctx, t, deadline)

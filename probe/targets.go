@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"reflect"
 	"regexp"
 	"slices"
@@ -35,6 +36,9 @@ type Target struct {
 
 	// Parsed is Ref as the checks see it, set by Validate.
 	Parsed checks.Target `yaml:"-"`
+	// refuseAddr guards every connection of the run (/probe's guard
+	// against link-local and metadata addresses, redirects included).
+	refuseAddr func(netip.Addr) bool
 }
 
 // Options applies the target's own settings over base.
@@ -51,6 +55,9 @@ func (t Target) Options(base checks.Options) checks.Options {
 	}
 	if t.Client != "" {
 		o.Clients = []string{t.Client}
+	}
+	if t.refuseAddr != nil {
+		o.RefuseAddr = t.refuseAddr
 	}
 	return o
 }
