@@ -2,9 +2,11 @@ package diagnose
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/regdoctor/regdoctor/checks"
+	"github.com/regdoctor/regdoctor/clientconf"
 )
 
 // ClientVerdict says whether one client would pull this reference, given
@@ -50,6 +52,8 @@ var clientSpecific = map[string]func(f facts, client string) (fails bool, why st
 	},
 	"manifest-schema1": func(_ facts, c string) (bool, string) {
 		switch c {
+		case "podman", "buildah", "skopeo":
+			return false, c + " still converts schema 1 images"
 		case "docker":
 			return true, "docker 26 and later refuse schema 1 by default"
 		case "containerd":
@@ -57,10 +61,47 @@ var clientSpecific = map[string]func(f facts, client string) (fails bool, why st
 		}
 		return false, c + " still converts schema 1 images"
 	},
-	"manifest-invalid":      manifestDecides,
-	"short-name-unresolved": onlyPodman,
-	"registry-blocked":      onlyPodman,
-	"certs-dir-invalid":     onlyPodman,
+	"manifest-invalid": manifestDecides,
+	"short-name-unresolved": func(_ facts, c string) (bool, string) {
+		if clientconf.ResolvesShortNames(c) {
+			return true, ""
+		}
+		return false, c + " does not resolve short names: it sends them to docker.io"
+	},
+	"registry-blocked": func(f facts, c string) (bool, string) {
+		if r := f.rep.Config.RegistryFor(c); r != nil && r.Blocked {
+			return true, "blocked = true in " + r.File
+		}
+		if clientconf.ContainersImage(c) {
+			return false, c + " reads another registries.conf, which does not block it"
+		}
+		return false, c + " does not read registries.conf"
+	},
+	"certs-dir-invalid":        onlyContainersImage,
+	"config-invalid":           problemDecides("config-invalid"),
+	"credential-helper-failed": problemDecides("credential-helper-failed"),
+}
+
+// problemDecides: a configuration problem stops the clients that read
+// the file or setting (checks.Problem.Clients), and only them.
+func problemDecides(code string) func(f facts, c string) (bool, string) {
+	return func(f facts, c string) (bool, string) {
+		var hit []string
+		for _, p := range f.rep.Config.Problems {
+			if p.Code != code {
+				continue
+			}
+			if p.Stops(c) {
+				return true, ""
+			}
+			for _, o := range p.Clients {
+				if !slices.Contains(hit, o) {
+					hit = append(hit, o)
+				}
+			}
+		}
+		return false, c + " does not read it (it stops " + strings.Join(hit, ", ") + ")"
+	}
 }
 
 // serverSide codes are faults of the registry that only some clients
@@ -68,8 +109,8 @@ var clientSpecific = map[string]func(f facts, client string) (fails bool, why st
 // because other machines (a Kubernetes node) pull the same image.
 var serverSide = map[string]bool{"head-get-mismatch": true}
 
-func onlyPodman(_ facts, c string) (bool, string) {
-	return c == "podman", "a containers-image (podman, skopeo, buildah) setting"
+func onlyContainersImage(_ facts, c string) (bool, string) {
+	return clientconf.ContainersImage(c), "a containers-image (podman, skopeo, buildah) setting"
 }
 
 // insecureDecides: the client talks plain HTTP when configured to.
@@ -105,11 +146,17 @@ func verifyDecides(f facts, c string) (bool, string) {
 func verdicts(f facts, ds []Diagnosis) ([]ClientVerdict, []Diagnosis) {
 	clients := f.rep.Config.Clients
 	ds = append(ds, credentialsPerClient(f, ds)...)
+	fixLoginFile(f, ds)
 	out := make([]ClientVerdict, 0, len(clients))
 	for _, c := range clients {
 		v := ClientVerdict{Name: c, Verdict: "ok", Reason: "no diagnosis affects " + c}
 		if cr := f.rep.Config.CredsFor(c); cr != nil {
 			v.Credentials = fmt.Sprintf("%s from %s (key %q)", cr.Username, cr.Source, cr.Key)
+		}
+		if why := shortNameElsewhere(f, c); why != "" {
+			v.Verdict, v.Reason = "fails", why
+			out = append(out, v)
+			continue
 		}
 		for _, d := range ds {
 			if d.Severity != Error {
@@ -135,6 +182,11 @@ func verdicts(f facts, ds []Diagnosis) ([]ClientVerdict, []Diagnosis) {
 				v.Reason += " (" + why + ")"
 			}
 			break
+		}
+		if v.Verdict == "ok" {
+			if why := ownFailure(f, c); why != "" {
+				v.Verdict, v.Reason = "fails", why
+			}
 		}
 		out = append(out, v)
 	}
@@ -169,11 +221,154 @@ func mirrorServes(f facts, c string) *checks.MirrorProbe {
 		return nil
 	}
 	for _, m := range ev.Mirrors {
-		if m.Client == c && m.NotUsed == "" && m.Image == checks.MirrorHasImage {
+		if mirrorClient(f, m.Client, c) && m.NotUsed == "" && m.Image == checks.MirrorHasImage {
 			return m
 		}
 	}
 	return nil
+}
+
+// mirrorClient: registries.conf's mirrors (probed as podman's) serve
+// buildah too, and skopeo when it reads the same registries.conf.
+func mirrorClient(f facts, probed, c string) bool {
+	if probed == c {
+		return true
+	}
+	if probed != "podman" || !clientconf.ContainersImage(c) {
+		return false
+	}
+	return c != "skopeo" || f.rep.Config.SkopeoContainers == nil
+}
+
+// shortNameElsewhere: the reference was typed without a registry and
+// resolved by podman's rules to another image than the one a client that
+// does not resolve short names pulls (docker.io/library/NAME, the
+// distribution reference's normalization).
+func shortNameElsewhere(f facts, c string) string {
+	sn := f.t.Short
+	if sn == nil || clientconf.ResolvesShortNames(c) || sn.Error != "" {
+		return ""
+	}
+	hub := dockerHubName(sn.Input)
+	if got := f.t.Registry + "/" + f.t.Repository; dockerHubName(got) == hub {
+		return ""
+	}
+	return fmt.Sprintf("%s does not resolve short names: it pulls %s, not %s/%s, where podman's registries.conf (%s) sends %q and which regdoctor checked; give %s the fully qualified name",
+		c, hub, f.t.Registry, f.t.Repository, sn.Via, sn.Input, c)
+}
+
+// dockerHubName normalizes a name as docker does: docker.io for no
+// registry, library/ for a name without a path.
+func dockerHubName(name string) string {
+	host, rest, ok := strings.Cut(name, "/")
+	if !ok || (!strings.ContainsAny(host, ".:") && host != "localhost") {
+		host, rest = "docker.io", name
+	}
+	switch host {
+	case "index.docker.io", "registry-1.docker.io":
+		host = "docker.io"
+	}
+	if host == "docker.io" && !strings.Contains(rest, "/") {
+		rest = "library/" + rest
+	}
+	return host + "/" + rest
+}
+
+// ownFailure is a failure of one client that no diagnosis names, because
+// it lies in how that client alone talks to a working registry.
+func ownFailure(f facts, c string) string {
+	if c != "containerd" {
+		return ""
+	}
+	if why := containerdSpeaksHTTP(f); why != "" {
+		return why
+	}
+	return containerdHeadDigest(f)
+}
+
+// containerdSpeaksHTTP: containerd would use only plain HTTP for the
+// registry (its default for localhost without hosts.toml, or http://
+// hosts), and the registry does not answer the API over plain HTTP.
+func containerdSpeaksHTTP(f facts) string {
+	h := f.rep.Config.Containerd
+	if h == nil || !h.OnlyHTTP() || !f.res(checks.IDPingHTTPS).Status.Ok() {
+		return ""
+	}
+	p := f.http()
+	if p == nil || p.RegistryAPI {
+		return ""
+	}
+	why := "http:// hosts in " + h.File
+	if h.DefaultHTTP {
+		why = "its default for a localhost or loopback registry that no usable hosts.toml names (remotes/docker/config ConfigureHosts; ctr without --plain-http)"
+		if h.Ignored != "" {
+			why += "; " + h.Ignored
+		}
+	}
+	return fmt.Sprintf("containerd speaks plain HTTP to %s (%s), which answers the registry API only over HTTPS (GET %s: %s); add %s/hosts.toml with server = \"https://%s\" and a [host.\"https://%s\"] table",
+		f.t.Registry, why, p.URL, p.Summary(), filepathDir(h), f.t.Registry, f.t.Registry)
+}
+
+func filepathDir(h *clientconf.ContainerdHost) string {
+	if h.Dir != "" {
+		return h.Dir
+	}
+	dir, _, _ := strings.Cut(h.File, "/hosts.toml")
+	return dir
+}
+
+// containerdHeadDigest: containerd resolves a tag with HEAD and fetches
+// the digest its Docker-Content-Digest names (remotes/docker resolver
+// Resolve, then the fetcher by digest), verifying the content against
+// it; a HEAD that names another digest than the GET serves fails it,
+// while the clients that GET the manifest never see the HEAD's header.
+func containerdHeadDigest(f facts) string {
+	m := f.manifest()
+	if m == nil || m.Head == nil || m.Get == nil || m.Head.Status != 200 || m.Get.Status != 200 || f.t.IsDigest {
+		return ""
+	}
+	head, get := m.Head.Headers["Docker-Content-Digest"], m.Get.Headers["Docker-Content-Digest"]
+	if get == "" {
+		get = m.BodyDigest
+	}
+	if !strings.HasPrefix(head, "sha256:") || get == "" || head == get {
+		return ""
+	}
+	return fmt.Sprintf("containerd resolves the tag with HEAD, which names %s, but GET serves %s: containerd fetches and verifies the HEAD's digest", head, get)
+}
+
+// podmanLoginRemedy is how loginRemedies (rules.go) starts podman's
+// remedy; it names the usual file, which fixLoginFile corrects.
+const podmanLoginRemedy = "podman / skopeo / buildah: `podman login "
+
+// fixLoginFile names the file `podman login` really writes on this
+// machine in the login remedies: as root without XDG_RUNTIME_DIR it is
+// /run/containers/0/auth.json, with DOCKER_CONFIG set $DOCKER_CONFIG/
+// config.json, and so on (checks.ClientConfig.LoginFile).
+func fixLoginFile(f facts, ds []Diagnosis) {
+	path, from := f.rep.Config.LoginFile()
+	if path == "" {
+		return
+	}
+	where := path
+	switch {
+	case from != "":
+		where += " (named by " + from + ")"
+	case strings.HasPrefix(path, "/run/containers/") || strings.Contains(path, "/run/containers/"):
+		where += " (no XDG_RUNTIME_DIR is set; the file is lost at reboot: `--authfile ~/.config/containers/auth.json` keeps it)"
+	default:
+		where += " ($XDG_RUNTIME_DIR/containers/auth.json, lost at reboot: `--authfile ~/.config/containers/auth.json` keeps it)"
+	}
+	for i := range ds {
+		if ds[i].Code != "not-logged-in" && ds[i].Code != "bad-credentials" {
+			continue
+		}
+		for j, r := range ds[i].Remediation {
+			if strings.HasPrefix(r, podmanLoginRemedy) {
+				ds[i].Remediation[j] = podmanLoginRemedy + f.t.Registry + "` — stored in " + where + "."
+			}
+		}
+	}
 }
 
 // ruleClientConfig names configuration mistakes that only the client's own
@@ -181,12 +376,32 @@ func mirrorServes(f facts, c string) *checks.MirrorProbe {
 func ruleClientConfig(f facts) []Diagnosis {
 	cc := f.rep.Config
 	var out []Diagnosis
-	if r := cc.Registry; r != nil && r.Blocked {
+	r := cc.Registry
+	if r == nil || !r.Blocked {
+		r = cc.SkopeoRegistry // skopeo's own registries.conf
+	}
+	if r != nil && r.Blocked {
+		var who []string
+		for _, c := range []string{"podman", "buildah", "skopeo"} {
+			if e := cc.RegistryFor(c); e != nil && e.Blocked {
+				who = append(who, c)
+			}
+		}
 		out = append(out, newDiagnosis("registry-blocked",
-			fmt.Sprintf("%s matches [[registry]] location %q in %s, which has blocked = true: podman, skopeo and buildah refuse to pull from it.", f.t.Registry, r.Location, r.File),
+			fmt.Sprintf("%s matches [[registry]] location %q in %s, which has blocked = true: %s refuse to pull from it.", f.t.Registry, r.Location, r.File, strings.Join(who, ", ")),
 			"Remove `blocked = true` from that [[registry]] entry in "+r.File+", if the block is not intended."))
 	}
-	if sn := cc.ShortName; sn != nil && sn.Error != "" {
+	if h := cc.Containerd; h != nil && h.Ignored != "" && cc.Judges("containerd") {
+		// containerd pulls on with its defaults: a warning, and the
+		// verdict follows what the defaults do.
+		out = append(out, newDiagnosis("config-invalid", capitalize(h.Ignored)+".",
+			"Fix "+h.File+": containerd 1.6 needs at least one [host.\"URL\"] table (server alone is not enough), e.g.\nserver = \"https://"+f.t.Registry+"\"\n[host.\"https://"+f.t.Registry+"\"]\n  capabilities = [\"pull\", \"resolve\"]").withSeverity(Warning))
+	}
+	if sn := cc.ShortName; sn != nil && sn.Error != "" && sn.Mode == "enforcing" {
+		out = append(out, newDiagnosis("short-name-unresolved", sn.Error+".",
+			"Use a fully qualified name: `podman pull REGISTRY/"+sn.Input+"`, REGISTRY the one of the search registries meant.",
+			"Or run podman on a terminal, where it asks which registry to use, or set short-name-mode = \"permissive\" in "+f.rep.Config.Containers.SearchFile+", or add an alias:\n[aliases]\n\""+sn.Input+"\" = \"REGISTRY/"+sn.Input+"\""))
+	} else if sn := cc.ShortName; sn != nil && sn.Error != "" {
 		out = append(out, newDiagnosis("short-name-unresolved", sn.Error+".",
 			"Use a fully qualified name, e.g. `podman pull docker.io/library/"+sn.Input+"` or `podman pull REGISTRY/"+sn.Input+"`.",
 			"Or add a search registry to /etc/containers/registries.conf (or ~/.config/containers/registries.conf):\nunqualified-search-registries = [\"docker.io\"]",
