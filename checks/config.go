@@ -320,11 +320,14 @@ func AuthFilePaths(o Options) []string {
 }
 
 // usesDockerCLI: the client reads config.json through docker/cli's
-// configfile, which asks credsStore for every registry; containers/image
-// reads only "auths" and "credHelpers" (pkg/docker/config
-// dockerConfigFile).
+// configfile, which asks credsStore for every registry (docker, and crane
+// through go-containerregistry's keychain); containers/image reads only
+// "auths" and "credHelpers" (pkg/docker/config dockerConfigFile), and ctr
+// reads no file at all (its --user), so for containerd regdoctor takes
+// the "auths" entry as the credentials given to it. nerdctl, which does
+// ask credsStore, is not told apart.
 func usesDockerCLI(client string) bool {
-	return client == "docker" || client == "crane" || client == "containerd"
+	return client == "docker" || client == "crane"
 }
 
 func (o Options) uid() int {

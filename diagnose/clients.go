@@ -3,6 +3,7 @@ package diagnose
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/regdoctor/regdoctor/checks"
@@ -61,7 +62,7 @@ var clientSpecific = map[string]func(f facts, client string) (fails bool, why st
 		}
 		return false, c + " still converts schema 1 images"
 	},
-	"manifest-invalid": manifestDecides,
+	"manifest-invalid": manifestPerClient,
 	"short-name-unresolved": func(_ facts, c string) (bool, string) {
 		if clientconf.ResolvesShortNames(c) {
 			return true, ""
@@ -80,6 +81,41 @@ var clientSpecific = map[string]func(f facts, client string) (fails bool, why st
 	"certs-dir-invalid":        onlyContainersImage,
 	"config-invalid":           problemDecides("config-invalid"),
 	"credential-helper-failed": problemDecides("credential-helper-failed"),
+}
+
+// manifestPerClient refines manifestDecides for a Content-Type that
+// names one manifest type while the body says another (an OCI manifest
+// served as Docker's, or the other way round): podman and buildah read
+// the body as the header says and then find a config that is not an
+// image's ("unsupported image-specific operation on artifact", recorded
+// in integration's pull corpus); skopeo copy, which does not use the
+// config as an image's, containerd (it stores what the descriptor says)
+// and crane pull it. A header that names no manifest type at all is
+// manifestDecides's.
+func manifestPerClient(f facts, c string) (bool, string) {
+	m := f.manifest()
+	if m == nil || m.Invalid != "" || m.InvalidType == "" || m.Get == nil {
+		return manifestDecides(f, c)
+	}
+	ct, _, _ := strings.Cut(m.Get.Headers["Content-Type"], ";")
+	if !knownManifestType[strings.TrimSpace(ct)] {
+		return manifestDecides(f, c)
+	}
+	switch c {
+	case "podman", "buildah":
+		return true, c + " reads the manifest as its Content-Type " + ct + " says, and the body's config is then no image config"
+	case "skopeo", "containerd", "crane":
+		return false, c + " copies a manifest whose Content-Type is another manifest type without reading the config as an image's"
+	}
+	return manifestDecides(f, c)
+}
+
+// knownManifestType are the manifest media types every client pulls.
+var knownManifestType = map[string]bool{
+	"application/vnd.oci.image.manifest.v1+json":                true,
+	"application/vnd.docker.distribution.manifest.v2+json":      true,
+	"application/vnd.oci.image.index.v1+json":                   true,
+	"application/vnd.docker.distribution.manifest.list.v2+json": true,
 }
 
 // problemDecides: a configuration problem stops the clients that read
@@ -277,13 +313,54 @@ func dockerHubName(name string) string {
 // ownFailure is a failure of one client that no diagnosis names, because
 // it lies in how that client alone talks to a working registry.
 func ownFailure(f facts, c string) string {
+	if c == "containerd" || c == "crane" {
+		if why := layerSizeMismatch(f, c); why != "" {
+			return why
+		}
+	}
 	if c != "containerd" {
 		return ""
 	}
 	if why := containerdSpeaksHTTP(f); why != "" {
 		return why
 	}
+	if ev := evidence[*checks.ContainerdAuthEvidence](f, checks.IDContainerdAuth); ev != nil && ev.Fails != "" {
+		return ev.Fails
+	}
 	return containerdHeadDigest(f)
+}
+
+// layerSizeMismatch: a layer whose download is not the size its
+// descriptor gives. crane checks Content-Length against it
+// (go-containerregistry pkg/v1/remote fetcher.go fetchBlob: "Content-Length
+// header %d does not match expected size %d") and containerd reads
+// exactly that many bytes (content.Copy: "failed to read expected number
+// of bytes: unexpected EOF"); containers/image and docker do not compare.
+// regdoctor knows the size served when a layer was downloaded whole
+// (--pull) or answered 200 with a Content-Length.
+func layerSizeMismatch(f facts, c string) string {
+	ev := f.layers()
+	if ev == nil {
+		return ""
+	}
+	for _, l := range ev.Layers {
+		if l.Size <= 0 || l.Get == nil || l.Get.Error != "" {
+			continue
+		}
+		served := int64(-1)
+		switch {
+		case ev.Downloaded && l.Get.Status == 200:
+			served = l.Get.Bytes
+		case l.Get.Status == 200:
+			if n, err := strconv.ParseInt(l.Get.Headers["Content-Length"], 10, 64); err == nil {
+				served = n
+			}
+		}
+		if served >= 0 && served != l.Size {
+			return fmt.Sprintf("layer %s is %d bytes, but the manifest says %d; %s verifies the size", l.Digest, served, l.Size, c)
+		}
+	}
+	return ""
 }
 
 // containerdSpeaksHTTP: containerd would use only plain HTTP for the

@@ -266,3 +266,27 @@ func TestDefaultClientsAreThoseThatCanPull(t *testing.T) {
 		t.Errorf("--client containerd: %+v, skipped %s", r.Clients, r.ClientsSkipped)
 	}
 }
+
+// A layer one byte shorter than its descriptor: crane and containerd
+// verify the size and fail, containers/image does not compare. regdoctor
+// learns the size served when --pull downloads the layers whole.
+func TestLayerSizeMismatchFailsCraneAndContainerd(t *testing.T) {
+	_, root := isolateClients(t)
+	reg := fixturetest.Start(t, "layer-size-mismatch")
+	writeFile(t, filepath.Join(root, "etc", "containerd", "certs.d", reg.Host, "hosts.toml"),
+		"server = \"https://"+reg.Host+"\"\n[host.\"https://"+reg.Host+"\"]\n")
+	r, _ := checkJSON(t, "--pull", "--client", "podman,skopeo,containerd,crane", "--sysroot", root, "--cert-dir", reg.CertDir, reg.Target)
+	wantVerdicts(t, r, map[string]string{"podman": "ok", "skopeo": "ok", "containerd": "fails", "crane": "fails"})
+}
+
+// An OCI Content-Type over a Docker manifest: podman and buildah read it as
+// OCI and refuse its config as an artifact's; skopeo copy, containerd and
+// crane pull it.
+func TestContentTypeOfAnotherManifestType(t *testing.T) {
+	_, root := isolateClients(t)
+	reg := fixturetest.Start(t, "manifest-content-type-mismatch")
+	writeFile(t, filepath.Join(root, "etc", "containerd", "certs.d", reg.Host, "hosts.toml"),
+		"server = \"https://"+reg.Host+"\"\n[host.\"https://"+reg.Host+"\"]\n")
+	r, _ := checkJSON(t, "--client", "podman,buildah,skopeo,containerd,crane", "--sysroot", root, "--cert-dir", reg.CertDir, reg.Target)
+	wantVerdicts(t, r, map[string]string{"podman": "fails", "buildah": "fails", "skopeo": "ok", "containerd": "ok", "crane": "ok"})
+}
