@@ -242,6 +242,11 @@ func newClientEnv(t testing.TB) *clientEnv {
 	writeFile(t, policy, `{"default":[{"type":"insecureAcceptAnything"}]}`)
 
 	e := &clientEnv{dir: dir, authFile: filepath.Join(runtimeDir, "containers", "auth.json"), docker: dockerCfg, policy: policy, regConf: regConf}
+	// podman and buildah refuse to run when $REGISTRY_AUTH_FILE names a
+	// file that does not exist (containers/common CheckAuthFile), and
+	// regdoctor says so: every client starts with an empty one, as after
+	// a logout.
+	writeFile(t, e.authFile, `{"auths":{}}`)
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		if isolatedVar(k) {
