@@ -289,8 +289,18 @@ func shortNameElsewhere(f facts, c string) string {
 	if got := f.t.Registry + "/" + f.t.Repository; dockerHubName(got) == hub {
 		return ""
 	}
-	return fmt.Sprintf("%s does not resolve short names: it pulls %s, not %s/%s, where podman's registries.conf (%s) sends %q and which regdoctor checked; give %s the fully qualified name",
-		c, hub, f.t.Registry, f.t.Repository, sn.Via, sn.Input, c)
+	pulls := "it pulls " + hub
+	if c == "containerd" {
+		// ctr 1.6 parses the name as a URL: "library/redis" is host
+		// library, and "redis:7" no reference at all; nerdctl, like
+		// docker, normalizes to docker.io.
+		pulls = "ctr reads the name's first part as the registry host (nerdctl pulls " + hub + ")"
+		if !strings.Contains(sn.Input, "/") {
+			pulls = "ctr refuses a name without a registry (nerdctl pulls " + hub + ")"
+		}
+	}
+	return fmt.Sprintf("%s does not resolve short names: %s, not %s/%s, where podman's registries.conf (%s) sends %q and which regdoctor checked; give %s the fully qualified name",
+		c, pulls, f.t.Registry, f.t.Repository, sn.Via, sn.Input, c)
 }
 
 // dockerHubName normalizes a name as docker does: docker.io for no
