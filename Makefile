@@ -41,10 +41,11 @@ bin/.regctl-$(REGCTL_VERSION):
 	GOBIN=$(CURDIR)/bin $(GO) install github.com/regclient/regclient/cmd/regctl@$(REGCTL_VERSION)
 	touch $@
 
-## integration-testdata: rerun the client matrix and rewrite
-## integration/testdata/client-errors.json, the real clients' error texts.
+## integration-testdata: rerun the client matrices and rewrite
+## integration/testdata/client-errors.json and client-config-errors.json,
+## the real clients' error texts (cmd/regdoctor TestExplainClientErrors).
 integration-testdata: integration-tools
-	REGDOCTOR_INTEGRATION_STRICT=1 REGDOCTOR_WRITE_CLIENT_ERRORS=1 $(GO) test -tags integration -count=1 -timeout 20m -run '^TestClientMatrix$$' ./integration/
+	REGDOCTOR_INTEGRATION_STRICT=1 REGDOCTOR_WRITE_CLIENT_ERRORS=1 $(GO) test -tags integration -count=1 -timeout 20m -run '^(TestClientMatrix|TestClientConfigMatrix)$$' ./integration/
 
 ## lint: gofmt, go vet, staticcheck and govulncheck; all must be clean.
 lint:

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -33,6 +34,32 @@ var matrixClients = []string{"podman", "buildah", "skopeo", "containerd", "crane
 
 // judged are the clients regdoctor gives a verdict for here.
 var judged = []string{"podman", "buildah", "skopeo", "containerd", "crane"}
+
+// legacyEnv, set to 1 with REGDOCTOR_INTEGRATION_BIN pointing at an older
+// regdoctor that judged podman, buildah and skopeo as one client "podman",
+// gives buildah and skopeo podman's verdict: the "before" column of the
+// agreement table.
+const legacyEnv = "REGDOCTOR_MATRIX_LEGACY"
+
+// judgedArg is --client's value for the binary under test.
+func judgedArg() string {
+	if os.Getenv(legacyEnv) == "1" {
+		return "podman,containerd,crane"
+	}
+	return strings.Join(judged, ",")
+}
+
+// verdictsOf indexes a report's verdicts by client.
+func verdictsOf(rep *report) map[string]clientVerdict {
+	out := map[string]clientVerdict{}
+	for _, v := range rep.Clients {
+		out[v.Name] = v
+	}
+	if p, ok := out["podman"]; ok && os.Getenv(legacyEnv) == "1" {
+		out["buildah"], out["skopeo"] = p, p
+	}
+	return out
+}
 
 // knownDisagreement explains rows where regdoctor's verdict and the
 // client's outcome still differ, "scenario/client" (or "scenario/*" for
@@ -108,7 +135,7 @@ func TestClientMatrix(t *testing.T) {
 	t.Cleanup(func() {
 		logMatrix(t, cells, notRunnable)
 		if os.Getenv(writeErrorsEnv) == "1" {
-			writeClientErrors(t, cells)
+			writeClientErrors(t, clientErrorsFile, cells)
 		}
 	})
 	for _, sc := range fixtures.PullFaults() {
@@ -180,7 +207,7 @@ func runMatrixRow(t *testing.T, sc fixtures.Scenario) []matrixCell {
 	wg.Wait()
 
 	bin := requireRegdoctor(t)
-	args := []string{bin, "check", "--client", strings.Join(judged, ","), "-o", "json", "--timeout", "5s",
+	args := []string{bin, "check", "--client", judgedArg(), "-o", "json", "--timeout", "5s",
 		"--cert-dir", reg.CertDir, "--authfile", authFile, "--sysroot", sysroot}
 	args = append(args, withoutClient(sc.Args)...)
 	rd := env.run(regdoctorTimeout, append(args, reg.Target)...)
@@ -188,10 +215,7 @@ func runMatrixRow(t *testing.T, sc fixtures.Scenario) []matrixCell {
 	if err := json.Unmarshal([]byte(rd.stdout), &rep); err != nil || rd.err != nil {
 		t.Errorf("%s: regdoctor gave no report (exit %d, %v, %v)\n%s", sc.Name, rd.exitCode, rd.err, err, rd)
 	}
-	verdicts := map[string]clientVerdict{}
-	for _, v := range rep.Clients {
-		verdicts[v.Name] = v
-	}
+	verdicts := verdictsOf(&rep)
 
 	var row []matrixCell
 	for _, c := range matrixClients {
@@ -211,7 +235,7 @@ func runMatrixRow(t *testing.T, sc fixtures.Scenario) []matrixCell {
 		if v, ok := verdicts[c]; ok {
 			cell.Verdict = v.Verdict
 			if v.Verdict == "fails" {
-				cell.CheckCode, _, _ = strings.Cut(v.Reason, ":")
+				cell.CheckCode = codeOf(v.Reason)
 			}
 			agree := (v.Verdict == "ok") == o.pulled
 			why, known := knownFor(sc.Name, c)
@@ -227,6 +251,19 @@ func runMatrixRow(t *testing.T, sc fixtures.Scenario) []matrixCell {
 		row = append(row, cell)
 	}
 	return row
+}
+
+var codeShape = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)+$`)
+
+// codeOf is the diagnosis code a failing verdict's reason starts with
+// ("tag-not-found: …"), or "" when the failure is the client's own and no
+// code names it.
+func codeOf(reason string) string {
+	code, _, _ := strings.Cut(reason, ":")
+	if codeShape.MatchString(code) {
+		return code
+	}
+	return ""
 }
 
 // outcomeOfClient is outcomeOf for clients that print "ctr: …" or a plain
@@ -311,10 +348,14 @@ func logMatrix(t *testing.T, cells []matrixCell, notRunnable []string) {
 	t.Logf("client matrix:\n%s", b.String())
 }
 
-// clientErrorsFile holds what the clients printed when they failed.
-const clientErrorsFile = "testdata/client-errors.json"
+// clientErrorsFile and configErrorsFile hold what the clients printed
+// when they failed, on the pull faults and on the configuration rows.
+const (
+	clientErrorsFile = "testdata/client-errors.json"
+	configErrorsFile = "testdata/client-config-errors.json"
+)
 
-func writeClientErrors(t *testing.T, cells []matrixCell) {
+func writeClientErrors(t *testing.T, file string, cells []matrixCell) {
 	var out []matrixCell
 	for _, c := range cells {
 		if c.NotRun == "" && !c.Pulled && !strings.HasPrefix(c.Error, hung) {
@@ -328,8 +369,8 @@ func writeClientErrors(t *testing.T, cells []matrixCell) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(clientErrorsFile, append(data, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(file, append(data, '\n'), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("wrote %d client error texts to %s", len(out), clientErrorsFile)
+	t.Logf("wrote %d client error texts to %s", len(out), file)
 }

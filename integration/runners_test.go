@@ -121,10 +121,13 @@ func (e *clientEnv) ctrPull(t *testing.T, s pullSpec) cmdResult {
 // tree goes under regdoctor's --sysroot.
 func containerdHostsDir(t *testing.T, root, host, certDir string) {
 	t.Helper()
-	toml := fmt.Sprintf("server = %q\n[host.%q]\n  capabilities = [\"pull\", \"resolve\"]\n", "https://"+host, "https://"+host)
+	// The CA goes on the server too: containerd tries the next host after
+	// a 404 (remotes/docker resolver), and the server entry is one.
+	ca := ""
 	if certDir != "" {
-		toml += fmt.Sprintf("  ca = %q\n", filepath.Join(certDir, "ca.crt"))
+		ca = fmt.Sprintf("ca = %q\n", filepath.Join(certDir, "ca.crt"))
 	}
+	toml := fmt.Sprintf("server = %q\n%s[host.%q]\n  capabilities = [\"pull\", \"resolve\"]\n  %s", "https://"+host, ca, "https://"+host, ca)
 	writeFile(t, filepath.Join(root, host, "hosts.toml"), toml)
 }
 
@@ -171,6 +174,11 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.b
   address = ""
 [metrics]
   address = ""
+# Every ctr pull runs in a namespace of its own; "isolated" keeps a blob
+# fetched by one from serving another, as on a fresh machine (the default,
+# "shared", would let a missing layer come from an earlier pull).
+[plugins."io.containerd.metadata.v1.bolt"]
+  content_sharing_policy = "isolated"
 `, filepath.Join(dir, "root"), filepath.Join(dir, "state"), ctrd.sock, ctrd.sock+".ttrpc")
 		if err := os.WriteFile(conf, []byte(content), 0o600); err != nil {
 			ctrd.err = err
