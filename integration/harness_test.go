@@ -39,7 +39,7 @@ func requireBinaries(t testing.TB, names ...string) {
 	if len(missing) == 0 {
 		return
 	}
-	msg := fmt.Sprintf("needs %s on PATH (Debian packages: docker-registry, nginx, skopeo, apache2-utils, podman, prometheus)", strings.Join(missing, ", "))
+	msg := fmt.Sprintf("needs %s on PATH (Debian packages: docker-registry, nginx, skopeo, apache2-utils, podman, prometheus, containerd, buildah)", strings.Join(missing, ", "))
 	if os.Getenv(strictEnv) == "1" {
 		t.Fatalf("%s; %s=1 forbids skipping", msg, strictEnv)
 	}
