@@ -44,7 +44,6 @@ type confCtx struct {
 	sysroot  string // regdoctor's --sysroot; the real /etc stays for the clients where noted
 	hostsDir string // ctr --hosts-dir, "" for none
 	mirror   *fixtures.Registry
-	home     string
 }
 
 var confRows = []confRow{
