@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"slices"
 	"strings"
 	"time"
 )
@@ -165,15 +164,4 @@ func PingDocker(sock string) bool {
 	}
 	resp.Body.Close()
 	return resp.StatusCode == http.StatusOK
-}
-
-// Order sorts clients into Known's order, dropping duplicates.
-func Order(clients []string) []string {
-	var out []string
-	for _, k := range Known {
-		if slices.Contains(clients, k) {
-			out = append(out, k)
-		}
-	}
-	return out
 }
