@@ -108,6 +108,15 @@ var confRows = []confRow{
 			c.env = c.env.withoutEnv("DOCKER_CONFIG")
 		},
 		want: map[string]bool{"podman": true, "buildah": true, "skopeo": true, "containerd": false, "crane": true}},
+	// The fixture's realm takes credentials by GET with Basic only and
+	// answers anything else 403: containerd, which POSTs an OAuth password
+	// grant when it has credentials, does not retry by GET after a 403.
+	{name: "containerd-oauth-post-refused", fixture: "logged-in",
+		setup: func(t *testing.T, c *confCtx) {
+			c.https(t)
+			copyFile(t, c.reg.AuthFile, filepath.Join(c.env.docker, "config.json"))
+		},
+		want: map[string]bool{"podman": true, "buildah": true, "skopeo": true, "containerd": false, "crane": true}},
 	{name: "credsStore-helper-missing",
 		setup: func(t *testing.T, c *confCtx) {
 			c.https(t)

@@ -290,3 +290,25 @@ func TestContentTypeOfAnotherManifestType(t *testing.T) {
 	r, _ := checkJSON(t, "--client", "podman,buildah,skopeo,containerd,crane", "--sysroot", root, "--cert-dir", reg.CertDir, reg.Target)
 	wantVerdicts(t, r, map[string]string{"podman": "fails", "buildah": "fails", "skopeo": "ok", "containerd": "ok", "crane": "ok"})
 }
+
+// The fixture's realm takes credentials only by GET with Basic and
+// answers containerd's OAuth POST 403, which containerd does not retry.
+func TestContainerdOAuthPostRefused(t *testing.T) {
+	home, root := isolateClients(t)
+	reg := fixturetest.Start(t, "logged-in")
+	data, err := os.ReadFile(reg.AuthFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(home, ".docker", "config.json"), string(data))
+	writeFile(t, filepath.Join(root, "etc", "containerd", "certs.d", reg.Host, "hosts.toml"),
+		"server = \"https://"+reg.Host+"\"\n[host.\"https://"+reg.Host+"\"]\n")
+	r, _ := checkJSON(t, "--client", "podman,containerd,crane", "--sysroot", root, "--cert-dir", reg.CertDir, reg.Target)
+	wantVerdicts(t, r, map[string]string{"podman": "ok", "containerd": "fails", "crane": "ok"})
+	if _, why := r.verdictOf(t, "containerd"); !strings.Contains(why, "OAuth POST with 403") {
+		t.Errorf("containerd's reason: %q", why)
+	}
+	if strings.Contains(string(r.evidence("containerd-token")), reg.Password) {
+		t.Error("the evidence holds the password")
+	}
+}
