@@ -513,7 +513,7 @@ func ruleMirrors(f facts) []Diagnosis {
 		case !m.Works && registryWorks:
 			out = append(out, newDiagnosis("mirror-failing",
 				fmt.Sprintf("Mirror %s (configured in %s) fails: %s; %s itself answers, so clients fall back to it after trying the mirror, and every pull pays for the failed attempt.", m.Location, m.From, m.Ping.Summary(), f.t.Registry),
-				"Fix the mirror, or remove its [[registry.mirror]] entry from "+m.From+" (docker: \"registry-mirrors\" in daemon.json)."))
+				"Fix the mirror, or remove its "+mirrorEntry(m)+" from "+m.From+"."))
 		case m.Image == checks.MirrorLacksImage && registryWorks:
 			out = append(out, newDiagnosis("mirror-failing",
 				fmt.Sprintf("Mirror %s (configured in %s) answers but has no %s:%s (HEAD %s: %s): clients ask it first and fall back to %s, so the pull works, slower, and not at all once %s is unreachable.",
@@ -526,11 +526,22 @@ func ruleMirrors(f facts) []Diagnosis {
 				has = ", and has the image"
 			}
 			out = append(out, newDiagnosis("mirror-failing",
-				fmt.Sprintf("%s fails, but mirror %s (configured in %s) answers%s: podman pulls through the mirror, while clients without the mirror, and pushes, fail.", f.t.Registry, m.Location, m.From, has),
+				fmt.Sprintf("%s fails, but mirror %s (configured in %s) answers%s: %s pulls through the mirror, while clients without the mirror, and pushes, fail.", f.t.Registry, m.Location, m.From, has, m.Client),
 				"Fix the registry itself; the mirror only hides the failure for pulls by clients configured with it."))
 		}
 	}
 	return out
+}
+
+// mirrorEntry names the setting that configures a mirror, in its file.
+func mirrorEntry(m *checks.MirrorProbe) string {
+	switch m.Client {
+	case "containerd":
+		return "[host.\"" + m.Location + "\"] table"
+	case "docker":
+		return "\"registry-mirrors\" entry"
+	}
+	return "[[registry.mirror]] entry"
 }
 
 // anonymousRefused reports whether the registry refuses a client that has
