@@ -8,9 +8,13 @@ PKGS    := ./...
 # go.env says GOTOOLCHAIN=local, which would ignore the line).
 export GOTOOLCHAIN ?= auto
 # The packages the integration suite drives, as Debian names them.
-DEB_PKGS := docker-registry nginx skopeo apache2-utils podman prometheus
+DEB_PKGS := docker-registry nginx skopeo apache2-utils podman prometheus containerd buildah
+# The Go clients the integration suite also drives, pinned: crane at
+# go.mod's go-containerregistry, regctl at a release the module proxy serves.
+CRANE_VERSION  := v0.22.1
+REGCTL_VERSION := v0.11.7
 
-.PHONY: build demo test unit integration lint staticcheck vulncheck fuzz deps bench clean
+.PHONY: build demo test unit integration integration-tools integration-testdata lint staticcheck vulncheck fuzz deps bench clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/regdoctor ./cmd/regdoctor
@@ -24,8 +28,24 @@ test: unit integration
 unit:
 	$(GO) test -race -count=1 $(PKGS)
 
-integration:
-	REGDOCTOR_INTEGRATION_STRICT=1 $(GO) test -tags integration -count=1 -timeout 10m ./integration/
+integration: integration-tools
+	REGDOCTOR_INTEGRATION_STRICT=1 $(GO) test -tags integration -count=1 -timeout 20m ./integration/
+
+## integration-tools: crane and regctl into bin/, where the suite finds them.
+## A stamp per version, so that changing a pin reinstalls the tool.
+integration-tools: bin/.crane-$(CRANE_VERSION) bin/.regctl-$(REGCTL_VERSION)
+bin/.crane-$(CRANE_VERSION):
+	GOBIN=$(CURDIR)/bin $(GO) install github.com/google/go-containerregistry/cmd/crane@$(CRANE_VERSION)
+	touch $@
+bin/.regctl-$(REGCTL_VERSION):
+	GOBIN=$(CURDIR)/bin $(GO) install github.com/regclient/regclient/cmd/regctl@$(REGCTL_VERSION)
+	touch $@
+
+## integration-testdata: rerun the client matrices and rewrite
+## integration/testdata/client-errors.json and client-config-errors.json,
+## the real clients' error texts (cmd/regdoctor TestExplainClientErrors).
+integration-testdata: integration-tools
+	REGDOCTOR_INTEGRATION_STRICT=1 REGDOCTOR_WRITE_CLIENT_ERRORS=1 $(GO) test -tags integration -count=1 -timeout 20m -run '^(TestClientMatrix|TestClientConfigMatrix)$$' ./integration/
 
 ## lint: gofmt, go vet, staticcheck and govulncheck; all must be clean.
 lint:

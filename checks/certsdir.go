@@ -244,7 +244,7 @@ func (cc *ClientConfig) NotTrustedBy(chain []*x509.Certificate, registry string)
 		var certs []*x509.Certificate
 		var why string
 		switch c {
-		case "podman":
+		case "podman", "buildah", "skopeo":
 			why = "no certs.d directory that podman, skopeo and buildah read for " + registry + " holds a CA that signs it"
 			for _, d := range cc.CertDirs {
 				if slices.Contains(d.ReadBy, podmanFamily) {

@@ -97,6 +97,7 @@ func All() []Check {
 		AuthChallenge(),
 		TokenRealm(),
 		Token(),
+		ContainerdAuth(),
 		Manifest(),
 		Blob(),
 		Layers(),

@@ -50,11 +50,20 @@ type Options struct {
 	// SysRoot prefixes system configuration paths (/etc/containers, /etc/docker,
 	// /etc/containerd); "" means "/".
 	SysRoot string
-	// Clients are the clients to judge for ("podman", "docker", "containerd",
-	// "crane"); empty means those installed, or podman when none is.
+	// Clients are the clients to judge for (clientconf.Known); empty
+	// means those that can pull on this machine (clientconf.Available),
+	// or podman when none can.
 	Clients []string
 	// LookPath finds installed clients; nil means exec.LookPath.
 	LookPath func(string) (string, error)
+	// DockerAnswers reports whether a docker daemon answers on a unix
+	// socket; nil means asking it for /_ping. Tests inject it.
+	DockerAnswers func(sock string) bool
+	// TTY: the clients would run with a terminal on stdin and stdout, so
+	// podman could prompt for a short name in enforcing mode.
+	TTY bool
+	// UID is the user the clients run as; nil means this process's.
+	UID *int
 }
 
 // Sys is where the clients' configuration files are, for package clientconf.
@@ -84,7 +93,10 @@ type AuthFile struct {
 	Docker bool         `json:"docker,omitempty"` // docker's own config.json
 	Keys   []string     `json:"keys,omitempty"`   // registries it holds credentials for
 	Match  *Credentials `json:"match,omitempty"`  // the entry it holds for this registry
-	Error  string       `json:"error,omitempty"`
+	// StoreMatch is what docker/cli finds through credsStore, when the
+	// file names one and a client reading it asks it.
+	StoreMatch *Credentials `json:"store_match,omitempty"`
+	Error      string       `json:"error,omitempty"`
 }
 
 // CertDir describes one certs.d directory that was consulted.
@@ -103,6 +115,8 @@ type Problem struct {
 	File    string `json:"file"`
 	Line    int    `json:"line,omitempty"`
 	Message string `json:"message"`
+	// Clients are the clients the mistake stops; empty means every one.
+	Clients []string `json:"clients,omitempty"`
 }
 
 // ClientConfig is what the client side knows about the target: stored
@@ -122,12 +136,18 @@ type ClientConfig struct {
 	Problems   []Problem   `json:"problems,omitempty"`
 
 	// What the clients' own configuration says about this registry.
-	Clients    []string                   `json:"clients"`
-	Containers *clientconf.RegistriesConf `json:"registries_conf,omitempty"`
-	Registry   *clientconf.Registry       `json:"registries_conf_entry,omitempty"`
-	Docker     *clientconf.DockerDaemon   `json:"docker_daemon,omitempty"`
-	Containerd *clientconf.ContainerdHost `json:"containerd_hosts,omitempty"`
-	ShortName  *clientconf.ShortName      `json:"short_name,omitempty"`
+	Clients []string `json:"clients"`
+	// ClientsSkipped are the known clients not judged, and why.
+	ClientsSkipped []clientconf.Skipped       `json:"clients_skipped,omitempty"`
+	Containers     *clientconf.RegistriesConf `json:"registries_conf,omitempty"`
+	Registry       *clientconf.Registry       `json:"registries_conf_entry,omitempty"`
+	// SkopeoContainers is the registries.conf skopeo reads when it is not
+	// podman's: skopeo 1.9 ignores $CONTAINERS_REGISTRIES_CONF.
+	SkopeoContainers *clientconf.RegistriesConf `json:"skopeo_registries_conf,omitempty"`
+	SkopeoRegistry   *clientconf.Registry       `json:"skopeo_registries_conf_entry,omitempty"`
+	Docker           *clientconf.DockerDaemon   `json:"docker_daemon,omitempty"`
+	Containerd       *clientconf.ContainerdHost `json:"containerd_hosts,omitempty"`
+	ShortName        *clientconf.ShortName      `json:"short_name,omitempty"`
 	// InsecureOK: a judged client is configured (registries.conf, daemon.json,
 	// hosts.toml) to use plain HTTP or skip verification for this host, so it
 	// would send credentials that way; crane's implicit fallback does not count.
@@ -149,30 +169,177 @@ type ClientConfig struct {
 	// helpersFailed are the helpers already reported, not asked again.
 	runTimeout    time.Duration
 	helpersFailed map[string]bool
+	// authPaths are each judged client's auth files, in its order;
+	// helperReaders the clients that ask the helper being run.
+	authPaths     map[string][]authPath
+	helperReaders []string
+	// loginFile is where `podman login` writes, and who chose it.
+	loginFile authPath
+}
+
+// authPath is one auth file a client consults.
+type authPath struct {
+	path string
+	// explicit: the file was named (--authfile, $REGISTRY_AUTH_FILE, or
+	// $DOCKER_CONFIG/config.json as podman's default --authfile), and
+	// podman and buildah refuse to run when it does not exist.
+	explicit bool
+	// from says who named it, for messages.
+	from string
+}
+
+// podmanAuthPaths are the auth files podman and buildah read, in order:
+// containers/common pkg/auth GetDefaultAuthFile makes --authfile default to
+// $REGISTRY_AUTH_FILE, else $DOCKER_CONFIG/config.json, and CheckAuthFile
+// refuses a named file that does not exist; containers/image
+// pkg/docker/config getAuthFilePaths then reads that file (or, when none is
+// named, $XDG_RUNTIME_DIR/containers/auth.json, or /run/containers/UID/
+// auth.json without XDG_RUNTIME_DIR: getPathToAuthWithOS), then
+// $XDG_CONFIG_HOME/containers/auth.json, then docker's config.json.
+// skopeo 1.9 names the file only by --authfile or $REGISTRY_AUTH_FILE and
+// does not insist that it exists.
+func podmanAuthPaths(o Options, client string) []authPath {
+	var first authPath
+	switch {
+	case o.AuthFile != "":
+		first = authPath{o.AuthFile, client != "skopeo", "--authfile"}
+	case o.getenv("REGISTRY_AUTH_FILE") != "":
+		first = authPath{o.getenv("REGISTRY_AUTH_FILE"), client != "skopeo", "$REGISTRY_AUTH_FILE"}
+	case client != "skopeo" && o.getenv("DOCKER_CONFIG") != "":
+		first = authPath{filepath.Join(o.getenv("DOCKER_CONFIG"), "config.json"), true, "$DOCKER_CONFIG"}
+	case o.getenv("XDG_RUNTIME_DIR") != "":
+		first = authPath{path: filepath.Join(o.getenv("XDG_RUNTIME_DIR"), "containers", "auth.json")}
+	default:
+		first = authPath{path: o.Sys().Path(fmt.Sprintf("/run/containers/%d/auth.json", o.uid()))}
+	}
+	paths := []authPath{first}
+	if cfg := xdgConfigHome(o); cfg != "" {
+		paths = append(paths, authPath{path: filepath.Join(cfg, "containers", "auth.json")})
+	}
+	if d := dockerConfigPath(o); d != "" {
+		paths = append(paths, authPath{path: d})
+	}
+	return dedupePaths(paths)
+}
+
+func xdgConfigHome(o Options) string {
+	if d := o.getenv("XDG_CONFIG_HOME"); d != "" {
+		return d
+	}
+	if h := o.getenv("HOME"); h != "" {
+		return filepath.Join(h, ".config")
+	}
+	return ""
+}
+
+// dockerConfigPath is docker's config.json: $DOCKER_CONFIG/config.json,
+// else ~/.docker/config.json (docker/cli config.Dir).
+func dockerConfigPath(o Options) string {
+	if d := o.getenv("DOCKER_CONFIG"); d != "" {
+		return filepath.Join(d, "config.json")
+	}
+	if h := o.getenv("HOME"); h != "" {
+		return filepath.Join(h, ".docker", "config.json")
+	}
+	return ""
+}
+
+// craneAuthPaths is the one file crane reads (go-containerregistry
+// pkg/authn defaultKeychain.ResolveContext): docker's config.json when
+// ~/.docker/config.json or $DOCKER_CONFIG/config.json exists; only when
+// neither does, $REGISTRY_AUTH_FILE, then $XDG_RUNTIME_DIR/containers/
+// auth.json, then $XDG_CONFIG_HOME/containers/auth.json, the first that
+// exists. crane has no --authfile: regdoctor's stands for
+// $REGISTRY_AUTH_FILE.
+func craneAuthPaths(o Options) []authPath {
+	home := o.getenv("HOME")
+	found := home != "" && fileExists(filepath.Join(home, ".docker", "config.json"))
+	if d := o.getenv("DOCKER_CONFIG"); !found && d != "" {
+		found = fileExists(filepath.Join(d, "config.json"))
+	}
+	if found {
+		return []authPath{{path: dockerConfigPath(o)}}
+	}
+	envFile := o.AuthFile
+	if envFile == "" {
+		envFile = o.getenv("REGISTRY_AUTH_FILE")
+	}
+	if envFile != "" && fileExists(envFile) {
+		return []authPath{{path: envFile}}
+	}
+	podman := ""
+	if d := o.getenv("XDG_RUNTIME_DIR"); d != "" && fileExists(filepath.Join(d, "containers", "auth.json")) {
+		podman = filepath.Join(d, "containers", "auth.json")
+	} else if cfg := xdgConfigHome(o); cfg != "" {
+		podman = filepath.Join(cfg, "containers", "auth.json")
+	}
+	if podman != "" && fileExists(podman) {
+		return []authPath{{path: podman}}
+	}
+	return nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+func dedupePaths(paths []authPath) []authPath {
+	var out []authPath
+	for _, p := range paths {
+		if !slices.ContainsFunc(out, func(q authPath) bool { return q.path == p.path }) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// clientAuthPaths are the auth files client reads, in its order.
+func clientAuthPaths(o Options, client string) []authPath {
+	switch client {
+	case "docker", "containerd":
+		// docker, and nerdctl for containerd, read only docker's
+		// config.json; ctr reads none (its --user stands for it).
+		if d := dockerConfigPath(o); d != "" {
+			return []authPath{{path: d}}
+		}
+		return nil
+	case "crane":
+		return craneAuthPaths(o)
+	}
+	return podmanAuthPaths(o, client)
 }
 
 // AuthFilePaths lists the auth files in the order podman consults them,
-// followed by docker's.
+// followed by those only other clients read.
 func AuthFilePaths(o Options) []string {
-	home := o.getenv("HOME")
 	var paths []string
-	switch {
-	case o.AuthFile != "":
-		paths = append(paths, o.AuthFile)
-	case o.getenv("REGISTRY_AUTH_FILE") != "":
-		paths = append(paths, o.getenv("REGISTRY_AUTH_FILE"))
-	case o.getenv("XDG_RUNTIME_DIR") != "":
-		paths = append(paths, filepath.Join(o.getenv("XDG_RUNTIME_DIR"), "containers", "auth.json"))
-	}
-	if home != "" {
-		paths = append(paths, filepath.Join(home, ".config", "containers", "auth.json"))
-	}
-	if d := o.getenv("DOCKER_CONFIG"); d != "" {
-		paths = append(paths, filepath.Join(d, "config.json"))
-	} else if home != "" {
-		paths = append(paths, filepath.Join(home, ".docker", "config.json"))
+	for _, c := range append([]string{"podman"}, clientconf.Known...) {
+		for _, p := range clientAuthPaths(o, c) {
+			if !slices.Contains(paths, p.path) {
+				paths = append(paths, p.path)
+			}
+		}
 	}
 	return paths
+}
+
+// usesDockerCLI: the client reads config.json through docker/cli's
+// configfile, which asks credsStore for every registry (docker, and crane
+// through go-containerregistry's keychain); containers/image reads only
+// "auths" and "credHelpers" (pkg/docker/config dockerConfigFile), and ctr
+// reads no file at all (its --user), so for containerd regdoctor takes
+// the "auths" entry as the credentials given to it. nerdctl, which does
+// ask credsStore, is not told apart.
+func usesDockerCLI(client string) bool {
+	return client == "docker" || client == "crane"
+}
+
+func (o Options) uid() int {
+	if o.UID != nil {
+		return *o.UID
+	}
+	return os.Getuid()
 }
 
 type authEntry struct {
@@ -191,26 +358,74 @@ type authFileJSON struct {
 // LoadClientConfig reads credentials, trust and proxy settings for t.
 func LoadClientConfig(ctx context.Context, t Target, o Options) *ClientConfig {
 	cc := &ClientConfig{runTimeout: o.Timeout}
-	cc.loadAuth(ctx, t, o)
+	cc.pickClients(o)
+	cc.loadAuth(ctx, t, o) // which files count, and for whom, depends on the clients
 	cc.loadClients(ctx, t, o)
 	cc.loadTrust(t, o) // which certs.d directories count depends on the clients
 	cc.loadProxy(t, o)
 	return cc
 }
 
+// pickClients decides which clients are judged: --client's, else those
+// that can pull here, else podman.
+func (cc *ClientConfig) pickClients(o Options) {
+	if len(o.Clients) > 0 {
+		cc.Clients = o.Clients
+		return
+	}
+	cc.Clients, cc.ClientsSkipped = clientconf.Available(o.Sys(), clientconf.Probe{LookPath: o.LookPath, DockerAnswers: o.DockerAnswers})
+	if len(cc.Clients) == 0 {
+		cc.Clients = []string{"podman"}
+		for i, s := range cc.ClientsSkipped {
+			if s.Name == "podman" {
+				// Judged all the same: the verdict is then podman's as if installed.
+				cc.ClientsSkipped = slices.Delete(cc.ClientsSkipped, i, i+1)
+				break
+			}
+		}
+	}
+}
+
+// Judges reports whether client is among the judged.
+func (cc *ClientConfig) Judges(client string) bool { return slices.Contains(cc.Clients, client) }
+
+// RegistryFor is the [[registry]] entry client applies to the target.
+func (cc *ClientConfig) RegistryFor(client string) *clientconf.Registry {
+	if client == "skopeo" && cc.SkopeoContainers != nil {
+		return cc.SkopeoRegistry
+	}
+	if clientconf.ContainersImage(client) {
+		return cc.Registry
+	}
+	return nil
+}
+
 // loadClients reads the configuration of every client regdoctor judges for.
 func (cc *ClientConfig) loadClients(ctx context.Context, t Target, o Options) {
 	sys := o.Sys()
-	cc.Clients = o.Clients
-	if len(cc.Clients) == 0 {
-		cc.Clients = clientconf.Installed(o.LookPath)
-	}
-	if len(cc.Clients) == 0 {
-		cc.Clients = []string{"podman"}
-	}
 	cc.Containers = clientconf.LoadRegistriesConf(sys)
 	if r, ok := cc.Containers.Find(t.Registry + "/" + t.Repository); ok {
 		cc.Registry = &r
+	}
+	podmanConfReaders := []string{"podman", "buildah", "skopeo"}
+	if cc.Judges("skopeo") && o.getenv("CONTAINERS_REGISTRIES_CONF") != "" {
+		// skopeo 1.9's docker transport gets SystemRegistriesConfPath
+		// only from its hidden --registries-conf; the variable is read by
+		// podman and buildah (containers/common), so skopeo falls back to
+		// containers/image's own choice (sysregistriesv2
+		// newConfigWrapperWithHomeDir): the user's file, else /etc.
+		podmanConfReaders = []string{"podman", "buildah"}
+		noEnv := clientconf.Sys{Root: sys.Root, Getenv: func(k string) string {
+			if k == "CONTAINERS_REGISTRIES_CONF" {
+				return ""
+			}
+			return o.getenv(k)
+		}}
+		cc.SkopeoContainers = clientconf.LoadRegistriesConf(noEnv)
+		if r, ok := cc.SkopeoContainers.Find(t.Registry + "/" + t.Repository); ok {
+			cc.SkopeoRegistry = &r
+		}
+		cc.addProblems(cc.SkopeoContainers.Problems, []string{"skopeo"})
 	}
 	cc.Docker = clientconf.LoadDockerDaemon(sys)
 	cc.hostIPs = sync.OnceValue(func() []string {
@@ -220,11 +435,9 @@ func (cc *ClientConfig) loadClients(ctx context.Context, t Target, o Options) {
 		return hostIPs(ctx, t)
 	})
 	cc.Containerd = clientconf.LoadContainerdHost(sys, t.Registry)
-	for _, ps := range [][]clientconf.Problem{cc.Containers.Problems, cc.Docker.Problems, cc.Containerd.Problems} {
-		for _, p := range ps {
-			cc.Problems = append(cc.Problems, Problem(p))
-		}
-	}
+	cc.addProblems(cc.Containers.Problems, podmanConfReaders)
+	cc.addProblems(cc.Docker.Problems, nil)
+	cc.addProblems(cc.Containerd.Problems, nil)
 	if t.Short != nil {
 		cc.ShortName = t.Short
 	}
@@ -236,6 +449,20 @@ func (cc *ClientConfig) loadClients(ctx context.Context, t Target, o Options) {
 		}
 		return false, ""
 	})
+}
+
+// addProblems copies problems of a shared (cached) configuration,
+// stopping clients unless the problem names its own.
+func (cc *ClientConfig) addProblems(ps []clientconf.Problem, clients []string) {
+	for _, p := range ps {
+		q := Problem(p)
+		if len(q.Clients) == 0 {
+			q.Clients = slices.Clone(clients)
+		} else {
+			q.Clients = slices.Clone(q.Clients)
+		}
+		cc.Problems = append(cc.Problems, q)
+	}
 }
 
 // Insecure reports whether a judged client is configured to use plain HTTP
@@ -251,9 +478,9 @@ func (cc *ClientConfig) Insecure() (bool, string) {
 // verification) to t's registry, and which setting makes it so.
 func (cc *ClientConfig) AcceptsInsecure(client string, t Target) (bool, string) {
 	switch client {
-	case "podman":
-		if cc.Registry != nil && cc.Registry.Insecure {
-			return true, fmt.Sprintf("insecure = true for %q in %s", cc.Registry.Location, cc.Registry.File)
+	case "podman", "buildah", "skopeo":
+		if r := cc.RegistryFor(client); r != nil && r.Insecure {
+			return true, fmt.Sprintf("insecure = true for %q in %s", r.Location, r.File)
 		}
 	case "docker":
 		if cc.Docker != nil {
@@ -264,6 +491,9 @@ func (cc *ClientConfig) AcceptsInsecure(client string, t Target) (bool, string) 
 			return cc.Docker.Insecure(t.Registry, ips)
 		}
 	case "containerd":
+		if h := cc.Containerd; h != nil && h.DefaultHTTP {
+			return true, "containerd uses plain HTTP, without verification, for a localhost or loopback registry that no hosts.toml names (remotes/docker/config ConfigureHosts)"
+		}
 		if h := cc.Containerd; h != nil && (h.PlainHTTP || h.SkipVerify) {
 			return true, "plain http or skip_verify in " + h.File
 		}
@@ -290,17 +520,56 @@ func hostIPs(ctx context.Context, t Target) []string {
 }
 
 func (cc *ClientConfig) problem(code, file string, line int, format string, args ...any) {
-	cc.Problems = append(cc.Problems, Problem{Code: code, File: file, Line: line, Message: fmt.Sprintf(format, args...)})
+	cc.problemFor(nil, code, file, line, format, args...)
+}
+
+// problemFor records a problem that stops only clients (nil: all of
+// them), once.
+func (cc *ClientConfig) problemFor(clients []string, code, file string, line int, format string, args ...any) {
+	p := Problem{Code: code, File: file, Line: line, Message: fmt.Sprintf(format, args...), Clients: slices.Clone(clients)}
+	for _, q := range cc.Problems {
+		if q.Code == p.Code && q.File == p.File && q.Message == p.Message {
+			return
+		}
+	}
+	cc.Problems = append(cc.Problems, p)
+}
+
+// Stops reports whether a problem stops client.
+func (p Problem) Stops(client string) bool {
+	return len(p.Clients) == 0 || slices.Contains(p.Clients, client)
 }
 
 func (cc *ClientConfig) loadAuth(ctx context.Context, t Target, o Options) {
 	want := registryKeys(t.Registry)
-	paths := AuthFilePaths(o)
-	for i, p := range paths {
-		af := AuthFile{Path: p, Docker: i == len(paths)-1 && filepath.Base(p) == "config.json"}
+	dockerCfg := dockerConfigPath(o)
+	cc.authPaths = map[string][]authPath{}
+	cc.loginFile = podmanAuthPaths(o, "podman")[0]
+	for _, c := range cc.Clients {
+		cc.authPaths[c] = clientAuthPaths(o, c)
+	}
+	// Which judged clients read each file, and which of them through
+	// docker/cli (and so its credsStore).
+	readers := map[string][]string{}
+	for _, c := range cc.Clients {
+		for _, ap := range cc.authPaths[c] {
+			readers[ap.path] = append(readers[ap.path], c)
+		}
+	}
+	var paths []string
+	for _, c := range cc.Clients {
+		for _, ap := range cc.authPaths[c] {
+			if !slices.Contains(paths, ap.path) {
+				paths = append(paths, ap.path)
+			}
+		}
+	}
+	for _, p := range paths {
+		af := AuthFile{Path: p, Docker: p == dockerCfg}
 		data, err := clientconf.ReadBounded(p)
 		if errors.Is(err, os.ErrNotExist) {
 			cc.AuthFiles = append(cc.AuthFiles, af)
+			cc.missingAuthFile(p, readers[p])
 			continue
 		}
 		af.Exists = true
@@ -317,7 +586,7 @@ func (cc *ClientConfig) loadAuth(ctx context.Context, t Target, o Options) {
 		if err := json.Unmarshal(data, &f); err != nil {
 			line := jsonErrorLine(data, err)
 			af.Error = fmt.Sprintf("line %d: %v", line, err)
-			cc.problem("config-invalid", p, line, "%s does not parse: %v; podman and docker refuse to use it", p, err)
+			cc.problemFor(readers[p], "config-invalid", p, line, "%s does not parse: %v; %s refuse to use it", p, err, clientList(readers[p], "the clients that read it"))
 			cc.AuthFiles = append(cc.AuthFiles, af)
 			continue
 		}
@@ -328,10 +597,32 @@ func (cc *ClientConfig) loadAuth(ctx context.Context, t Target, o Options) {
 			af.Keys = append(af.Keys, k+" (credHelper)")
 		}
 		sort.Strings(af.Keys)
-		af.Match = cc.credsFrom(ctx, p, &f, want, t)
+		if len(readers[p]) == 0 {
+			// No judged client reads it: its helpers are not asked.
+			cc.AuthFiles = append(cc.AuthFiles, af)
+			continue
+		}
+		cc.helperReaders = readers[p]
+		af.Match = cc.credsFrom(ctx, p, &f, want, t, false)
+		if f.CredsStore != "" && slices.ContainsFunc(readers[p], usesDockerCLI) {
+			// docker/cli asks credsStore for every registry without a
+			// credHelpers entry (configfile.GetCredentialsStore).
+			var cli []string
+			for _, c := range readers[p] {
+				if usesDockerCLI(c) {
+					cli = append(cli, c)
+				}
+			}
+			cc.helperReaders = cli
+			af.StoreMatch = cc.credsFrom(ctx, p, &f, want, t, true)
+		}
+		cc.helperReaders = nil
 		cc.AuthFiles = append(cc.AuthFiles, af)
-		if cc.Creds == nil {
-			cc.Creds = af.Match // podman takes the first file that has an entry
+	}
+	for _, c := range cc.Clients {
+		if cr := cc.CredsFor(c); cr != nil {
+			cc.Creds = cr // the first judged client's, podman's when it is judged
+			break
 		}
 	}
 	if cc.Creds == nil {
@@ -339,25 +630,85 @@ func (cc *ClientConfig) loadAuth(ctx context.Context, t Target, o Options) {
 	}
 }
 
-// CredsFor returns the stored credentials client would use: podman reads
-// its auth files and then docker's; docker and containerd (nerdctl) read
-// only docker's config.json; crane reads docker's, then podman's.
+// LoginFile is the file `podman login` (and buildah login) writes and
+// podman reads first: containers/common pkg/auth Login writes to
+// --authfile, whose default is GetDefaultAuthFile, else to containers/
+// image's getPathToAuth ($XDG_RUNTIME_DIR/containers/auth.json, or
+// /run/containers/UID/auth.json without XDG_RUNTIME_DIR, as for root
+// outside a login session). from says what chose it, "" for the default.
+func (cc *ClientConfig) LoginFile() (path, from string) {
+	return cc.loginFile.path, cc.loginFile.from
+}
+
+// missingAuthFile: podman and buildah refuse an auth file they were
+// pointed at that does not exist (containers/common CheckAuthFile:
+// "checking authfile: stat FILE: no such file or directory").
+func (cc *ClientConfig) missingAuthFile(p string, readers []string) {
+	var fail []string
+	from := ""
+	for _, c := range readers {
+		for _, ap := range cc.authPaths[c] {
+			if ap.path == p && ap.explicit {
+				fail, from = append(fail, c), ap.from
+			}
+		}
+	}
+	if len(fail) == 0 {
+		return
+	}
+	cc.problemFor(fail, "config-invalid", p, 0, "%s names the auth file %s, which does not exist; %s refuse to run (\"checking authfile: stat %s: no such file or directory\")", from, p, clientList(fail, ""), p)
+}
+
+// clientList names clients in a sentence: "podman and buildah".
+func clientList(cs []string, none string) string {
+	switch len(cs) {
+	case 0:
+		return none
+	case 1:
+		return cs[0]
+	}
+	return strings.Join(cs[:len(cs)-1], ", ") + " and " + cs[len(cs)-1]
+}
+
+// CredsFor returns the stored credentials client would use, from the
+// first of its auth files that holds an entry (containers/image), or its
+// one file (docker, nerdctl, crane), through credsStore where the client
+// asks it.
 func (cc *ClientConfig) CredsFor(client string) *Credentials {
-	var docker *Credentials
+	paths, ok := cc.authPaths[client]
+	if !ok {
+		paths = cc.authPathsOf(client)
+	}
+	for _, ap := range paths {
+		for _, af := range cc.AuthFiles {
+			if af.Path != ap.path {
+				continue
+			}
+			if usesDockerCLI(client) && af.StoreMatch != nil {
+				return af.StoreMatch
+			}
+			if af.Match != nil {
+				return af.Match
+			}
+		}
+	}
+	return nil
+}
+
+// authPathsOf is for clients that were not judged (tests, the demo):
+// the files as they were consulted, podman's first.
+func (cc *ClientConfig) authPathsOf(client string) []authPath {
+	var out []authPath
 	for _, af := range cc.AuthFiles {
-		if af.Docker {
-			docker = af.Match
+		if client == "docker" || client == "containerd" || client == "crane" {
+			if af.Docker {
+				out = append(out, authPath{path: af.Path})
+			}
+			continue
 		}
+		out = append(out, authPath{path: af.Path})
 	}
-	switch client {
-	case "docker", "containerd":
-		return docker
-	case "crane":
-		if docker != nil {
-			return docker
-		}
-	}
-	return cc.Creds
+	return out
 }
 
 // findMisfiledCreds catches credentials stored for the registry under a
@@ -392,7 +743,12 @@ func (cc *ClientConfig) findMisfiledCreds(t Target) {
 }
 
 // credsFrom finds the target's entry in one parsed auth file.
-func (cc *ClientConfig) credsFrom(ctx context.Context, path string, f *authFileJSON, want []string, t Target) *Credentials {
+// With store, credsStore is asked as docker/cli does; without it, as
+// containers/image reads the file, which has no credsStore.
+func (cc *ClientConfig) credsFrom(ctx context.Context, path string, f *authFileJSON, want []string, t Target, store bool) *Credentials {
+	if !store {
+		f = &authFileJSON{Auths: f.Auths, CredHelpers: f.CredHelpers}
+	}
 	for _, w := range want {
 		if h, ok := f.CredHelpers[w]; ok {
 			return cc.fromHelper(ctx, path, h, w)

@@ -70,10 +70,12 @@ func loadConfig(t *testing.T, target string, o Options) *ClientConfig {
 	return LoadClientConfig(context.Background(), tg, o)
 }
 
-// TestAuthFilePrecedence: --authfile, then $REGISTRY_AUTH_FILE, then
-// $XDG_RUNTIME_DIR/containers/auth.json, then ~/.config/containers/auth.json,
-// then $DOCKER_CONFIG/config.json or ~/.docker/config.json; the first file
-// that holds the registry wins.
+// TestAuthFilePrecedence: podman's order (containers/common
+// GetDefaultAuthFile, containers/image getAuthFilePaths): --authfile, else
+// $REGISTRY_AUTH_FILE, else $DOCKER_CONFIG/config.json, else
+// $XDG_RUNTIME_DIR/containers/auth.json, else /run/containers/UID/auth.json;
+// then ~/.config/containers/auth.json, then docker's config.json; the
+// first file that holds the registry wins.
 func TestAuthFilePrecedence(t *testing.T) {
 	root := t.TempDir()
 	files := map[string]string{ // user name -> path
@@ -116,14 +118,18 @@ func TestAuthFilePrecedence(t *testing.T) {
 	}{
 		{"--authfile first", files["authfile"], allEnv, "authfile", []string{"authfile", "podman", "docker"}},
 		{"REGISTRY_AUTH_FILE", "", allEnv, "envfile", []string{"envfile", "podman", "docker"}},
-		{"XDG_RUNTIME_DIR", "", without("REGISTRY_AUTH_FILE"), "xdg", []string{"xdg", "podman", "docker"}},
-		{"~/.config/containers", "", without("REGISTRY_AUTH_FILE", "XDG_RUNTIME_DIR"), "podman", []string{"podman", "docker"}},
-		{"~/.docker without DOCKER_CONFIG", "", without("REGISTRY_AUTH_FILE", "XDG_RUNTIME_DIR", "DOCKER_CONFIG"), "podman", []string{"podman", "dotdock"}},
+		// podman's default --authfile is $DOCKER_CONFIG/config.json.
+		{"DOCKER_CONFIG before XDG_RUNTIME_DIR", "", without("REGISTRY_AUTH_FILE"), "docker", []string{"docker", "podman"}},
+		{"XDG_RUNTIME_DIR", "", without("REGISTRY_AUTH_FILE", "DOCKER_CONFIG"), "xdg", []string{"xdg", "podman", "dotdock"}},
+		{"~/.config/containers", "", without("REGISTRY_AUTH_FILE", "XDG_RUNTIME_DIR", "DOCKER_CONFIG"), "podman", []string{"runuid", "podman", "dotdock"}},
 		{"DOCKER_CONFIG without HOME", "", without("REGISTRY_AUTH_FILE", "XDG_RUNTIME_DIR", "HOME"), "docker", []string{"docker"}},
 		// A file without the registry does not stop the search.
 		{"fall through", files["elsewher"], allEnv, "podman", []string{"elsewher", "podman", "docker"}},
 	} {
-		cc := loadConfig(t, testRegistry+"/app", Options{AuthFile: tc.authFile, Env: envFrom(tc.env)})
+		uid := 4242
+		sysRoot := t.TempDir()
+		files["runuid"] = filepath.Join(sysRoot, "run", "containers", "4242", "auth.json")
+		cc := loadConfig(t, testRegistry+"/app", Options{AuthFile: tc.authFile, Env: envFrom(tc.env), SysRoot: sysRoot, UID: &uid, Clients: []string{"podman"}})
 		if cc.Creds == nil || cc.Creds.Username != tc.want || cc.Creds.Password != "pw-"+tc.want || cc.Creds.Source != files[tc.want] {
 			t.Errorf("%s: credentials %+v, want %s's from %s", tc.name, cc.Creds, tc.want, files[tc.want])
 		}
@@ -236,11 +242,18 @@ func TestAuthFileEntries(t *testing.T) {
 	}
 }
 
+// TestAuthFileMissing: podman and buildah refuse a named auth file that
+// does not exist (containers/common CheckAuthFile); skopeo reads on.
 func TestAuthFileMissing(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "absent.json")
-	cc := loadConfig(t, testRegistry, Options{AuthFile: path})
+	cc := loadConfig(t, testRegistry, Options{AuthFile: path, SysRoot: t.TempDir(), Clients: []string{"skopeo"}})
 	if cc.Creds != nil || len(cc.Problems) != 0 || len(cc.AuthFiles) != 1 || cc.AuthFiles[0].Exists {
 		t.Errorf("config %+v, want one absent auth file and nothing else", cc)
+	}
+	cc = loadConfig(t, testRegistry, Options{AuthFile: path, SysRoot: t.TempDir(), Clients: []string{"podman", "buildah", "skopeo"}})
+	if len(cc.Problems) != 1 || cc.Problems[0].Code != "config-invalid" || !slices.Equal(cc.Problems[0].Clients, []string{"podman", "buildah"}) ||
+		!strings.Contains(cc.Problems[0].Message, "checking authfile: stat "+path) {
+		t.Errorf("problems %+v, want config-invalid for podman and buildah quoting CheckAuthFile", cc.Problems)
 	}
 }
 

@@ -40,7 +40,9 @@ func (cc *ClientConfig) fromHelper(ctx context.Context, path, helper, server str
 		return nil // reported once; asking again would cost the same wait
 	}
 	if _, err := exec.LookPath(bin); err != nil {
-		cc.problem("config-invalid", path, 0, "%s names credential helper %q but %s is not in PATH", path, helper, bin)
+		// Only the clients that ask this helper fail (helperReaders):
+		// containers/image never asks credsStore.
+		cc.problemFor(cc.helperReaders, "config-invalid", path, 0, "%s names credential helper %q but %s is not in PATH%s", path, helper, bin, failing(cc.helperReaders))
 		return nil
 	}
 	out, err := runHelper(ctx, bin, server, cc.runTimeout)
@@ -49,7 +51,7 @@ func (cc *ClientConfig) fromHelper(ctx context.Context, path, helper, server str
 			cc.helpersFailed = map[string]bool{}
 		}
 		cc.helpersFailed[bin] = true
-		cc.problem("credential-helper-failed", path, 0, "credential helper %s (named in %s) %s", bin, path, hf.msg)
+		cc.problemFor(cc.helperReaders, "credential-helper-failed", path, 0, "credential helper %s (named in %s) %s", bin, path, hf.msg)
 		return nil
 	}
 	if err != nil {
@@ -66,6 +68,14 @@ func (cc *ClientConfig) fromHelper(ctx context.Context, path, helper, server str
 		c.Username, c.Password, c.IdentityToken = "", "", resp.Secret
 	}
 	return c
+}
+
+// failing names the clients a missing helper stops, for the message.
+func failing(clients []string) string {
+	if len(clients) == 0 {
+		return ""
+	}
+	return "; " + clientList(clients, "") + " fail asking it (\"error getting credentials - err: exec: ...: executable file not found in $PATH\")"
 }
 
 // runHelper runs `bin get` for server within ctx (the run, whose deadline

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -32,7 +33,8 @@ type MirrorProbe struct {
 // mirrorCredentials are the stored credentials a client would use for the
 // mirror's host, looked up as for any registry.
 func mirrorCredentials(ctx context.Context, env *Env, t Target) *Credentials {
-	cc := &ClientConfig{}
+	// The files podman reads: registries.conf's mirrors are its own.
+	cc := &ClientConfig{Clients: []string{"podman"}}
 	cc.loadAuth(ctx, t, env.Opts)
 	return cc.Creds
 }
@@ -162,6 +164,17 @@ func configuredMirrors(env *Env) []*MirrorProbe {
 				p.NotUsed = `pull-from-mirror = "digest-only", and this reference is a tag`
 			case m.PullFromMirror == "tag-only" && byDigest:
 				p.NotUsed = `pull-from-mirror = "tag-only", and this reference is a digest`
+			}
+			out = append(out, p)
+		}
+	}
+	if h := cc.Containerd; h != nil && slices.Contains(cc.Clients, "containerd") {
+		// [host."…"] tables in hosts.toml for other hosts are tried before
+		// the registry (containerd remotes/docker/config parseHostsFile).
+		for _, e := range h.Mirrors() {
+			p := &MirrorProbe{Location: strings.TrimSuffix(e.URL, "/v2"), From: h.File, Client: "containerd", Repository: t.Repository}
+			if !e.Resolve && !byDigest {
+				p.NotUsed = "its capabilities lack resolve, and this reference is a tag"
 			}
 			out = append(out, p)
 		}

@@ -149,10 +149,16 @@ func shortRepo(s string) string {
 // unqualified-search registries) to a target typed without a registry.
 // Unresolvable names keep docker.io, docker's rule, with Short.Error set.
 func ResolveShortName(t Target, rc *clientconf.RegistriesConf) (Target, error) {
+	return ResolveShortNameTTY(t, rc, false)
+}
+
+// ResolveShortNameTTY is ResolveShortName for clients that have a terminal
+// to prompt on (tty) or not, which decides short-name-mode "enforcing".
+func ResolveShortNameTTY(t Target, rc *clientconf.RegistriesConf, tty bool) (Target, error) {
 	if t.ShortInput == "" {
 		return t, nil
 	}
-	sn := rc.ResolveShortName(t.ShortInput)
+	sn := rc.ResolveShortNameTTY(t.ShortInput, tty)
 	if sn.Error != "" {
 		t.Short = &sn
 		return t, nil

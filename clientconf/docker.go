@@ -32,7 +32,7 @@ func LoadDockerDaemon(s Sys) *DockerDaemon {
 	}
 	d.Exists = true
 	if err != nil {
-		d.Problems = append(d.Problems, Problem{Code: "config-invalid", File: d.File, Message: err.Error()})
+		d.Problems = append(d.Problems, Problem{Code: "config-invalid", File: d.File, Message: err.Error(), Clients: []string{"docker"}})
 		return d
 	}
 	var v struct {
@@ -41,7 +41,7 @@ func LoadDockerDaemon(s Sys) *DockerDaemon {
 	}
 	if err := json.Unmarshal(data, &v); err != nil {
 		d.Problems = append(d.Problems, Problem{Code: "config-invalid", File: d.File, Line: jsonLine(data, err),
-			Message: fmt.Sprintf("%s does not parse: %v; dockerd refuses to start with it", d.File, err)})
+			Message: fmt.Sprintf("%s does not parse: %v; dockerd refuses to start with it", d.File, err), Clients: []string{"docker"}})
 		return d
 	}
 	d.InsecureRegistries, d.RegistryMirrors = v.Insecure, v.Mirrors

@@ -52,6 +52,8 @@ type Problem struct {
 	File    string `json:"file"`
 	Line    int    `json:"line,omitempty"`
 	Message string `json:"message"`
+	// Clients are the clients the mistake stops; empty means every one.
+	Clients []string `json:"clients,omitempty"`
 }
 
 // Mirror is one [[registry.mirror]] entry.
@@ -385,12 +387,29 @@ type ShortName struct {
 	File       string   `json:"file,omitempty"`
 	Candidates []string `json:"candidates,omitempty"` // other search registries podman would also try
 	Error      string   `json:"error,omitempty"`
+	// Mode is "enforcing" when the error is enforcing mode without a TTY.
+	Mode string `json:"mode,omitempty"`
 }
 
 // ResolveShortName resolves the repository part of a short name (without
 // tag or digest) as podman does: an alias first, then the first of the
 // unqualified-search registries.
 func (rc *RegistriesConf) ResolveShortName(name string) ShortName {
+	return rc.ResolveShortNameTTY(name, false)
+}
+
+// EnforcingNoTTY is containers/image's error for a short name with several
+// candidates in enforcing mode when it cannot prompt (pkg/shortnames
+// Resolve: stdin or stdout is not a terminal).
+const EnforcingNoTTY = "short-name resolution enforced but cannot prompt without a TTY"
+
+// ResolveShortNameTTY is ResolveShortName for a client whose stdin and
+// stdout are a terminal (tty) or not: in short-name-mode "enforcing" with
+// several search registries podman and buildah prompt for the choice, and
+// without a terminal they fail (pkg/shortnames Resolve). "permissive", the
+// default (sysregistriesv2 defaultShortNameMode), and "disabled" take the
+// search registries in order, without asking.
+func (rc *RegistriesConf) ResolveShortNameTTY(name string, tty bool) ShortName {
 	sn := ShortName{Input: name}
 	if a, ok := rc.Aliases[name]; ok {
 		sn.Resolved, sn.Via, sn.File = a.Target, "alias", a.File
@@ -407,6 +426,10 @@ func (rc *RegistriesConf) ResolveShortName(name string) ShortName {
 	sn.Resolved, sn.Via, sn.File = rc.SearchRegs[0]+"/"+repo, "unqualified-search-registries", rc.SearchFile
 	if len(rc.SearchRegs) > 1 {
 		sn.Candidates = rc.SearchRegs[1:]
+		if rc.ShortNameMode == "enforcing" && !tty {
+			sn.Resolved, sn.Error = "", fmt.Sprintf("%s: short-name-mode = \"enforcing\" and %d unqualified-search registries (%s) in %s, and podman and buildah run without a terminal to ask which one %q means", EnforcingNoTTY, len(rc.SearchRegs), strings.Join(rc.SearchRegs, ", "), rc.SearchFile, name)
+			sn.Mode = "enforcing"
+		}
 	}
 	return sn
 }

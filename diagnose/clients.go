@@ -3,9 +3,12 @@ package diagnose
 import (
 	"fmt"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/regdoctor/regdoctor/checks"
+	"github.com/regdoctor/regdoctor/clientconf"
 )
 
 // ClientVerdict says whether one client would pull this reference, given
@@ -50,6 +53,8 @@ var clientSpecific = map[string]func(f facts, client string) (fails bool, why st
 	},
 	"manifest-schema1": func(_ facts, c string) (bool, string) {
 		switch c {
+		case "podman", "buildah", "skopeo":
+			return false, c + " still converts schema 1 images"
 		case "docker":
 			return true, "docker 26 and later refuse schema 1 by default"
 		case "containerd":
@@ -57,10 +62,82 @@ var clientSpecific = map[string]func(f facts, client string) (fails bool, why st
 		}
 		return false, c + " still converts schema 1 images"
 	},
-	"manifest-invalid":      manifestDecides,
-	"short-name-unresolved": onlyPodman,
-	"registry-blocked":      onlyPodman,
-	"certs-dir-invalid":     onlyPodman,
+	"manifest-invalid": manifestPerClient,
+	"short-name-unresolved": func(_ facts, c string) (bool, string) {
+		if clientconf.ResolvesShortNames(c) {
+			return true, ""
+		}
+		return false, c + " does not resolve short names: it sends them to docker.io"
+	},
+	"registry-blocked": func(f facts, c string) (bool, string) {
+		if r := f.rep.Config.RegistryFor(c); r != nil && r.Blocked {
+			return true, "blocked = true in " + r.File
+		}
+		if clientconf.ContainersImage(c) {
+			return false, c + " reads another registries.conf, which does not block it"
+		}
+		return false, c + " does not read registries.conf"
+	},
+	"certs-dir-invalid":        onlyContainersImage,
+	"config-invalid":           problemDecides("config-invalid"),
+	"credential-helper-failed": problemDecides("credential-helper-failed"),
+}
+
+// manifestPerClient refines manifestDecides for a Content-Type that
+// names one manifest type while the body says another (an OCI manifest
+// served as Docker's, or the other way round): podman and buildah read
+// the body as the header says and then find a config that is not an
+// image's ("unsupported image-specific operation on artifact", recorded
+// in integration's pull corpus); skopeo copy, which does not use the
+// config as an image's, containerd (it stores what the descriptor says)
+// and crane pull it. A header that names no manifest type at all is
+// manifestDecides's.
+func manifestPerClient(f facts, c string) (bool, string) {
+	m := f.manifest()
+	if m == nil || m.Invalid != "" || m.InvalidType == "" || m.Get == nil {
+		return manifestDecides(f, c)
+	}
+	ct, _, _ := strings.Cut(m.Get.Headers["Content-Type"], ";")
+	if !knownManifestType[strings.TrimSpace(ct)] {
+		return manifestDecides(f, c)
+	}
+	switch c {
+	case "podman", "buildah":
+		return true, c + " reads the manifest as its Content-Type " + ct + " says, and the body's config is then no image config"
+	case "skopeo", "containerd", "crane":
+		return false, c + " copies a manifest whose Content-Type is another manifest type without reading the config as an image's"
+	}
+	return manifestDecides(f, c)
+}
+
+// knownManifestType are the manifest media types every client pulls.
+var knownManifestType = map[string]bool{
+	"application/vnd.oci.image.manifest.v1+json":                true,
+	"application/vnd.docker.distribution.manifest.v2+json":      true,
+	"application/vnd.oci.image.index.v1+json":                   true,
+	"application/vnd.docker.distribution.manifest.list.v2+json": true,
+}
+
+// problemDecides: a configuration problem stops the clients that read
+// the file or setting (checks.Problem.Clients), and only them.
+func problemDecides(code string) func(f facts, c string) (bool, string) {
+	return func(f facts, c string) (bool, string) {
+		var hit []string
+		for _, p := range f.rep.Config.Problems {
+			if p.Code != code {
+				continue
+			}
+			if p.Stops(c) {
+				return true, ""
+			}
+			for _, o := range p.Clients {
+				if !slices.Contains(hit, o) {
+					hit = append(hit, o)
+				}
+			}
+		}
+		return false, c + " does not read it (it stops " + strings.Join(hit, ", ") + ")"
+	}
 }
 
 // serverSide codes are faults of the registry that only some clients
@@ -95,8 +172,8 @@ func headDecides(f facts, c string) (bool, string) {
 	return false, c + " fetches the manifest with GET"
 }
 
-func onlyPodman(_ facts, c string) (bool, string) {
-	return c == "podman", "a containers-image (podman, skopeo, buildah) setting"
+func onlyContainersImage(_ facts, c string) (bool, string) {
+	return clientconf.ContainersImage(c), "a containers-image (podman, skopeo, buildah) setting"
 }
 
 // insecureDecides: the client talks plain HTTP when configured to.
@@ -132,11 +209,17 @@ func verifyDecides(f facts, c string) (bool, string) {
 func verdicts(f facts, ds []Diagnosis) ([]ClientVerdict, []Diagnosis) {
 	clients := f.rep.Config.Clients
 	ds = append(ds, credentialsPerClient(f, ds)...)
+	fixLoginFile(f, ds)
 	out := make([]ClientVerdict, 0, len(clients))
 	for _, c := range clients {
 		v := ClientVerdict{Name: c, Verdict: "ok", Reason: "no diagnosis affects " + c}
 		if cr := f.rep.Config.CredsFor(c); cr != nil {
 			v.Credentials = fmt.Sprintf("%s from %s (key %q)", cr.Username, cr.Source, cr.Key)
+		}
+		if why := shortNameElsewhere(f, c); why != "" {
+			v.Verdict, v.Reason = "fails", why
+			out = append(out, v)
+			continue
 		}
 		for _, d := range ds {
 			if d.Severity != Error {
@@ -164,6 +247,11 @@ func verdicts(f facts, ds []Diagnosis) ([]ClientVerdict, []Diagnosis) {
 				v.Reason += " (" + why + ")"
 			}
 			break
+		}
+		if v.Verdict == "ok" {
+			if why := ownFailure(f, c); why != "" {
+				v.Verdict, v.Reason = "fails", why
+			}
 		}
 		out = append(out, v)
 	}
@@ -204,11 +292,205 @@ func mirrorServes(f facts, c string) *checks.MirrorProbe {
 		return nil
 	}
 	for _, m := range ev.Mirrors {
-		if m.Client == c && m.NotUsed == "" && m.Image == checks.MirrorHasImage {
+		if mirrorClient(f, m.Client, c) && m.NotUsed == "" && m.Image == checks.MirrorHasImage {
 			return m
 		}
 	}
 	return nil
+}
+
+// mirrorClient: registries.conf's mirrors (probed as podman's) serve
+// buildah too, and skopeo when it reads the same registries.conf.
+func mirrorClient(f facts, probed, c string) bool {
+	if probed == c {
+		return true
+	}
+	if probed != "podman" || !clientconf.ContainersImage(c) {
+		return false
+	}
+	return c != "skopeo" || f.rep.Config.SkopeoContainers == nil
+}
+
+// shortNameElsewhere: the reference was typed without a registry and
+// resolved by podman's rules to another image than the one a client that
+// does not resolve short names pulls (docker.io/library/NAME, the
+// distribution reference's normalization).
+func shortNameElsewhere(f facts, c string) string {
+	sn := f.t.Short
+	if sn == nil || clientconf.ResolvesShortNames(c) || sn.Error != "" {
+		return ""
+	}
+	hub := dockerHubName(sn.Input)
+	if got := f.t.Registry + "/" + f.t.Repository; dockerHubName(got) == hub {
+		return ""
+	}
+	pulls := "it pulls " + hub
+	if c == "containerd" {
+		// ctr 1.6 parses the name as a URL: "library/redis" is host
+		// library, and "redis:7" no reference at all; nerdctl, like
+		// docker, normalizes to docker.io.
+		pulls = "ctr reads the name's first part as the registry host (nerdctl pulls " + hub + ")"
+		if !strings.Contains(sn.Input, "/") {
+			pulls = "ctr refuses a name without a registry (nerdctl pulls " + hub + ")"
+		}
+	}
+	return fmt.Sprintf("%s does not resolve short names: %s, not %s/%s, where podman's registries.conf (%s) sends %q and which regdoctor checked; give %s the fully qualified name",
+		c, pulls, f.t.Registry, f.t.Repository, sn.Via, sn.Input, c)
+}
+
+// dockerHubName normalizes a name as docker does: docker.io for no
+// registry, library/ for a name without a path.
+func dockerHubName(name string) string {
+	host, rest, ok := strings.Cut(name, "/")
+	if !ok || (!strings.ContainsAny(host, ".:") && host != "localhost") {
+		host, rest = "docker.io", name
+	}
+	switch host {
+	case "index.docker.io", "registry-1.docker.io":
+		host = "docker.io"
+	}
+	if host == "docker.io" && !strings.Contains(rest, "/") {
+		rest = "library/" + rest
+	}
+	return host + "/" + rest
+}
+
+// ownFailure is a failure of one client that no diagnosis names, because
+// it lies in how that client alone talks to a working registry.
+func ownFailure(f facts, c string) string {
+	if c == "containerd" || c == "crane" {
+		if why := layerSizeMismatch(f, c); why != "" {
+			return why
+		}
+	}
+	if c != "containerd" {
+		return ""
+	}
+	if why := containerdSpeaksHTTP(f); why != "" {
+		return why
+	}
+	if ev := evidence[*checks.ContainerdAuthEvidence](f, checks.IDContainerdAuth); ev != nil && ev.Fails != "" {
+		return ev.Fails
+	}
+	return containerdHeadDigest(f)
+}
+
+// layerSizeMismatch: a layer whose download is not the size its
+// descriptor gives. crane checks Content-Length against it
+// (go-containerregistry pkg/v1/remote fetcher.go fetchBlob: "Content-Length
+// header %d does not match expected size %d") and containerd reads
+// exactly that many bytes (content.Copy: "failed to read expected number
+// of bytes: unexpected EOF"); containers/image and docker do not compare.
+// regdoctor knows the size served when a layer was downloaded whole
+// (--pull) or answered 200 with a Content-Length.
+func layerSizeMismatch(f facts, c string) string {
+	ev := f.layers()
+	if ev == nil {
+		return ""
+	}
+	for _, l := range ev.Layers {
+		if l.Size <= 0 || l.Get == nil || l.Get.Error != "" {
+			continue
+		}
+		served := int64(-1)
+		switch {
+		case ev.Downloaded && l.Get.Status == 200:
+			served = l.Get.Bytes
+		case l.Get.Status == 200:
+			if n, err := strconv.ParseInt(l.Get.Headers["Content-Length"], 10, 64); err == nil {
+				served = n
+			}
+		}
+		if served >= 0 && served != l.Size {
+			return fmt.Sprintf("layer %s is %d bytes, but the manifest says %d; %s verifies the size", l.Digest, served, l.Size, c)
+		}
+	}
+	return ""
+}
+
+// containerdSpeaksHTTP: containerd would use only plain HTTP for the
+// registry (its default for localhost without hosts.toml, or http://
+// hosts), and the registry does not answer the API over plain HTTP.
+func containerdSpeaksHTTP(f facts) string {
+	h := f.rep.Config.Containerd
+	if h == nil || !h.OnlyHTTP() || !f.res(checks.IDPingHTTPS).Status.Ok() {
+		return ""
+	}
+	p := f.http()
+	if p == nil || p.RegistryAPI {
+		return ""
+	}
+	why := "http:// hosts in " + h.File
+	if h.DefaultHTTP {
+		why = "its default for a localhost or loopback registry that no usable hosts.toml names (remotes/docker/config ConfigureHosts; ctr without --plain-http)"
+		if h.Ignored != "" {
+			why += "; " + h.Ignored
+		}
+	}
+	return fmt.Sprintf("containerd speaks plain HTTP to %s (%s), which answers the registry API only over HTTPS (GET %s: %s); add %s/hosts.toml with server = \"https://%s\" and a [host.\"https://%s\"] table",
+		f.t.Registry, why, p.URL, p.Summary(), filepathDir(h), f.t.Registry, f.t.Registry)
+}
+
+func filepathDir(h *clientconf.ContainerdHost) string {
+	if h.Dir != "" {
+		return h.Dir
+	}
+	dir, _, _ := strings.Cut(h.File, "/hosts.toml")
+	return dir
+}
+
+// containerdHeadDigest: containerd resolves a tag with HEAD and fetches
+// the digest its Docker-Content-Digest names (remotes/docker resolver
+// Resolve, then the fetcher by digest), verifying the content against
+// it; a HEAD that names another digest than the GET serves fails it,
+// while the clients that GET the manifest never see the HEAD's header.
+func containerdHeadDigest(f facts) string {
+	m := f.manifest()
+	if m == nil || m.Head == nil || m.Get == nil || m.Head.Status != 200 || m.Get.Status != 200 || f.t.IsDigest {
+		return ""
+	}
+	head, get := m.Head.Headers["Docker-Content-Digest"], m.Get.Headers["Docker-Content-Digest"]
+	if get == "" {
+		get = m.BodyDigest
+	}
+	if !strings.HasPrefix(head, "sha256:") || get == "" || head == get {
+		return ""
+	}
+	return fmt.Sprintf("containerd resolves the tag with HEAD, which names %s, but GET serves %s: containerd fetches and verifies the HEAD's digest", head, get)
+}
+
+// podmanLoginRemedy is how loginRemedies (rules.go) starts podman's
+// remedy; it names the usual file, which fixLoginFile corrects.
+const podmanLoginRemedy = "podman / skopeo / buildah: `podman login "
+
+// fixLoginFile names the file `podman login` really writes on this
+// machine in the login remedies: as root without XDG_RUNTIME_DIR it is
+// /run/containers/0/auth.json, with DOCKER_CONFIG set $DOCKER_CONFIG/
+// config.json, and so on (checks.ClientConfig.LoginFile).
+func fixLoginFile(f facts, ds []Diagnosis) {
+	path, from := f.rep.Config.LoginFile()
+	if path == "" {
+		return
+	}
+	where := path
+	switch {
+	case from != "":
+		where += " (named by " + from + ")"
+	case strings.HasPrefix(path, "/run/containers/") || strings.Contains(path, "/run/containers/"):
+		where += " (no XDG_RUNTIME_DIR is set; the file is lost at reboot: `--authfile ~/.config/containers/auth.json` keeps it)"
+	default:
+		where += " ($XDG_RUNTIME_DIR/containers/auth.json, lost at reboot: `--authfile ~/.config/containers/auth.json` keeps it)"
+	}
+	for i := range ds {
+		if ds[i].Code != "not-logged-in" && ds[i].Code != "bad-credentials" {
+			continue
+		}
+		for j, r := range ds[i].Remediation {
+			if strings.HasPrefix(r, podmanLoginRemedy) {
+				ds[i].Remediation[j] = podmanLoginRemedy + f.t.Registry + "` — stored in " + where + "."
+			}
+		}
+	}
 }
 
 // ruleClientConfig names configuration mistakes that only the client's own
@@ -216,12 +498,32 @@ func mirrorServes(f facts, c string) *checks.MirrorProbe {
 func ruleClientConfig(f facts) []Diagnosis {
 	cc := f.rep.Config
 	var out []Diagnosis
-	if r := cc.Registry; r != nil && r.Blocked {
+	r := cc.Registry
+	if r == nil || !r.Blocked {
+		r = cc.SkopeoRegistry // skopeo's own registries.conf
+	}
+	if r != nil && r.Blocked {
+		var who []string
+		for _, c := range []string{"podman", "buildah", "skopeo"} {
+			if e := cc.RegistryFor(c); e != nil && e.Blocked {
+				who = append(who, c)
+			}
+		}
 		out = append(out, newDiagnosis("registry-blocked",
-			fmt.Sprintf("%s matches [[registry]] location %q in %s, which has blocked = true: podman, skopeo and buildah refuse to pull from it.", f.t.Registry, r.Location, r.File),
+			fmt.Sprintf("%s matches [[registry]] location %q in %s, which has blocked = true: %s refuse to pull from it.", f.t.Registry, r.Location, r.File, strings.Join(who, ", ")),
 			"Remove `blocked = true` from that [[registry]] entry in "+r.File+", if the block is not intended."))
 	}
-	if sn := cc.ShortName; sn != nil && sn.Error != "" {
+	if h := cc.Containerd; h != nil && h.Ignored != "" && cc.Judges("containerd") {
+		// containerd pulls on with its defaults: a warning, and the
+		// verdict follows what the defaults do.
+		out = append(out, newDiagnosis("config-invalid", capitalize(h.Ignored)+".",
+			"Fix "+h.File+": containerd 1.6 needs at least one [host.\"URL\"] table (server alone is not enough), e.g.\nserver = \"https://"+f.t.Registry+"\"\n[host.\"https://"+f.t.Registry+"\"]\n  capabilities = [\"pull\", \"resolve\"]").withSeverity(Warning))
+	}
+	if sn := cc.ShortName; sn != nil && sn.Error != "" && sn.Mode == "enforcing" {
+		out = append(out, newDiagnosis("short-name-unresolved", sn.Error+".",
+			"Use a fully qualified name: `podman pull REGISTRY/"+sn.Input+"`, REGISTRY the one of the search registries meant.",
+			"Or run podman on a terminal, where it asks which registry to use, or set short-name-mode = \"permissive\" in "+f.rep.Config.Containers.SearchFile+", or add an alias:\n[aliases]\n\""+sn.Input+"\" = \"REGISTRY/"+sn.Input+"\""))
+	} else if sn := cc.ShortName; sn != nil && sn.Error != "" {
 		out = append(out, newDiagnosis("short-name-unresolved", sn.Error+".",
 			"Use a fully qualified name, e.g. `podman pull docker.io/library/"+sn.Input+"` or `podman pull REGISTRY/"+sn.Input+"`.",
 			"Or add a search registry to /etc/containers/registries.conf (or ~/.config/containers/registries.conf):\nunqualified-search-registries = [\"docker.io\"]",
@@ -246,7 +548,7 @@ func ruleMirrors(f facts) []Diagnosis {
 		case !m.Works && registryWorks:
 			out = append(out, newDiagnosis("mirror-failing",
 				fmt.Sprintf("Mirror %s (configured in %s) fails: %s; %s itself answers, so clients fall back to it after trying the mirror, and every pull pays for the failed attempt.", m.Location, m.From, m.Ping.Summary(), f.t.Registry),
-				"Fix the mirror, or remove its [[registry.mirror]] entry from "+m.From+" (docker: \"registry-mirrors\" in daemon.json)."))
+				"Fix the mirror, or remove its "+mirrorEntry(m)+" from "+m.From+"."))
 		case m.Image == checks.MirrorLacksImage && registryWorks:
 			out = append(out, newDiagnosis("mirror-failing",
 				fmt.Sprintf("Mirror %s (configured in %s) answers but has no %s:%s (HEAD %s: %s): clients ask it first and fall back to %s, so the pull works, slower, and not at all once %s is unreachable.",
@@ -259,11 +561,22 @@ func ruleMirrors(f facts) []Diagnosis {
 				has = ", and has the image"
 			}
 			out = append(out, newDiagnosis("mirror-failing",
-				fmt.Sprintf("%s fails, but mirror %s (configured in %s) answers%s: podman pulls through the mirror, while clients without the mirror, and pushes, fail.", f.t.Registry, m.Location, m.From, has),
+				fmt.Sprintf("%s fails, but mirror %s (configured in %s) answers%s: %s pulls through the mirror, while clients without the mirror, and pushes, fail.", f.t.Registry, m.Location, m.From, has, m.Client),
 				"Fix the registry itself; the mirror only hides the failure for pulls by clients configured with it."))
 		}
 	}
 	return out
+}
+
+// mirrorEntry names the setting that configures a mirror, in its file.
+func mirrorEntry(m *checks.MirrorProbe) string {
+	switch m.Client {
+	case "containerd":
+		return "[host.\"" + m.Location + "\"] table"
+	case "docker":
+		return "\"registry-mirrors\" entry"
+	}
+	return "[[registry.mirror]] entry"
 }
 
 // anonymousRefused reports whether the registry refuses a client that has

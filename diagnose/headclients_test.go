@@ -3,6 +3,7 @@ package diagnose
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -46,9 +47,12 @@ func TestHeadFailureFailsOnlyHeadClients(t *testing.T) {
 					t.Errorf("%s (%s): HEAD alone is head-get-mismatch's:%s", code, sev, explainReport(rep))
 				}
 			}
+			// Failing because of the HEAD: containerd also fails a loopback
+			// registry it would talk plain HTTP to without a hosts.toml,
+			// which is not this test's concern.
 			var failing []string
 			for _, c := range rep.Clients {
-				if c.Verdict != "ok" {
+				if c.Verdict != "ok" && strings.HasPrefix(c.Reason, "head-get-mismatch") {
 					failing = append(failing, c.Name)
 				}
 			}

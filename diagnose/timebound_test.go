@@ -67,6 +67,8 @@ func TestTimeoutCoversCredentialHelper(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			reg := fixturetest.Start(t, "not-logged-in")
 			o := withCredsStore(t, scenarioOptions(t, reg), tc.name, tc.script)
+			// docker asks credsStore; podman (containers/image) never does.
+			o.Clients = []string{"docker"}
 			start := time.Now()
 			rep := runPipeline(t, reg.Target, o)
 			took := time.Since(start)

@@ -39,7 +39,7 @@ func requireBinaries(t testing.TB, names ...string) {
 	if len(missing) == 0 {
 		return
 	}
-	msg := fmt.Sprintf("needs %s on PATH (Debian packages: docker-registry, nginx, skopeo, apache2-utils, podman, prometheus)", strings.Join(missing, ", "))
+	msg := fmt.Sprintf("needs %s on PATH (Debian packages: docker-registry, nginx, skopeo, apache2-utils, podman, prometheus, containerd, buildah)", strings.Join(missing, ", "))
 	if os.Getenv(strictEnv) == "1" {
 		t.Fatalf("%s; %s=1 forbids skipping", msg, strictEnv)
 	}
@@ -242,6 +242,11 @@ func newClientEnv(t testing.TB) *clientEnv {
 	writeFile(t, policy, `{"default":[{"type":"insecureAcceptAnything"}]}`)
 
 	e := &clientEnv{dir: dir, authFile: filepath.Join(runtimeDir, "containers", "auth.json"), docker: dockerCfg, policy: policy, regConf: regConf}
+	// podman and buildah refuse to run when $REGISTRY_AUTH_FILE names a
+	// file that does not exist (containers/common CheckAuthFile), and
+	// regdoctor says so: every client starts with an empty one, as after
+	// a logout.
+	writeFile(t, e.authFile, `{"auths":{}}`)
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		if isolatedVar(k) {

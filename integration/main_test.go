@@ -31,6 +31,7 @@ func runSuite(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	defer stopSharedContainerd() // started by the first ctr runner, if any
 	suiteDir = dir
 
 	// Built once. A build failure is reported by every test that needs the

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/regdoctor/regdoctor/checks"
+	"github.com/regdoctor/regdoctor/clientconf"
 	"github.com/regdoctor/regdoctor/diagnose"
 )
 
@@ -31,6 +32,10 @@ type JSONReport struct {
 	Checks     []JSONCheck              `json:"checks"`
 	Diagnoses  []diagnose.Diagnosis     `json:"diagnoses"`
 	Clients    []diagnose.ClientVerdict `json:"clients"`
+	// ClientsSkipped are the known clients not judged by default, each
+	// with the reason (no binary, no daemon answering); absent when
+	// --client chose the clients.
+	ClientsSkipped []clientconf.Skipped `json:"clients_skipped,omitempty"`
 	// Pull is the pull step by step; healthy is true only when every
 	// step passed.
 	Pull       []diagnose.PullStep `json:"pull"`
@@ -56,6 +61,9 @@ func ToJSON(rep *diagnose.Report) JSONReport {
 	}
 	if rep.Target.Short != nil {
 		j.ShortName = rep.Target.Short
+	}
+	if rep.Config != nil {
+		j.ClientsSkipped = rep.Config.ClientsSkipped
 	}
 	if j.Pull = rep.Pull; j.Pull == nil {
 		j.Pull = []diagnose.PullStep{}

@@ -98,6 +98,11 @@ func WriteTable(w io.Writer, rep *diagnose.Report, p Palette) error {
 		}
 		fmt.Fprintf(w, "%s %-10s %s\n", mark, c.Name, p.dim.Sprint(c.Reason))
 	}
+	if rep.Config != nil {
+		for _, s := range rep.Config.ClientsSkipped {
+			fmt.Fprintf(w, "- %-10s %s\n", s.Name, p.dim.Sprint("not judged: "+s.Why+" (--client "+s.Name+" judges it)"))
+		}
+	}
 	n := 0
 	for _, d := range rep.Diagnoses {
 		if d.Severity != diagnose.Info {

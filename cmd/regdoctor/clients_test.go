@@ -40,6 +40,7 @@ type clientReport struct {
 		ID       string          `json:"id"`
 		Evidence json.RawMessage `json:"evidence"`
 	} `json:"checks"`
+	ClientsSkipped json.RawMessage `json:"clients_skipped"`
 }
 
 // evidence is the raw evidence of check id.
@@ -65,7 +66,9 @@ func (r clientReport) severity(code string) string {
 func isolateClients(t *testing.T) (home, root string) {
 	t.Helper()
 	home, root = t.TempDir(), t.TempDir()
-	for k, v := range map[string]string{"HOME": home, "XDG_RUNTIME_DIR": filepath.Join(home, "run"), "DOCKER_CONFIG": filepath.Join(home, ".docker"),
+	// DOCKER_CONFIG is left unset: set without a config.json in it, it
+	// makes podman refuse to run (its default --authfile).
+	for k, v := range map[string]string{"HOME": home, "XDG_RUNTIME_DIR": filepath.Join(home, "run"), "DOCKER_CONFIG": "",
 		"REGISTRY_AUTH_FILE": "", "CONTAINERS_REGISTRIES_CONF": "", "NO_COLOR": "1"} {
 		t.Setenv(k, v)
 	}

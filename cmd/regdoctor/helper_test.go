@@ -125,8 +125,14 @@ func TestBinaryTimeoutCoversCredentialHelper(t *testing.T) {
 				dir := installHelper(t, h.name, h.script, registryOf(t, reg), store)
 				ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 				defer cancel()
+				// podman never asks credsStore (containers/image reads only
+				// auths and credHelpers); docker does.
+				client := "podman"
+				if store {
+					client = "docker"
+				}
 				cmd := exec.CommandContext(ctx, filepath.Join(bin, "regdoctor"), "check", "--timeout", helperTimeout.String(), "-o", output,
-					"--client", "podman", "--sysroot", t.TempDir(), reg.Target)
+					"--client", client, "--sysroot", t.TempDir(), reg.Target)
 				cmd.Env = append(isolatedProcessEnv(t, reg.AuthFile), "DOCKER_CONFIG="+dir, "PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"))
 				var stdout, stderr bytes.Buffer
 				cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -127,5 +127,7 @@ func isolatedProcessEnv(t *testing.T, authFile string) []string {
 		env = append(env, kv)
 	}
 	home := t.TempDir()
-	return append(env, "HOME="+home, "DOCKER_CONFIG="+filepath.Join(home, ".docker"), "REGISTRY_AUTH_FILE="+authFile, "NO_COLOR=1")
+	// No DOCKER_CONFIG: ~/.docker is docker's default, and DOCKER_CONFIG
+	// without a config.json makes podman refuse to run.
+	return append(env, "HOME="+home, "REGISTRY_AUTH_FILE="+authFile, "NO_COLOR=1")
 }

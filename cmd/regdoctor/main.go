@@ -90,7 +90,7 @@ func newCheckFlags(name string) *checkFlags {
 	f.fs.StringVar(&f.opts.Platform, "platform", "", "the platform to pull, os/arch[/variant]; default: the host's ("+checks.HostPlatform()+")")
 	f.fs.BoolVar(&f.opts.PushCheck, "push-check", false, "also probe a blob upload (started, a few MiB sent, then cancelled)")
 	f.fs.BoolVar(&f.opts.Pull, "pull", false, "download every layer and verify its digest (the data is discarded); by default each layer is asked for its first byte")
-	f.fs.StringSliceVar(&f.opts.Clients, "client", nil, "judge for these clients: podman, docker, containerd, crane (default: those installed, else podman)")
+	f.fs.StringSliceVar(&f.opts.Clients, "client", nil, "judge for these clients: "+strings.Join(clientconf.Known, ", ")+" (default: those that can pull here: docker with a daemon, containerd with its socket, the others installed; else podman)")
 	f.fs.StringVar(&f.opts.SysRoot, "sysroot", "", "read /etc/containers, /etc/docker and /etc/containerd under DIR (a mounted image or host)")
 	f.fs.BoolVar(&f.trace, "trace", false, "write every HTTP exchange to stderr, with secrets redacted")
 	f.fs.BoolVar(&f.noColor, "no-color", false, "disable colour (also: NO_COLOR=1)")
@@ -115,6 +115,11 @@ func (f *checkFlags) parse(args []string) error {
 	if err := probe.ValidatePlatform(f.opts.Platform); err != nil {
 		return fmt.Errorf("--%w", err)
 	}
+	// podman prompts for an ambiguous short name when stdin and stdout
+	// are terminals. The person running regdoctor at a terminal would run
+	// podman there too, even with regdoctor's own output redirected, so
+	// stderr counts for stdout.
+	f.opts.TTY = isatty.IsTerminal(os.Stdin.Fd()) && (isatty.IsTerminal(os.Stdout.Fd()) || isatty.IsTerminal(os.Stderr.Fd()))
 	return nil
 }
 
@@ -143,13 +148,14 @@ func (f *checkFlags) traceTo(stderr io.Writer) io.Writer {
 	return nil
 }
 
-// resolveShortName applies podman's short-name rules when podman is among
-// the clients judged for; docker alone always means docker.io.
+// resolveShortName applies podman's short-name rules when podman or
+// buildah is among the clients judged for; the others (skopeo, docker,
+// containerd, crane) always mean docker.io.
 func resolveShortName(t checks.Target, o checks.Options) (checks.Target, error) {
-	if t.ShortInput == "" || (len(o.Clients) > 0 && !slices.Contains(o.Clients, "podman")) {
+	if t.ShortInput == "" || (len(o.Clients) > 0 && !slices.ContainsFunc(o.Clients, clientconf.ResolvesShortNames)) {
 		return t, nil
 	}
-	return checks.ResolveShortName(t, clientconf.LoadRegistriesConf(o.Sys()))
+	return checks.ResolveShortNameTTY(t, clientconf.LoadRegistriesConf(o.Sys()), o.TTY)
 }
 
 func runCheck(ctx context.Context, t checks.Target, o checks.Options, trace io.Writer, observe diagnose.Observer) *diagnose.Report {
@@ -157,8 +163,10 @@ func runCheck(ctx context.Context, t checks.Target, o checks.Options, trace io.W
 	env.Trace = trace
 	defer env.Close()
 	list := checks.All()
-	if t.Short != nil && t.Short.Error != "" {
-		// podman stops before the network; so does the diagnosis.
+	if t.Short != nil && t.Short.Error != "" && !slices.ContainsFunc(env.Config.Clients, func(c string) bool { return !clientconf.ResolvesShortNames(c) }) {
+		// podman and buildah stop before the network; so does the
+		// diagnosis, unless a client that sends the name to docker.io
+		// is judged too.
 		list = []checks.Check{checks.ConfigCheck()}
 	}
 	return diagnose.Run(ctx, env, list, observe)

@@ -34,6 +34,11 @@ func isolate(t *testing.T, authFile string) map[string]string {
 		dirs[k] = t.TempDir()
 		t.Setenv(k, dirs[k])
 	}
+	// podman's default --authfile is $DOCKER_CONFIG/config.json when
+	// REGISTRY_AUTH_FILE is unset, and it must exist: docker login's.
+	if err := os.WriteFile(filepath.Join(dirs["DOCKER_CONFIG"], "config.json"), []byte(`{"auths":{}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	t.Setenv("REGISTRY_AUTH_FILE", authFile)
 	for _, k := range []string{"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy", "CONTAINERS_REGISTRIES_CONF"} {
 		t.Setenv(k, "")
