@@ -48,10 +48,8 @@ func Blob() Check {
 		Title: "blob download",
 		Needs: []string{IDManifest},
 		Run: func(ctx context.Context, env *Env, deps Deps) Result {
-			m := deps.Get(IDManifest)
-			md, _ := m.Data.(*manifestData)
-			mev, _ := m.Evidence.(*ManifestEvidence)
-			if md == nil || mev == nil {
+			md, mev := followManifest(deps)
+			if md == nil {
 				return skipped("no manifest to follow")
 			}
 			ev := &BlobEvidence{}
@@ -101,6 +99,18 @@ func Blob() Check {
 			return res
 		},
 	}
+}
+
+// followManifest is what the manifest check handed on, for the checks
+// that follow it; nil when it found no manifest to follow.
+func followManifest(deps Deps) (*manifestData, *ManifestEvidence) {
+	m := deps.Get(IDManifest)
+	md, _ := m.Data.(*manifestData)
+	mev, _ := m.Evidence.(*ManifestEvidence)
+	if md == nil || mev == nil {
+		return nil, nil
+	}
+	return md, mev
 }
 
 // configPlatform is os/arch[/variant] from an image configuration, or ""

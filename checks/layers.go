@@ -54,10 +54,8 @@ func Layers() Check {
 		Title: "layers",
 		Needs: []string{IDManifest},
 		Run: func(ctx context.Context, env *Env, deps Deps) Result {
-			m := deps.Get(IDManifest)
-			md, _ := m.Data.(*manifestData)
-			mev, _ := m.Evidence.(*ManifestEvidence)
-			if md == nil || mev == nil {
+			md, mev := followManifest(deps)
+			if md == nil {
 				return skipped("no manifest to follow")
 			}
 			im := md.pulled(ctx, env)
