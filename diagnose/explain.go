@@ -275,6 +275,11 @@ var clientMessages = []clientMessage{
 	msg("not-a-registry", clientDocker, `login attempt to \S+ failed with status: 404 Not Found`, "login attempt to"),
 	msg("not-a-registry", clientCrane, `GET https?://[^/\s]+/v2/: unexpected status code (?:404|200|30\d)\b`, "/v2/: unexpected status code"),
 	msg("not-a-registry", clientContainersImage, `can't talk to a V1 (?:container|docker) registry|error pinging repository, response code (?:404|200|30\d)\b`, "can't talk to a V1", "error pinging repository, response code"),
+	// containers/image accepts only 200 and 401 on /v2/ (docker_client.go
+	// detectPropertiesHelper); a 404 there is the classic wrong port, such
+	// as Nexus's web UI on 8081.
+	msg("not-a-registry", clientContainersImage, `pinging container registry `+pHost+`: invalid status code from registry 404 \(Not Found\)`, "pinging container registry").
+		means("GET /v2/ answered 404: the address is not the registry API (a web UI's port, or a proxy without a /v2/ route)."),
 
 	// registry-misbehaving
 	msg("registry-misbehaving", clientAnyGo, pStatus+`5\d\d\b`, "status", "StatusCode", "error parsing HTTP").

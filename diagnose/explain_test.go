@@ -148,6 +148,10 @@ var explainCases = []explainCase{
 	{name: "docker, CDN timing out", in: `error pulling image configuration: download failed after attempts=6: dial tcp 104.16.100.207:443: i/o timeout`,
 		code: "blob-storage-unreachable", client: clientDocker},
 
+	// not-a-registry: the ping answered 404
+	{name: "podman on Nexus's web UI port", in: `Error: initializing source docker://nexus.example.com:8081/team/app:1: pinging container registry nexus.example.com:8081: invalid status code from registry 404 (Not Found)`,
+		code: "not-a-registry", registry: "nexus.example.com:8081"},
+
 	// blob-unknown
 	{name: "podman 4.3, a layer missing", in: `Error: copying system image from manifest list: reading blob sha256:5b0d3b1a8e0c7f9a6d4e2c1b0a9f8e7d6c5b4a39281706f5e4d3c2b1a0f9e8d7: Error fetching blob: invalid status code from registry 404 (Not Found)`,
 		code: "blob-unknown"},
