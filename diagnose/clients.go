@@ -33,6 +33,7 @@ var clientSpecific = map[string]func(f facts, client string) (fails bool, why st
 	"tls-cert-expired":         verifyDecides,
 	"tls-hostname-mismatch":    verifyDecides,
 	"head-get-mismatch":        headDecides,
+	"pull-step-failed":         ownFailureDecides,
 	"not-logged-in": func(f facts, c string) (bool, string) {
 		if f.rep.Config.CredsFor(c) != nil && f.creds() == nil {
 			return false, c + " has its own stored credentials"
@@ -357,6 +358,43 @@ func dockerHubName(name string) string {
 
 // ownFailure is a failure of one client that no diagnosis names, because
 // it lies in how that client alone talks to a working registry.
+// ownFailureDecides: pull-step-failed for a step of regdoctor's own pull
+// fails everyone; raised for a client's own failure (ownFailure: a way
+// this client alone breaks where regdoctor's pull passed), it fails the
+// clients that break so.
+func ownFailureDecides(f facts, c string) (bool, string) {
+	if firstFailed(f.rep.Pull) != nil {
+		return true, ""
+	}
+	if why := ownFailure(f, c); why != "" {
+		return true, why
+	}
+	return false, c + " pulls; only other clients break here"
+}
+
+// ruleOwnFailures names the judged clients that fail by a way of their
+// own (ownFailure) when no error diagnosis says so, so that a client
+// judged "fails" always comes with an error, and the run is unhealthy.
+func ruleOwnFailures(f facts, verdicts []ClientVerdict, ds []Diagnosis) []Diagnosis {
+	for _, d := range ds {
+		if d.Severity == Error {
+			return nil
+		}
+	}
+	var failing []string
+	for _, v := range verdicts {
+		if v.Verdict == "fails" {
+			failing = append(failing, v.Name+": "+v.Reason)
+		}
+	}
+	if len(failing) == 0 {
+		return nil
+	}
+	return one(newDiagnosis("pull-step-failed",
+		"regdoctor's own pull passed every step, but a judged client breaks where it does not: "+strings.Join(failing, "; ")+".",
+		"Follow the client's reason above; `regdoctor check --client NAME -o json --trace "+f.t.Input+"` shows that client's verdict and every exchange."))
+}
+
 func ownFailure(f facts, c string) string {
 	if c == "containerd" || c == "crane" {
 		if why := layerSizeMismatch(f, c); why != "" {

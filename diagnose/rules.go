@@ -71,6 +71,10 @@ func Diagnose(rep *Report) []Diagnosis {
 		sortDiagnoses(out)
 		rep.Clients, out = verdicts(f, out)
 	}
+	if own := ruleOwnFailures(f, rep.Clients, out); own != nil {
+		out = append(out, own...)
+		rep.Clients, out = verdicts(f, out)
+	}
 	sortDiagnoses(out)
 	rep.stepsSpared = everyClientSpared(rep.Clients)
 	return out

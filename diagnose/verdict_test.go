@@ -57,6 +57,11 @@ func assertVerdictInvariant(t *testing.T, rep *diagnose.Report) {
 	if failed != nil && rep.Healthy() && !spared {
 		t.Errorf("step %s (%s) failed: %s, yet the report is healthy", failed.Step, failed.Check, failed.Summary)
 	}
+	for _, v := range rep.Clients {
+		if v.Verdict == "fails" && (rep.Healthy() || len(errors) == 0) {
+			t.Errorf("%s is judged to fail (%s), yet healthy=%v with %d errors", v.Name, v.Reason, rep.Healthy(), len(errors))
+		}
+	}
 	if !rep.Healthy() && len(errors) == 0 {
 		t.Errorf("unhealthy without an error diagnosis: %+v", rep.Diagnoses)
 	}
