@@ -30,10 +30,10 @@ import (
 
 // matrixClients are the clients run, in table order; regctl has no
 // regdoctor verdict (not a judged client), so its column is information.
-var matrixClients = []string{"podman", "buildah", "skopeo", "containerd", "crane", "regctl"}
+var matrixClients = []string{"podman", "buildah", "skopeo", "docker", "containerd", "crane", "regctl"}
 
 // judged are the clients regdoctor gives a verdict for here.
-var judged = []string{"podman", "buildah", "skopeo", "containerd", "crane"}
+var judged = []string{"podman", "buildah", "skopeo", "docker", "containerd", "crane"}
 
 // legacyEnv, set to 1 with REGDOCTOR_INTEGRATION_BIN pointing at an older
 // regdoctor that judged podman, buildah and skopeo as one client "podman",
@@ -178,6 +178,8 @@ func runMatrixRow(t *testing.T, sc fixtures.Scenario) []matrixCell {
 					"docker://"+reg.Target, "dir:"+filepath.Join(t.TempDir(), "image"))
 			case "buildah":
 				res = env.buildahPull(t, spec)
+			case "docker":
+				res = env.dockerPull(t, spec)
 			case "containerd":
 				res = env.ctrPull(t, spec)
 			case "crane":
@@ -213,7 +215,7 @@ func runMatrixRow(t *testing.T, sc fixtures.Scenario) []matrixCell {
 		}
 		res := results[c]
 		o := outcomeOf(res, reg.Host)
-		if c == "containerd" || c == "crane" || c == "regctl" {
+		if c != "podman" && c != "buildah" && c != "skopeo" {
 			o = outcomeOfClient(res, reg.Host)
 		}
 		cell.Pulled, cell.Error = o.pulled, o.last

@@ -32,6 +32,7 @@ func runSuite(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	defer stopSharedContainerd() // started by the first ctr runner, if any
+	defer stopSharedDockerd()    // started by the first docker runner, if any
 	suiteDir = dir
 
 	// Built once. A build failure is reported by every test that needs the

@@ -206,6 +206,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.b
 				out, err := exec.CommandContext(ctx, "ctr", "--address", ctrd.sock, "version").CombinedOutput()
 				cancel()
 				if err == nil {
+					ctrd.err = nil // an earlier try's failure is over
 					return
 				}
 				ctrd.err = fmt.Errorf("ctr version: %v: %s", err, out)
@@ -255,6 +256,11 @@ func requireClient(name string) string {
 			return "ctr not on PATH (Debian package containerd)"
 		}
 		if _, err := sharedContainerd(); err != nil {
+			return err.Error()
+		}
+		return ""
+	case "docker":
+		if _, err := sharedDockerd(); err != nil {
 			return err.Error()
 		}
 		return ""
