@@ -2,7 +2,9 @@ package diagnose
 
 import (
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -401,6 +403,9 @@ func ownFailure(f facts, c string) string {
 			return why
 		}
 	}
+	if c == "docker" {
+		return dockerChallengeLost(f)
+	}
 	if c != "containerd" {
 		return ""
 	}
@@ -475,6 +480,44 @@ func filepathDir(h *clientconf.ContainerdHost) string {
 	}
 	dir, _, _ := strings.Cut(h.File, "/hosts.toml")
 	return dir
+}
+
+// dockerChallengeLost: dockerd keeps the /v2/ ping's challenges under the
+// URL that answered it, the last hop of a redirect (moby v20.10
+// registry/auth.go PingV2Registry, then docker/distribution
+// registry/client/auth/challenge simpleManager.AddResponse keyed by
+// resp.Request.URL), and looks them up under scheme://host/v2/ of each
+// request (auth/session.go endpointAuthorizer.ModifyRequest). A ping
+// redirected anywhere else that ends in the 401 challenge leaves docker
+// with none: it sends neither credentials nor a token, and the registry
+// answers "unauthorized". The other clients keep the challenge of the
+// answer they got, wherever it came from.
+func dockerChallengeLost(f facts) string {
+	p := f.https()
+	if p == nil || p.Exchange == nil || p.RedirectedTo == "" || p.Status != http.StatusUnauthorized {
+		return ""
+	}
+	asked, err1 := url.Parse(p.URL)
+	answered, err2 := url.Parse(p.RedirectedTo)
+	if err1 != nil || err2 != nil || challengeKey(asked) == challengeKey(answered) {
+		return ""
+	}
+	return fmt.Sprintf("GET %s is redirected to %s, whose 401 challenge dockerd files under that URL and never finds for %s://%s/v2/: docker sends no credentials and the registry answers unauthorized; serve the challenge at /v2/ itself",
+		p.URL, p.RedirectedTo, asked.Scheme, asked.Host)
+}
+
+// challengeKey is docker/distribution's normalised challenge key: scheme,
+// lower-case host with its default port, and path.
+func challengeKey(u *url.URL) string {
+	host := strings.ToLower(u.Host)
+	if u.Port() == "" {
+		port := "443"
+		if u.Scheme == "http" {
+			port = "80"
+		}
+		host = net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+	}
+	return u.Scheme + "://" + host + u.Path
 }
 
 // containerdHeadDigest: containerd resolves a tag with HEAD and fetches

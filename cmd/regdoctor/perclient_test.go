@@ -312,3 +312,29 @@ func TestContainerdOAuthPostRefused(t *testing.T) {
 		t.Error("the evidence holds the password")
 	}
 }
+
+// dockerd files the /v2/ ping's challenge under the URL that answered it:
+// a ping redirected elsewhere that ends in the 401 leaves docker without
+// a challenge, so it pulls anonymously and is refused; the others pull.
+// An open registry redirected the same way needs no challenge, and docker
+// pulls it.
+func TestDockerLosesARedirectedChallenge(t *testing.T) {
+	for scenario, dockerVerdict := range map[string]string{
+		"v2-redirect-no-slash": "fails",
+		"v2-redirect-308-401":  "fails",
+		"v2-redirect-307-200":  "ok",
+	} {
+		t.Run(scenario, func(t *testing.T) {
+			_, root := isolateClients(t)
+			reg := fixturetest.Start(t, scenario)
+			r, code := checkJSON(t, "--client", "podman,skopeo,docker,crane", "--sysroot", root, "--cert-dir", reg.CertDir, reg.Target)
+			wantVerdicts(t, r, map[string]string{"podman": "ok", "skopeo": "ok", "docker": dockerVerdict, "crane": "ok"})
+			if healthy := dockerVerdict == "ok"; r.Healthy != healthy || (code == 0) != healthy {
+				t.Errorf("healthy %v, exit %d; want healthy %v", r.Healthy, code, healthy)
+			}
+			if _, why := r.verdictOf(t, "docker"); dockerVerdict == "fails" && !strings.Contains(why, "challenge") {
+				t.Errorf("docker's reason does not name the lost challenge: %q", why)
+			}
+		})
+	}
+}
