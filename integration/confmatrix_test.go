@@ -250,6 +250,8 @@ func runConfRow(t *testing.T, row confRow) []matrixCell {
 			case "skopeo":
 				res = env.run(clientKill, "skopeo", "--command-timeout", corpusSkopeoTimeout.String(), "--policy", env.policy,
 					"copy", "--src-cert-dir", reg.CertDir, "docker://"+c.ref, "dir:"+filepath.Join(t.TempDir(), "image"))
+			case "docker":
+				res = env.dockerPull(t, spec)
 			case "containerd":
 				// ctr --user from docker's config.json, as nerdctl reads it.
 				spec.user, spec.password = dockerConfigCreds(t, env, reg.Host)
