@@ -302,7 +302,7 @@ func (x *Exchange) HasAPIHeader() bool {
 // recorded are the response headers worth citing as evidence.
 var recorded = []string{
 	"WWW-Authenticate", "Server", "Docker-Distribution-API-Version", "Content-Type",
-	"Content-Length", "Docker-Content-Digest", "Location", "Link", "Date",
+	"Content-Length", "Content-Range", "Docker-Content-Digest", "Location", "Link", "Date",
 	"RateLimit-Limit", "RateLimit-Remaining", "Retry-After", "X-Nexus-Id", "X-Jfrog-Version", "X-Harbor-Csrf-Token",
 }
 

@@ -176,7 +176,7 @@ func Token() Check {
 			switch {
 			case att.Obtained:
 				res.Status, res.Summary = Pass, fmt.Sprintf("token for %s obtained as %s", orRegistry(scope), att.As)
-				if att.BodyBytes > craneTokenLimit {
+				if att.BodyBytes > CraneTokenLimit {
 					res.Summary += fmt.Sprintf(" (a %d KiB answer: crane reads at most 64 KiB of it)", att.BodyBytes>>10)
 				}
 				if att.Claims != nil && scope != "" && !att.Claims.Grants(env.Target.Repository, "pull") {
@@ -234,8 +234,9 @@ func FetchTokens(ctx context.Context, env *Env, c *Challenge, scope string) *Tok
 // evidence show.
 const tokenBodyLimit = 1 << 20
 
-// craneTokenLimit is go-containerregistry v0.22.1's maxTokenBodySize.
-const craneTokenLimit = 64 << 10
+// CraneTokenLimit is go-containerregistry v0.22.1's maxTokenBodySize:
+// crane fails a longer answer with "body exceeds 65536 byte limit".
+const CraneTokenLimit = 64 << 10
 
 func requestToken(ctx context.Context, env *Env, c *Challenge, scope string, cr *Credentials) *TokenAttempt {
 	att := &TokenAttempt{As: "anonymous"}

@@ -403,6 +403,9 @@ func ownFailure(f facts, c string) string {
 			return why
 		}
 	}
+	if c == "crane" {
+		return craneTokenTooLarge(f)
+	}
 	if c == "docker" {
 		return dockerChallengeLost(f)
 	}
@@ -418,6 +421,23 @@ func ownFailure(f facts, c string) string {
 	return containerdHeadDigest(f)
 }
 
+// craneTokenTooLarge: go-containerregistry reads at most 64 KiB of the
+// realm's answer (transport/bearer.go maxTokenBodySize, internal/limit
+// ReadAll: "body exceeds 65536 byte limit"); containers/image takes 1 MiB,
+// docker and containerd have no limit.
+func craneTokenTooLarge(f facts) string {
+	tk := f.token()
+	if tk == nil {
+		return ""
+	}
+	a := tk.ClientAttempt()
+	if a == nil || a.Exchange == nil || a.Exchange.Status != http.StatusOK || a.BodyBytes <= checks.CraneTokenLimit {
+		return ""
+	}
+	return fmt.Sprintf("the realm's token answer is %d KiB, and crane reads at most %d KiB of it (go-containerregistry maxTokenBodySize: \"body exceeds %d byte limit\"); make the token service answer with the token alone",
+		a.BodyBytes>>10, checks.CraneTokenLimit>>10, checks.CraneTokenLimit)
+}
+
 // layerSizeMismatch: a layer whose download is not the size its
 // descriptor gives. crane checks Content-Length against it
 // (go-containerregistry pkg/v1/remote fetcher.go fetchBlob: "Content-Length
@@ -425,7 +445,8 @@ func ownFailure(f facts, c string) string {
 // exactly that many bytes (content.Copy: "failed to read expected number
 // of bytes: unexpected EOF"); containers/image and docker do not compare.
 // regdoctor knows the size served when a layer was downloaded whole
-// (--pull) or answered 200 with a Content-Length.
+// (--pull), answered 200 with a Content-Length, or answered the one-byte
+// sample with a Content-Range.
 func layerSizeMismatch(f facts, c string) string {
 	ev := f.layers()
 	if ev == nil {
@@ -442,6 +463,14 @@ func layerSizeMismatch(f facts, c string) string {
 		case l.Get.Status == 200:
 			if n, err := strconv.ParseInt(l.Get.Headers["Content-Length"], 10, 64); err == nil {
 				served = n
+			}
+		case l.Get.Status == http.StatusPartialContent:
+			// The one-byte sample: Content-Range carries the whole size
+			// ("bytes 0-0/SIZE"; "*" when the server does not know it).
+			if _, total, ok := strings.Cut(l.Get.Headers["Content-Range"], "/"); ok {
+				if n, err := strconv.ParseInt(total, 10, 64); err == nil {
+					served = n
+				}
 			}
 		}
 		if served >= 0 && served != l.Size {

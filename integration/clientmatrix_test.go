@@ -66,23 +66,12 @@ func verdictsOf(rep *report) map[string]clientVerdict {
 // every client) → why. They are logged, not failed; TestPullCorpus fails
 // on the ones that hit podman. One that agrees again is logged too.
 var knownDisagreement = map[string]string{
-	// go-containerregistry reads at most 64 KiB of a token answer
-	// (transport/bearer.go maxTokenBodySize); the others 1 MiB or more.
-	// regdoctor has no per-client rule for it yet.
-	"huge-token-body/crane": "crane alone fails: go-containerregistry caps a token body at 64 KiB, and regdoctor does not judge that per client yet",
-	// containers/image and containerd decode issued_at as a time and fail
-	// the pull; crane ignores it. registry-misbehaving is not judged per
-	// client.
+	// containers/image, containerd and docker decode issued_at as a time
+	// and fail the pull; crane's transport.Token has no issued_at field.
+	// regdoctor's token check decodes the answer as the first three do,
+	// so registry-misbehaving fails every client.
 	"token-bad-issued-at/crane": "crane ignores issued_at; regdoctor's registry-misbehaving fails every client",
-	// Without --pull each layer is asked for one byte (Range: bytes=0-0)
-	// and its size stays unknown: checks/http.go would have to record
-	// Content-Range. With --pull the verdict is right
-	// (cmd/regdoctor TestLayerSizeMismatchFailsCraneAndContainerd).
-	"layer-size-mismatch/containerd": layerSizeUnknown,
-	"layer-size-mismatch/crane":      layerSizeUnknown,
 }
-
-const layerSizeUnknown = "without --pull regdoctor does not learn the size a layer is served with"
 
 func knownFor(scenario, client string) (string, bool) {
 	if why, ok := knownDisagreement[scenario+"/"+client]; ok {

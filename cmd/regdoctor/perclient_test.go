@@ -275,14 +275,24 @@ func TestDefaultClientsAreThoseThatCanPull(t *testing.T) {
 
 // A layer one byte shorter than its descriptor: crane and containerd
 // verify the size and fail, containers/image does not compare. regdoctor
-// learns the size served when --pull downloads the layers whole.
+// learns the size served from the one-byte sample's Content-Range, or
+// when --pull downloads the layers whole.
 func TestLayerSizeMismatchFailsCraneAndContainerd(t *testing.T) {
 	_, root := isolateClients(t)
 	reg := fixturetest.Start(t, "layer-size-mismatch")
 	writeFile(t, filepath.Join(root, "etc", "containerd", "certs.d", reg.Host, "hosts.toml"),
 		"server = \"https://"+reg.Host+"\"\n[host.\"https://"+reg.Host+"\"]\n")
-	r, _ := checkJSON(t, "--pull", "--client", "podman,skopeo,containerd,crane", "--sysroot", root, "--cert-dir", reg.CertDir, reg.Target)
-	wantVerdicts(t, r, map[string]string{"podman": "ok", "skopeo": "ok", "containerd": "fails", "crane": "fails"})
+	for _, pull := range []bool{false, true} {
+		args := []string{"--client", "podman,skopeo,containerd,crane", "--sysroot", root, "--cert-dir", reg.CertDir, reg.Target}
+		if pull {
+			args = append([]string{"--pull"}, args...)
+		}
+		r, code := checkJSON(t, args...)
+		wantVerdicts(t, r, map[string]string{"podman": "ok", "skopeo": "ok", "containerd": "fails", "crane": "fails"})
+		if r.Healthy || code == 0 {
+			t.Errorf("--pull=%v: healthy %v, exit %d, with two judged clients failing", pull, r.Healthy, code)
+		}
+	}
 }
 
 // An OCI Content-Type over a Docker manifest: podman and buildah read it as
@@ -342,5 +352,24 @@ func TestDockerLosesARedirectedChallenge(t *testing.T) {
 				t.Errorf("docker's reason does not name the lost challenge: %q", why)
 			}
 		})
+	}
+}
+
+// A 500 KiB token answer: containers/image reads up to 1 MiB, docker and
+// containerd have no limit, crane stops at 64 KiB and fails.
+func TestHugeTokenAnswerFailsOnlyCrane(t *testing.T) {
+	_, root := isolateClients(t)
+	reg := fixturetest.Start(t, "huge-token-body")
+	r, code := checkJSON(t, "--client", "podman,skopeo,docker,crane", "--sysroot", root, "--cert-dir", reg.CertDir, reg.Target)
+	wantVerdicts(t, r, map[string]string{"podman": "ok", "skopeo": "ok", "docker": "ok", "crane": "fails"})
+	if _, why := r.verdictOf(t, "crane"); !strings.Contains(why, "64 KiB") {
+		t.Errorf("crane's reason does not name the limit: %q", why)
+	}
+	if r.Healthy || code == 0 {
+		t.Errorf("healthy %v, exit %d, with crane judged and failing", r.Healthy, code)
+	}
+	r, code = checkJSON(t, "--client", "podman,docker", "--sysroot", root, "--cert-dir", reg.CertDir, reg.Target)
+	if !r.Healthy || code != 0 {
+		t.Errorf("without crane: healthy %v, exit %d, want healthy", r.Healthy, code)
 	}
 }
