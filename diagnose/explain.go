@@ -249,6 +249,8 @@ var clientMessages = []clientMessage{
 		means("A blob downloaded, but its content does not hash to its digest."),
 	msg("blob-corrupt", clientDocker, `filesystem layer verification failed for digest (?P<digest>sha256:[0-9a-f]+)`, "filesystem layer verification failed").
 		means("A layer downloaded, but its content does not hash to its digest."),
+	msg("blob-corrupt", clientDocker, `image config verification failed for digest (?P<digest>sha256:[0-9a-f]+)`, "image config verification failed").
+		means("The image configuration downloaded, but its content does not hash to its digest."),
 	msg("blob-corrupt", clientContainerd, `unexpected commit digest sha256:[0-9a-f]+, expected (?P<digest>sha256:[0-9a-f]+): failed precondition`, "unexpected commit digest").
 		or("manifest-invalid").
 		means("Content downloaded, but does not hash to the digest it was fetched by: a corrupt blob, or a manifest whose Docker-Content-Digest is not its own."),
@@ -266,6 +268,14 @@ var clientMessages = []clientMessage{
 		means("docker refused the manifest: it does not hash to the digest pulled, contradicts its Content-Type, or has a Content-Type docker reads as schema 1."),
 	msg("manifest-invalid", clientContainerd, `media-type: expected (?:manifest|index) but found (?:manifest|index)`, "media-type: expected").
 		means("The manifest's Content-Type contradicts what the body is."),
+	// dockerd's words for a 200 manifest answer it cannot read (moby
+	// v20.10 distribution/pull_v2.go, docker/distribution manifest
+	// unmarshalling).
+	msg("manifest-invalid", clientDocker, `error unmarshalling content: invalid character '<' looking for beginning of value`, "error unmarshalling content").
+		means("The manifest request answered 200 with an HTML page, not a manifest."),
+	msg("manifest-invalid", clientDocker, `missing or empty Content-Type header`, "missing or empty Content-Type header").
+		or("registry-misbehaving").
+		means("The manifest answer carries no Content-Type, which docker needs to pick the manifest's type."),
 
 	// not-a-registry
 	msg("not-a-registry", clientAnyGo, `error parsing HTTP (?:404|200|30\d) response body: invalid character '<' looking for beginning of value`, "error parsing HTTP").
@@ -291,6 +301,14 @@ var clientMessages = []clientMessage{
 		means("The registry's 401 challenge names no token realm."),
 	msg("registry-misbehaving", clientAnyGo, `stopped after 10 redirects`, "stopped after 10 redirects"),
 	msg("registry-misbehaving", clientCrane, `no token in bearer response`, "no token in bearer response"),
+	msg("registry-misbehaving", clientDocker, `unable to decode token response`, "unable to decode token response").
+		means("The token realm's 200 answer does not decode as a token response (an issued_at that is no RFC 3339 time, or a body that is no JSON)."),
+	msg("registry-misbehaving", clientDocker, `authorization server did not include a token in the response`, "did not include a token").
+		means("The token realm answered 200 without a token."),
+	msg("registry-misbehaving", clientAnyGo, `gzip: invalid header`, "gzip: invalid header").
+		means("An answer says Content-Encoding: gzip over a body that is not gzip: a proxy that labels or compresses responses wrongly."),
+	msg("registry-misbehaving", clientAnyGo, `error parsing HTTP 4(?:0[5-9]|1\d|2\d|5\d) response body: invalid character '<' looking for beginning of value`, "error parsing HTTP").
+		means("The registry, or a proxy in front of it, answered an API request with an HTML error page (410 Gone and the like)."),
 	msg("registry-misbehaving", clientContainerd, `rejecting \d+ byte manifest`, "byte manifest").
 		overrides("tag-not-found"),
 	msg("registry-misbehaving", clientAnyGo, `read: connection reset by peer|`+pMethod+` "?https?://[^\s"]+"?: (?:unexpected )?EOF\b`, "connection reset by peer", "EOF").
@@ -326,6 +344,11 @@ var clientMessages = []clientMessage{
 	msg("not-logged-in", clientContainersImage, `reading manifest \S+ in \S+: (?:unauthorized: )?authentication required`, "authentication required").
 		or("bad-credentials"),
 	msg("not-logged-in", clientDocker, `no basic auth credentials`, "no basic auth credentials"),
+	// dockerd (v20.10, docker/distribution's token handler) reports the
+	// realm's refusal of an anonymous token request under the manifest
+	// HEAD it was fetching the token for; "anonymous" names the cause.
+	msg("not-logged-in", clientDocker, `(?:HEAD|Head|GET|Get) "?https?://[^\s"]+/manifests/[^\s"]+"?: denied: anonymous access\b[^\n"]*`, "denied: anonymous access").
+		overrides("access-denied"),
 	msg("not-logged-in", clientAnyGo, `(?:unauthorized|UNAUTHORIZED): authentication required`, "authentication required").
 		or("bad-credentials"),
 	msg("not-logged-in", clientContainerd, `failed to fetch anonymous token: unexpected status(?: from GET request to (?P<realm>\S+))?: 40[13]\b`, "failed to fetch anonymous token").
@@ -350,6 +373,9 @@ var clientMessages = []clientMessage{
 	msg("access-denied", clientAnyGo, `(?:StatusCode: |received unexpected HTTP status: |unexpected status code )403\b`, "403").
 		or("not-logged-in"),
 	msg("access-denied", clientCrane, `\bDENIED: \S[^\n"]*`, "DENIED: "),
+	// dockerd retries a blob download and reports the registry's last
+	// word (distribution/xfer: "download failed after attempts=N").
+	msg("access-denied", clientDocker, `download failed after attempts=\d+: denied\b`, "download failed after attempts="),
 	msg("access-denied", clientAnyGo, `\bdenied: (?:permission_denied|access forbidden|Permission "[^"]+" denied)[^\n"]*`, "denied: "),
 
 	// repository-not-found

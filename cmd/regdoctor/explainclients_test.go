@@ -39,6 +39,13 @@ var textAmbiguous = map[string]string{
 	// DENIED as access-denied; check knows no credentials were stored.
 	"crane-podman-auth-hidden-by-docker-config/crane":    "the realm's DENIED reads as access-denied although crane sent no credentials",
 	"podman-login-as-root-without-XDG_RUNTIME_DIR/crane": "the realm's DENIED reads as access-denied although crane sent no credentials",
+	// dockerd follows no Location-less 302 and reads its empty answer as
+	// a manifest without a Content-Type.
+	"manifest-redirect-no-location/docker": "dockerd words a 302 without Location as a manifest with no Content-Type",
+	// The daemon, not the CLI, makes docker's requests, with its own
+	// environment: the suite's dockerd has no proxy, so docker.io fails at
+	// DNS, while regdoctor (and the other clients) meet the shell's proxy.
+	"short-name-enforcing-without-tty/docker": "dockerd does not use the shell's HTTP(S)_PROXY, which regdoctor checks docker.io through",
 }
 
 func loadClientErrors(t *testing.T) []clientErrorCell {
