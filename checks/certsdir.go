@@ -75,8 +75,12 @@ func (cc *ClientConfig) loadTrust(t Target, o Options) {
 		}
 		if r == dockerRoot {
 			readBy = append(readBy, "docker")
+			if slices.Contains(cc.Clients, "regctl") {
+				// regclient's DockerCertDir, *.crt only (reghttp makeRootPool).
+				readBy = append(readBy, "regctl")
+			}
 		}
-		if len(readBy) == 0 || (first != dir && !slices.Contains(cc.Clients, "docker")) {
+		if len(readBy) == 0 || (first != dir && !slices.Contains(cc.Clients, "docker") && !slices.Contains(cc.Clients, "regctl")) {
 			why := fmt.Sprintf("%s read only the first certs.d directory that exists for %s, which is %s", podmanFamily, t.Registry, first)
 			if r == dockerRoot {
 				why += "; docker reads this one"
@@ -264,6 +268,16 @@ func (cc *ClientConfig) NotTrustedBy(chain []*x509.Certificate, registry string)
 			why = "no ca in containerd's hosts.toml for " + registry + " signs it"
 		case "crane":
 			why = "crane reads no certs.d directory; it trusts the system roots (and SSL_CERT_FILE) only"
+		case "regctl":
+			// regclient reghttp makeRootPool: the system roots, then
+			// /etc/docker/certs.d/HOST/*.crt, then the host's regcert
+			// (`regctl registry set --cacert`, not read here).
+			why = "the CA is not in /etc/docker/certs.d/" + registry + " or the system roots, which regctl reads"
+			for _, d := range cc.CertDirs {
+				if slices.Contains(d.ReadBy, "regctl") {
+					certs = d.certs
+				}
+			}
 		default:
 			continue
 		}

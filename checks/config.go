@@ -297,9 +297,12 @@ func dedupePaths(paths []authPath) []authPath {
 // clientAuthPaths are the auth files client reads, in its order.
 func clientAuthPaths(o Options, client string) []authPath {
 	switch client {
-	case "docker", "containerd":
+	case "docker", "containerd", "regctl":
 		// docker, and nerdctl for containerd, read only docker's
 		// config.json; ctr reads none (its --user stands for it).
+		// regctl reads $DOCKER_CONFIG/config.json or ~/.docker's
+		// (regclient config/docker.go DockerLoad), never podman's files;
+		// the hosts of its own ~/.regctl/config.json are not read here.
 		if d := dockerConfigPath(o); d != "" {
 			return []authPath{{path: d}}
 		}
@@ -332,7 +335,7 @@ func AuthFilePaths(o Options) []string {
 // the "auths" entry as the credentials given to it. nerdctl, which does
 // ask credsStore, is not told apart.
 func usesDockerCLI(client string) bool {
-	return client == "docker" || client == "crane"
+	return client == "docker" || client == "crane" || client == "regctl"
 }
 
 func (o Options) uid() int {
@@ -700,7 +703,7 @@ func (cc *ClientConfig) CredsFor(client string) *Credentials {
 func (cc *ClientConfig) authPathsOf(client string) []authPath {
 	var out []authPath
 	for _, af := range cc.AuthFiles {
-		if client == "docker" || client == "containerd" || client == "crane" {
+		if client == "docker" || client == "containerd" || client == "crane" || client == "regctl" {
 			if af.Docker {
 				out = append(out, authPath{path: af.Path})
 			}

@@ -47,8 +47,10 @@ func (cc *ClientConfig) fromHelper(ctx context.Context, path, helper, server str
 		// (`a, _ := cfg.GetAuthConfig(key)`, cli/command/registry.go) and
 		// the pull goes in anonymously, as the real docker does in the
 		// integration suite; its verdict then follows the registry's
-		// answer to an anonymous client.
-		stopped := slices.DeleteFunc(slices.Clone(cc.helperReaders), func(c string) bool { return c == "docker" })
+		// answer to an anonymous client. regctl ignores it as well: a
+		// helper that fails is retried later and the request goes out
+		// without credentials (regclient config/host.go refreshHelper).
+		stopped := slices.DeleteFunc(slices.Clone(cc.helperReaders), func(c string) bool { return c == "docker" || c == "regctl" })
 		if len(stopped) > 0 || cc.helperReaders == nil {
 			cc.problemFor(stopped, "config-invalid", path, 0, "%s names credential helper %q but %s is not in PATH%s", path, helper, bin, failing(stopped))
 		}

@@ -15,7 +15,8 @@ import (
 // 1.9 ignores $CONTAINERS_REGISTRIES_CONF, only podman and buildah resolve
 // short names or check $REGISTRY_AUTH_FILE), so each is judged on its own.
 // containerd covers ctr and nerdctl, which share its resolver and hosts.toml.
-var Known = []string{"podman", "buildah", "skopeo", "docker", "containerd", "crane"}
+// regctl (regclient) reads docker's config.json and certs.d its own way.
+var Known = []string{"podman", "buildah", "skopeo", "docker", "containerd", "crane", "regctl"}
 
 // ContainersImage reports whether client is built on containers/image, and
 // so reads registries.conf, certs.d and auth.json.
@@ -26,7 +27,8 @@ func ContainersImage(client string) bool {
 // ResolvesShortNames reports whether client applies registries.conf's
 // short-name rules. podman and buildah go through containers/image
 // pkg/shortnames (libimage's LookupImage/Pull); skopeo's docker://
-// transport, crane (name.ParseReference), ctr and docker normalize a name
+// transport, crane (name.ParseReference), regctl (types/ref New), ctr and
+// docker normalize a name
 // without a registry to docker.io, as the distribution reference rules say.
 func ResolvesShortNames(client string) bool { return client == "podman" || client == "buildah" }
 
@@ -38,6 +40,7 @@ var binaries = map[string][]string{
 	"docker":     {"docker"},
 	"containerd": {"ctr", "nerdctl"},
 	"crane":      {"crane"},
+	"regctl":     {"regctl"},
 }
 
 // Skipped is a known client that is not judged by default, and why.

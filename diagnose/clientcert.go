@@ -124,6 +124,10 @@ func clientCertDecides(f facts, c string) (bool, string) {
 	switch c {
 	case "crane":
 		return true, "crane cannot present a client certificate"
+	case "regctl":
+		// regclient reghttp: only the host's clientCert/clientKey from
+		// its own config; certs.d gives it CAs (*.crt) alone.
+		return true, "regctl presents a client certificate only from its own configuration (clientCert in ~/.regctl/config.json), not from certs.d"
 	case "containerd":
 		if h := f.rep.Config.Containerd; h != nil && h.ClientCert {
 			return false, "containerd's hosts.toml names a client certificate"

@@ -109,6 +109,10 @@ func manifestPerClient(f facts, c string) (bool, string) {
 		return true, c + " reads the manifest as its Content-Type " + ct + " says, and the body's config is then no image config"
 	case "skopeo", "containerd", "crane":
 		return false, c + " copies a manifest whose Content-Type is another manifest type without reading the config as an image's"
+	case "regctl":
+		// regclient types/manifest New: the Content-Type picks the
+		// parser, and verifyMT refuses a body whose mediaType differs.
+		return true, "regctl parses the manifest as its Content-Type " + ct + " says and refuses a body whose mediaType is another"
 	}
 	return manifestDecides(f, c)
 }
@@ -199,10 +203,11 @@ func authorityDecides(f facts, c string) (bool, string) {
 }
 
 // verifyDecides: an insecure registry is not verified by podman, docker
-// or containerd; crane still verifies certificates.
+// or containerd; crane and regctl still verify certificates (regctl has no
+// insecure default at all: regclient config HostNew sets TLSEnabled).
 func verifyDecides(f facts, c string) (bool, string) {
-	if c == "crane" {
-		return true, "crane verifies certificates unless run with --insecure"
+	if c == "crane" || c == "regctl" {
+		return true, c + " verifies certificates unless told otherwise (--insecure, or a host with tls disabled)"
 	}
 	return insecureDecides(f, c)
 }
@@ -398,7 +403,7 @@ func ruleOwnFailures(f facts, verdicts []ClientVerdict, ds []Diagnosis) []Diagno
 }
 
 func ownFailure(f facts, c string) string {
-	if c == "containerd" || c == "crane" {
+	if c == "containerd" || c == "crane" || c == "regctl" {
 		if why := layerSizeMismatch(f, c); why != "" {
 			return why
 		}
@@ -443,7 +448,9 @@ func craneTokenTooLarge(f facts) string {
 // (go-containerregistry pkg/v1/remote fetcher.go fetchBlob: "Content-Length
 // header %d does not match expected size %d") and containerd reads
 // exactly that many bytes (content.Copy: "failed to read expected number
-// of bytes: unexpected EOF"); containers/image and docker do not compare.
+// of bytes: unexpected EOF"), as does regctl (regclient reghttp: "unexpected
+// content-length"; types/blob BReader); containers/image and docker do not
+// compare.
 // regdoctor knows the size served when a layer was downloaded whole
 // (--pull), answered 200 with a Content-Length, or answered the one-byte
 // sample with a Content-Range.

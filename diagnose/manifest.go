@@ -52,16 +52,31 @@ func manifestDecides(f facts, c string) (bool, string) {
 		return true, ""
 	}
 	misnamed := m.InvalidType != ""
+	contentType := ""
+	if m.Get != nil {
+		contentType = m.Get.Headers["Content-Type"]
+	}
 	if b := f.blob(); b != nil && b.InvalidType != "" {
 		misnamed = true
+		if b.Manifest != nil {
+			contentType = b.Manifest.Headers["Content-Type"]
+		}
 	}
 	switch {
 	case misnamed && c == "crane":
 		return false, "crane reads the body whatever its Content-Type"
+	case misnamed && c == "regctl" && contentType == "":
+		// regclient types/manifest New: without a Content-Type the
+		// body's own mediaType (or its shape) decides.
+		return false, "regctl reads a manifest without Content-Type by the body's own mediaType"
 	case misnamed:
 		return true, c + " reads a manifest as its Content-Type says"
 	case m.DigestMismatch && c == "containerd":
 		return true, "containerd verifies the manifest against the Docker-Content-Digest it resolved"
+	case m.DigestMismatch && c == "regctl":
+		// regclient types/manifest fromCommon: the body must hash to the
+		// GET's Docker-Content-Digest ("manifest digest mismatch").
+		return true, "regctl verifies the manifest body against the Docker-Content-Digest it is served with"
 	case m.DigestMismatch:
 		return false, c + " does not check Docker-Content-Digest on a pull by tag"
 	}

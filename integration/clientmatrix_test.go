@@ -28,12 +28,11 @@ import (
 // with the root code regdoctor check gave, which TestExplainClientErrors
 // (cmd/regdoctor) feeds to `regdoctor explain`.
 
-// matrixClients are the clients run, in table order; regctl has no
-// regdoctor verdict (not a judged client), so its column is information.
+// matrixClients are the clients run, in table order.
 var matrixClients = []string{"podman", "buildah", "skopeo", "docker", "containerd", "crane", "regctl"}
 
-// judged are the clients regdoctor gives a verdict for here.
-var judged = []string{"podman", "buildah", "skopeo", "docker", "containerd", "crane"}
+// judged are the clients regdoctor gives a verdict for here: all of them.
+var judged = matrixClients
 
 // legacyEnv, set to 1 with REGDOCTOR_INTEGRATION_BIN pointing at an older
 // regdoctor that judged podman, buildah and skopeo as one client "podman",
@@ -318,7 +317,7 @@ func logMatrix(t *testing.T, cells []matrixCell, notRunnable []string) {
 		}
 		fmt.Fprintf(&b, " | %-12s", s)
 	}
-	fmt.Fprintf(&b, "\nregdoctor agreed with the real clients %d of %d times (client outcome/regdoctor verdict; regctl is not judged)\n", sum, all)
+	fmt.Fprintf(&b, "\nregdoctor agreed with the real clients %d of %d times (client outcome/regdoctor verdict)\n", sum, all)
 	for _, n := range notRunnable {
 		fmt.Fprintf(&b, "cannot run here: %s\n", n)
 	}

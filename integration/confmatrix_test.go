@@ -258,6 +258,8 @@ func runConfRow(t *testing.T, row confRow) []matrixCell {
 				res = env.ctrPull(t, spec)
 			case "crane":
 				res = env.cranePull(t, spec)
+			case "regctl":
+				res = env.regctlPull(t, spec)
 			}
 			mu.Lock()
 			results[cl] = res

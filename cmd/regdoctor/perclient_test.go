@@ -373,3 +373,42 @@ func TestHugeTokenAnswerFailsOnlyCrane(t *testing.T) {
 		t.Errorf("without crane: healthy %v, exit %d, want healthy", r.Healthy, code)
 	}
 }
+
+// regctl (regclient v0.11.7), as the real one behaves on the pull faults:
+// the Content-Type picks its manifest parser (none: the body decides), it
+// verifies the GET's Docker-Content-Digest and each layer's size, reads a
+// token answer of any size, and drops a credential helper that fails.
+func TestRegctlVerdicts(t *testing.T) {
+	for scenario, want := range map[string]map[string]string{
+		"manifest-text-plain":             {"regctl": "fails", "crane": "ok"},
+		"manifest-unknown-media-type":     {"regctl": "fails", "crane": "ok"},
+		"manifest-no-content-type":        {"regctl": "ok", "crane": "ok", "podman": "fails"},
+		"manifest-content-type-mismatch":  {"regctl": "fails", "crane": "ok", "skopeo": "ok"},
+		"manifest-header-digest-mismatch": {"regctl": "fails", "crane": "ok", "podman": "ok"},
+		"layer-size-mismatch":             {"regctl": "fails", "podman": "ok"},
+		"huge-token-body":                 {"regctl": "ok", "crane": "fails"},
+		"token-bad-issued-at":             {"regctl": "fails"},
+	} {
+		t.Run(scenario, func(t *testing.T) {
+			_, root := isolateClients(t)
+			reg := fixturetest.Start(t, scenario)
+			r, _ := checkJSON(t, "--client", "podman,skopeo,crane,regctl", "--sysroot", root, "--cert-dir", reg.CertDir, reg.Target)
+			wantVerdicts(t, r, want)
+		})
+	}
+	t.Run("credsStore helper missing", func(t *testing.T) {
+		home, root := isolateClients(t)
+		reg := fixturetest.Start(t, "healthy")
+		writeFile(t, filepath.Join(home, ".docker", "config.json"), `{"auths":{},"credsStore":"regdoctor-absent-helper"}`)
+		r, _ := checkJSON(t, "--client", "regctl,crane", "--sysroot", root, "--cert-dir", reg.CertDir, reg.Target)
+		wantVerdicts(t, r, map[string]string{"regctl": "ok", "crane": "fails"})
+	})
+	t.Run("no loopback default", func(t *testing.T) {
+		// An untrusted CA on 127.0.0.1: docker does not verify loopback,
+		// regctl does, and fails.
+		_, root := isolateClients(t)
+		reg := fixturetest.Start(t, "healthy")
+		r, _ := checkJSON(t, "--client", "docker,regctl", "--sysroot", root, reg.Target)
+		wantVerdicts(t, r, map[string]string{"docker": "ok", "regctl": "fails"})
+	})
+}
