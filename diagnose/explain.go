@@ -241,6 +241,9 @@ var clientMessages = []clientMessage{
 		means("The manifest resolved, but the registry does not have content it names."),
 	msg("blob-unknown", clientDocker, `(?:error pulling image configuration: )?unknown blob\b`, "unknown blob").
 		means("The manifest resolved, but the registry does not have a blob it names."),
+	// regctl (regclient v0.11.7 scheme/reg BlobGet, reghttp).
+	msg("blob-unknown", clientAnyGo, `failed to get blob, digest (?P<digest>sha256:[0-9a-f]+), ref \S+: request failed: not found \[http 404\]`, "failed to get blob").
+		means("The manifest resolved, but the registry does not have a blob it names."),
 
 	// blob-corrupt: the bytes do not hash to their digest.
 	msg("blob-corrupt", clientContainersImage, `Digest did not match, expected (?P<digest>sha256:[0-9a-f]+), got sha256:[0-9a-f]+`, "Digest did not match").
@@ -249,6 +252,8 @@ var clientMessages = []clientMessage{
 		means("A blob downloaded, but its content does not hash to its digest."),
 	msg("blob-corrupt", clientDocker, `filesystem layer verification failed for digest (?P<digest>sha256:[0-9a-f]+)`, "filesystem layer verification failed").
 		means("A layer downloaded, but its content does not hash to its digest."),
+	msg("blob-corrupt", clientAnyGo, `^digest mismatch \[expected (?P<digest>sha256:[0-9a-f]+), calculated sha256:[0-9a-f]+\]`, "digest mismatch [expected").
+		means("A blob downloaded, but its content does not hash to its digest (regctl's words)."),
 	msg("blob-corrupt", clientDocker, `image config verification failed for digest (?P<digest>sha256:[0-9a-f]+)`, "image config verification failed").
 		means("The image configuration downloaded, but its content does not hash to its digest."),
 	msg("blob-corrupt", clientContainerd, `unexpected commit digest sha256:[0-9a-f]+, expected (?P<digest>sha256:[0-9a-f]+): failed precondition`, "unexpected commit digest").
@@ -268,6 +273,13 @@ var clientMessages = []clientMessage{
 		means("docker refused the manifest: it does not hash to the digest pulled, contradicts its Content-Type, or has a Content-Type docker reads as schema 1."),
 	msg("manifest-invalid", clientContainerd, `media-type: expected (?:manifest|index) but found (?:manifest|index)`, "media-type: expected").
 		means("The manifest's Content-Type contradicts what the body is."),
+	// regctl's (regclient types/manifest New, fromCommon, verifyMT).
+	msg("manifest-invalid", clientAnyGo, `manifest digest mismatch, expected (?P<digest>sha256:[0-9a-f]+), computed sha256:[0-9a-f]+`, "manifest digest mismatch").
+		means("The manifest's body does not hash to the digest it was asked by or served with (Docker-Content-Digest)."),
+	msg("manifest-invalid", clientAnyGo, `manifest contains an unexpected media type: expected (?P<mediatype>\S+), received \S+`, "manifest contains an unexpected media type").
+		means("The manifest's Content-Type names one manifest type and its body's mediaType another."),
+	msg("manifest-invalid", clientAnyGo, `unsupported media type: "(?P<mediatype>[^"]*)"`, "unsupported media type").
+		means("The manifest answer's Content-Type is no manifest type (an HTML page, text/plain, or a type the client does not know)."),
 	// dockerd's words for a 200 manifest answer it cannot read (moby
 	// v20.10 distribution/pull_v2.go, docker/distribution manifest
 	// unmarshalling).
@@ -301,6 +313,8 @@ var clientMessages = []clientMessage{
 		means("The registry's 401 challenge names no token realm."),
 	msg("registry-misbehaving", clientAnyGo, `stopped after 10 redirects`, "stopped after 10 redirects"),
 	msg("registry-misbehaving", clientCrane, `no token in bearer response`, "no token in bearer response"),
+	msg("registry-misbehaving", clientAnyGo, `failed to request auth token \((?:get|post)\): parsing time`, "failed to request auth token").
+		means("The token realm's issued_at is no RFC 3339 time, which regctl decodes strictly."),
 	msg("registry-misbehaving", clientDocker, `unable to decode token response`, "unable to decode token response").
 		means("The token realm's 200 answer does not decode as a token response (an issued_at that is no RFC 3339 time, or a body that is no JSON)."),
 	msg("registry-misbehaving", clientDocker, `authorization server did not include a token in the response`, "did not include a token").
@@ -387,6 +401,8 @@ var clientMessages = []clientMessage{
 	// platform-not-available (before tag-not-found, which it overrides)
 	msg("platform-not-available", clientContainersImage, `no image found in (?:image index|manifest list) for architecture "?(?P<arch>[^",\s]+)"?, variant "(?P<variant>[^"]*)", OS "?(?P<os>[^",\s]+)"?`, "no image found in").
 		overrides("tag-not-found"),
+	msg("platform-not-available", clientAnyGo, `^platform not found: (?P<platform>\S+)`, "platform not found").
+		means("The image index lists no manifest for this platform (regctl's words)."),
 	msg("platform-not-available", clientDocker, `no matching manifest for (?P<platform>\S+) in the manifest list entries`, "no matching manifest for").
 		overrides("tag-not-found"),
 	msg("platform-not-available", clientContainerd, `no match for platform in manifest`, "no match for platform in manifest").
