@@ -703,7 +703,8 @@ func (cc *ClientConfig) CredsFor(client string) *Credentials {
 func (cc *ClientConfig) authPathsOf(client string) []authPath {
 	var out []authPath
 	for _, af := range cc.AuthFiles {
-		if client == "docker" || client == "containerd" || client == "crane" || client == "regctl" {
+		if !clientconf.ContainersImage(client) {
+			// The others read only docker's config.json (clientAuthPaths).
 			if af.Docker {
 				out = append(out, authPath{path: af.Path})
 			}

@@ -28,8 +28,8 @@ func ContainersImage(client string) bool {
 // short-name rules. podman and buildah go through containers/image
 // pkg/shortnames (libimage's LookupImage/Pull); skopeo's docker://
 // transport, crane (name.ParseReference), regctl (types/ref New), ctr and
-// docker normalize a name
-// without a registry to docker.io, as the distribution reference rules say.
+// docker normalize a name without a registry to docker.io, as the
+// distribution reference rules say.
 func ResolvesShortNames(client string) bool { return client == "podman" || client == "buildah" }
 
 // binaries maps a client to the commands that reveal it is installed.

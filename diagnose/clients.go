@@ -408,15 +408,20 @@ func ownFailure(f facts, c string) string {
 			return why
 		}
 	}
-	if c == "crane" {
+	switch c {
+	case "crane":
 		return craneTokenTooLarge(f)
-	}
-	if c == "docker" {
+	case "docker":
 		return dockerChallengeLost(f)
+	case "containerd":
+		return containerdOwnFailure(f)
 	}
-	if c != "containerd" {
-		return ""
-	}
+	return ""
+}
+
+// containerdOwnFailure: the ways containerd alone breaks against a
+// registry that serves the others.
+func containerdOwnFailure(f facts) string {
 	if why := containerdSpeaksHTTP(f); why != "" {
 		return why
 	}
