@@ -38,6 +38,7 @@ type Env struct {
 
 	stashMu sync.Mutex
 	stash   map[string][]*tls.Conn // verified connections from the tls check
+	handed  map[net.Conn]bool      // those the transport took, for the trace
 
 	clock runClock // see runclock.go
 }
@@ -230,6 +231,10 @@ type Exchange struct {
 	// Header); Headers is its redacted copy for output. Parsing the
 	// redacted copy lost challenge parameters the token pattern ate.
 	header http.Header
+	// offset is when the exchange started, from the run's start, and took
+	// its duration at full resolution: the trace shows both (DurationMS is
+	// whole milliseconds, 0 for most exchanges on a fast network).
+	offset, took time.Duration
 }
 
 // HasCode reports whether the body carried a registry error code.
@@ -342,12 +347,13 @@ const defaultBodyLimit = 1 << 20
 // and the (bounded) body.
 func (env *Env) Do(ctx context.Context, r request) (*Exchange, []byte) {
 	x := &Exchange{Method: r.Method, URL: redactURLString(r.URL)}
-	start := time.Now()
-	defer func() { x.DurationMS = time.Since(start).Milliseconds() }()
+	// The duration is taken in record, before the trace line is written,
+	// so that the trace and the evidence show the same, real figure.
+	st := &exchangeState{hops: []traceHop{{url: x.URL}}, start: time.Now(), env: env}
+	x.offset = st.start.Sub(env.clock.started)
 
 	ctx, cancel := context.WithTimeout(ctx, env.StepTimeout())
 	defer cancel()
-	st := &exchangeState{hops: []traceHop{{url: x.URL}}}
 	ctx = context.WithValue(httptrace.WithClientTrace(ctx, st.clientTrace(env.Trace != nil)), stateKey{}, st)
 	var body io.Reader
 	if r.Body != nil {
@@ -485,6 +491,8 @@ func (env *Env) withholdReason(rawURL string) string {
 // and the httptrace hooks report to the right exchange.
 type exchangeState struct {
 	mu        sync.Mutex
+	start     time.Time
+	env       *Env // for the connections the tls check handed over
 	connected bool
 	answering bool   // the first byte of an answer arrived
 	withheld  string // why credentials were not sent
@@ -495,6 +503,7 @@ type exchangeState struct {
 type traceHop struct {
 	url    string   // redacted
 	header []string // "Key: value" as written, redacted; only when tracing
+	conn   string   // the connection it went over (connInfo), for the trace
 }
 
 type stateKey struct{}
@@ -509,7 +518,16 @@ func stateOf(ctx context.Context) *exchangeState {
 func (st *exchangeState) clientTrace(headers bool) *httptrace.ClientTrace {
 	set := func(f *bool) { st.mu.Lock(); *f = true; st.mu.Unlock() }
 	ct := &httptrace.ClientTrace{
-		GotConn:              func(httptrace.GotConnInfo) { set(&st.connected) },
+		GotConn: func(info httptrace.GotConnInfo) {
+			desc := ""
+			if headers { // only the trace shows it
+				desc = st.env.connInfo(info)
+			}
+			st.mu.Lock()
+			defer st.mu.Unlock()
+			st.connected = true
+			st.hops[len(st.hops)-1].conn = desc
+		},
 		GotFirstResponseByte: func() { set(&st.answering) },
 		ConnectDone: func(_, _ string, err error) {
 			if err == nil {
@@ -556,6 +574,8 @@ func (st *exchangeState) withhold(why string) {
 func (st *exchangeState) record(x *Exchange) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	x.took = time.Since(st.start)
+	x.DurationMS = x.took.Milliseconds()
 	x.Connected = st.connected
 	x.Withheld = st.withheld
 	if len(st.hops) > 1 {

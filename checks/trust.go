@@ -143,7 +143,18 @@ func (env *Env) takeConn(addr string) *tls.Conn {
 		return nil
 	}
 	env.stash[addr] = cs[1:]
+	if env.handed == nil {
+		env.handed = map[net.Conn]bool{}
+	}
+	env.handed[cs[0]] = true // for the trace
 	return cs[0]
+}
+
+// handedOver reports whether c is a connection the tls check handed over.
+func (env *Env) handedOver(c net.Conn) bool {
+	env.stashMu.Lock()
+	defer env.stashMu.Unlock()
+	return env.handed[c]
 }
 
 // closeStash closes connections nobody took.
@@ -156,4 +167,5 @@ func (env *Env) closeStash() {
 		}
 	}
 	env.stash = nil
+	env.handed = nil
 }
