@@ -52,6 +52,11 @@ func NewEnv(ctx context.Context, t Target, o Options) *Env {
 	}
 	env := &Env{Target: t, Opts: o, clock: startClock(ctx, o.Timeout)}
 	env.Config = LoadClientConfig(env.clock.ctx, t, o)
+	if o.TLSVerify && len(env.Config.Trust.local) == 0 {
+		// The first handshake will want the system bundle's roots: read
+		// the bundle (about 1 ms) while DNS and TCP go on.
+		go loadBundle()
+	}
 	env.client = &http.Client{
 		Transport: env.transport(),
 		// Registries redirect blob and token requests to storage, and some

@@ -294,7 +294,7 @@ func verifyChain(chain []*x509.Certificate, trust *Trust, host string, now time.
 	if now.Before(leaf.NotBefore) || now.After(leaf.NotAfter) {
 		at = leaf.NotBefore.Add(leaf.NotAfter.Sub(leaf.NotBefore) / 2)
 	}
-	if err := trust.Verify(leaf, x509.VerifyOptions{Intermediates: inter, CurrentTime: at}); err != nil {
+	if err := trust.VerifyChain(chain, x509.VerifyOptions{Intermediates: inter, CurrentTime: at}); err != nil {
 		var ua x509.UnknownAuthorityError
 		if errors.As(err, &ua) {
 			what := "signed by an unknown authority"

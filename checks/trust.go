@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 )
 
 // Trust is what a client trusts for one registry: the CAs from certs.d or
@@ -60,10 +61,7 @@ func parsePEMCerts(data []byte) []*x509.Certificate {
 // All returns the system roots together with the local CAs.
 func (t *Trust) All() *x509.CertPool {
 	t.once.Do(func() {
-		p, err := x509.SystemCertPool()
-		if err != nil || p == nil {
-			p = x509.NewCertPool()
-		}
+		p := systemRoots().Clone()
 		for _, c := range t.local {
 			p.AddCert(c)
 		}
@@ -74,17 +72,69 @@ func (t *Trust) All() *x509.CertPool {
 
 // Verify verifies leaf against the local CAs first, then against all.
 func (t *Trust) Verify(leaf *x509.Certificate, opts x509.VerifyOptions) error {
+	return t.VerifyChain([]*x509.Certificate{leaf}, opts)
+}
+
+// VerifyChain verifies chain[0], the leaf, with opts.Intermediates (the
+// rest of the chain, as served), against the local CAs first, then against
+// the system bundle's roots that could sign a certificate of the chain,
+// and only then against every root: the system pool costs about 11 ms to
+// load (see bundleRoots). A chain that verifies against a subset of the
+// roots verifies against all of them, so the verdict is the one a single
+// pool would give: every failure of a shortcut is decided by the full pool.
+func (t *Trust) VerifyChain(chain []*x509.Certificate, opts x509.VerifyOptions) error {
 	if len(t.local) > 0 {
 		opts.Roots = t.pool
-		_, err := leaf.Verify(opts)
+		_, err := chain[0].Verify(opts)
 		var ua x509.UnknownAuthorityError
 		if err == nil || !errors.As(err, &ua) {
 			return err
 		}
 	}
+	if verifiesWithBundle(chain, opts) {
+		return nil
+	}
 	opts.Roots = t.All()
-	_, err := leaf.Verify(opts)
+	_, err := chain[0].Verify(opts)
 	return err
+}
+
+// systemRoots is the system pool, loaded once per process: serve and
+// --watch check again and again, and NotTrustedBy asks too.
+var systemRoots = sync.OnceValue(func() *x509.CertPool {
+	systemRootsLoaded.Store(true)
+	p, err := x509.SystemCertPool()
+	if err != nil || p == nil {
+		p = x509.NewCertPool()
+	}
+	return p
+})
+
+// systemRootsLoaded says the system pool was loaded, for the tests.
+var systemRootsLoaded atomic.Bool
+
+// verifiesSystem reports whether the system roots alone verify the chain's
+// authority with opts, the bundle's candidates first.
+func verifiesSystem(chain []*x509.Certificate, opts x509.VerifyOptions) bool {
+	if verifiesWithBundle(chain, opts) {
+		return true
+	}
+	opts.Roots = systemRoots()
+	_, err := chain[0].Verify(opts)
+	return err == nil
+}
+
+// verifiesWithBundle verifies against the roots of the system bundle that
+// are named as the issuer of a certificate of the chain; false when there
+// are none, or no bundle.
+func verifiesWithBundle(chain []*x509.Certificate, opts x509.VerifyOptions) bool {
+	roots := bundleRoots(chain)
+	if roots == nil {
+		return false
+	}
+	opts.Roots = roots
+	_, err := chain[0].Verify(opts)
+	return err == nil
 }
 
 // dialTLS is the transport's TLS dialer: it verifies the chain as Go would
@@ -114,7 +164,7 @@ func (env *Env) dialTLS(ctx context.Context, network, addr string) (net.Conn, er
 				for _, c := range cs.PeerCertificates[1:] {
 					inter.AddCert(c)
 				}
-				if err := env.Config.Trust.Verify(cs.PeerCertificates[0], x509.VerifyOptions{DNSName: host, Intermediates: inter}); err != nil {
+				if err := env.Config.Trust.VerifyChain(cs.PeerCertificates, x509.VerifyOptions{DNSName: host, Intermediates: inter}); err != nil {
 					return &tls.CertificateVerificationError{UnverifiedCertificates: cs.PeerCertificates, Err: err}
 				}
 				return nil
