@@ -39,6 +39,7 @@ type Env struct {
 	stashMu sync.Mutex
 	stash   map[string][]*tls.Conn // verified connections from the tls check
 	handed  map[net.Conn]bool      // those the transport took, for the trace
+	raw     map[string]net.Conn    // the tcp check's connections, for the tls check
 
 	clock runClock // see runclock.go
 }

@@ -207,10 +207,36 @@ func (env *Env) handedOver(c net.Conn) bool {
 	return env.handed[c]
 }
 
+// keepRaw keeps the tcp check's connection for the tls check's handshake.
+func (env *Env) keepRaw(addr string, c net.Conn) {
+	env.stashMu.Lock()
+	defer env.stashMu.Unlock()
+	if env.raw == nil {
+		env.raw = map[string]net.Conn{}
+	}
+	if old := env.raw[addr]; old != nil {
+		old.Close()
+	}
+	env.raw[addr] = c
+}
+
+// takeRaw returns the tcp check's connection to addr, once; nil if none.
+func (env *Env) takeRaw(addr string) net.Conn {
+	env.stashMu.Lock()
+	defer env.stashMu.Unlock()
+	c := env.raw[addr]
+	delete(env.raw, addr)
+	return c
+}
+
 // closeStash closes connections nobody took.
 func (env *Env) closeStash() {
 	env.stashMu.Lock()
 	defer env.stashMu.Unlock()
+	for _, c := range env.raw {
+		c.Close()
+	}
+	env.raw = nil
 	for _, cs := range env.stash {
 		for _, c := range cs {
 			c.Close()
