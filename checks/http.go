@@ -36,10 +36,12 @@ type Env struct {
 	noFollow *http.Client
 	traceMu  sync.Mutex
 
-	stashMu sync.Mutex
-	stash   map[string][]*tls.Conn // verified connections from the tls check
-	handed  map[net.Conn]bool      // those the transport took, for the trace
-	raw     map[string]net.Conn    // the tcp check's connections, for the tls check
+	stashMu  sync.Mutex
+	stash    map[string][]*tls.Conn   // verified connections from the tls check
+	labels   map[net.Conn]string      // where stashed connections came from, for the trace
+	closed   bool                     // Close ran: late pre-dials are closed at once
+	predials map[string]chan struct{} // closed when the pre-dials to an address ended
+	raw      map[string]net.Conn      // the tcp check's connections, for the tls check
 
 	clock runClock // see runclock.go
 }
@@ -53,6 +55,7 @@ func NewEnv(ctx context.Context, t Target, o Options) *Env {
 	}
 	env := &Env{Target: t, Opts: o, clock: startClock(ctx, o.Timeout)}
 	env.Config = LoadClientConfig(env.clock.ctx, t, o)
+	env.predialRealm()
 	if o.TLSVerify && len(env.Config.Trust.local) == 0 {
 		// The first handshake will want the system bundle's roots: read
 		// the bundle (about 1 ms) while DNS and TCP go on.
@@ -241,6 +244,9 @@ type Exchange struct {
 	// its duration at full resolution: the trace shows both (DurationMS is
 	// whole milliseconds, 0 for most exchanges on a fast network).
 	offset, took time.Duration
+	// alpn is the protocol the last hop's TLS connection negotiated ("h2",
+	// "http/1.1"); "" for plain HTTP or no connection.
+	alpn string
 }
 
 // HasCode reports whether the body carried a registry error code.
@@ -340,6 +346,10 @@ type request struct {
 	// calling the body too large: for probes that need only to know the
 	// download starts (a ranged GET the server may answer whole).
 	Sample int64
+	// OnConn, when set, is called once the request is written on its
+	// connection, and again when Do returns (so it must be idempotent):
+	// for a request that should go out only once another is on the wire.
+	OnConn func()
 }
 
 // prefixWait bounds how long Do waits for a Prefix body once the headers
@@ -355,7 +365,10 @@ func (env *Env) Do(ctx context.Context, r request) (*Exchange, []byte) {
 	x := &Exchange{Method: r.Method, URL: redactURLString(r.URL)}
 	// The duration is taken in record, before the trace line is written,
 	// so that the trace and the evidence show the same, real figure.
-	st := &exchangeState{hops: []traceHop{{url: x.URL}}, start: time.Now(), env: env}
+	st := &exchangeState{hops: []traceHop{{url: x.URL}}, start: time.Now(), env: env, onConn: r.OnConn}
+	if r.OnConn != nil {
+		defer r.OnConn() // also when no connection came; OnConn must be idempotent
+	}
 	x.offset = st.start.Sub(env.clock.started)
 
 	ctx, cancel := context.WithTimeout(ctx, env.StepTimeout())
@@ -500,6 +513,8 @@ type exchangeState struct {
 	start     time.Time
 	env       *Env // for the connections the tls check handed over
 	connected bool
+	alpn      string
+	onConn    func() // request.OnConn
 	answering bool   // the first byte of an answer arrived
 	withheld  string // why credentials were not sent
 	hops      []traceHop
@@ -525,16 +540,29 @@ func (st *exchangeState) clientTrace(headers bool) *httptrace.ClientTrace {
 	set := func(f *bool) { st.mu.Lock(); *f = true; st.mu.Unlock() }
 	ct := &httptrace.ClientTrace{
 		GotConn: func(info httptrace.GotConnInfo) {
-			desc := ""
+			desc, alpn := "", ""
 			if headers { // only the trace shows it
 				desc = st.env.connInfo(info)
+			}
+			if tc, ok := info.Conn.(*tls.Conn); ok {
+				alpn = tc.ConnectionState().NegotiatedProtocol
 			}
 			st.mu.Lock()
 			defer st.mu.Unlock()
 			st.connected = true
+			st.alpn = alpn
 			st.hops[len(st.hops)-1].conn = desc
 		},
 		GotFirstResponseByte: func() { set(&st.answering) },
+		// After the request is written, not at GotConn: the transport
+		// delivers a new HTTP/2 connection to the request first and only
+		// then pools it for others, so a request sent at GotConn could
+		// still dial.
+		WroteRequest: func(httptrace.WroteRequestInfo) {
+			if st.onConn != nil {
+				st.onConn()
+			}
+		},
 		ConnectDone: func(_, _ string, err error) {
 			if err == nil {
 				set(&st.connected)
@@ -583,6 +611,7 @@ func (st *exchangeState) record(x *Exchange) {
 	x.took = time.Since(st.start)
 	x.DurationMS = x.took.Milliseconds()
 	x.Connected = st.connected
+	x.alpn = st.alpn
 	x.Withheld = st.withheld
 	if len(st.hops) > 1 {
 		x.RedirectedTo = st.hops[len(st.hops)-1].url

@@ -125,8 +125,8 @@ func (env *Env) connInfo(info httptrace.GotConnInfo) string {
 			r += fmt.Sprintf(", idle %s", traceDuration(info.IdleTime))
 		}
 		parts = append(parts, r)
-	case env.handedOver(info.Conn):
-		parts = append(parts, "new, the tls check's, handed over")
+	case env.stashedAs(info.Conn) != "":
+		parts = append(parts, "new, "+env.stashedAs(info.Conn))
 	default:
 		parts = append(parts, "new")
 	}

@@ -141,9 +141,15 @@ func verifiesWithBundle(chain []*x509.Certificate, opts x509.VerifyOptions) bool
 // (same errors, so Classify and the clients' wording hold), with the host
 // it dialled, but against Trust's lazily loaded roots.
 func (env *Env) dialTLS(ctx context.Context, network, addr string) (net.Conn, error) {
+	env.awaitPredial(ctx, addr)
 	if c := env.takeConn(addr); c != nil {
 		return c, nil
 	}
+	return env.dialTLSFresh(ctx, network, addr)
+}
+
+// dialTLSFresh dials and verifies a new connection, as dialTLS does.
+func (env *Env) dialTLSFresh(ctx context.Context, network, addr string) (net.Conn, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, err
@@ -177,8 +183,24 @@ func (env *Env) dialTLS(ctx context.Context, network, addr string) (net.Conn, er
 // stashConn keeps a verified TLS connection from the tls check for the
 // transport's next dial to the same address.
 func (env *Env) stashConn(addr string, c *tls.Conn) {
+	env.stashAs(addr, c, "the tls check's, handed over")
+}
+
+// stashPredialled keeps a pre-dialled realm connection (predial.go).
+func (env *Env) stashPredialled(addr string, c *tls.Conn) { env.stashAs(addr, c, "pre-dialled") }
+
+// stashAs stashes c, with what the trace calls it once taken.
+func (env *Env) stashAs(addr string, c *tls.Conn, label string) {
 	env.stashMu.Lock()
 	defer env.stashMu.Unlock()
+	if env.closed {
+		c.Close() // a pre-dial that ended after the run
+		return
+	}
+	if env.labels == nil {
+		env.labels = map[net.Conn]string{}
+	}
+	env.labels[c] = label
 	if env.stash == nil {
 		env.stash = map[string][]*tls.Conn{}
 	}
@@ -193,18 +215,15 @@ func (env *Env) takeConn(addr string) *tls.Conn {
 		return nil
 	}
 	env.stash[addr] = cs[1:]
-	if env.handed == nil {
-		env.handed = map[net.Conn]bool{}
-	}
-	env.handed[cs[0]] = true // for the trace
 	return cs[0]
 }
 
-// handedOver reports whether c is a connection the tls check handed over.
-func (env *Env) handedOver(c net.Conn) bool {
+// stashedAs is what the trace calls a connection taken from the stash:
+// "" for one the transport dialled.
+func (env *Env) stashedAs(c net.Conn) string {
 	env.stashMu.Lock()
 	defer env.stashMu.Unlock()
-	return env.handed[c]
+	return env.labels[c]
 }
 
 // keepRaw keeps the tcp check's connection for the tls check's handshake.
@@ -243,5 +262,6 @@ func (env *Env) closeStash() {
 		}
 	}
 	env.stash = nil
-	env.handed = nil
+	env.labels = nil
+	env.closed = true
 }
