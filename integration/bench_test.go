@@ -418,6 +418,7 @@ func TestBench(t *testing.T) {
 	t.Run("1b-system-bundle-other-origin", func(t *testing.T) { benchSystemBundle(t, bt, runs, out) })
 	t.Run("2-failing", func(t *testing.T) { benchFailing(t, bt, runs, out) })
 	t.Run("3-round-trips", func(t *testing.T) { benchRoundTrips(t, bt, runs, out) })
+	t.Run("3b-later-runs", func(t *testing.T) { benchLaterRuns(t, bt, runs, out) })
 	t.Run("4-dead-host", func(t *testing.T) { benchDeadHost(t, bt, runs, out) })
 	t.Run("5-many-targets", func(t *testing.T) { benchManyTargets(t, bt, runs, out) })
 	t.Run("6-start-up", func(t *testing.T) { benchStartup(t, bt, runs, out) })
@@ -538,6 +539,73 @@ func benchRoundTrips(t *testing.T, bt benchTools, runs int, out *benchOut) {
 			}
 			out.f("\n\nregdoctor's checks in an untimed `-o json` run through the proxy (duration each, in round trips): %s\n\n", breakdown(rep))
 		}
+	}
+}
+
+// benchLaterRuns: what a process that checks a registry again (serve,
+// --watch, a second target) gains from remembering its realm. One
+// command checks two references of the same image, the tag and the
+// digest, one after the other (--parallel 1); each run's duration_ms is
+// from its own start, configuration included, without process start-up.
+func benchLaterRuns(t *testing.T, bt benchTools, runs int, out *benchOut) {
+	out.f("### 3b. Later runs in one process: 50 ms RTT, realm on another origin\n\n" +
+		"`regdoctor check --parallel 1 -o jsonl REF REF@DIGEST` (the same image by tag, then by digest: the same exchanges), through the latency proxies of case 3. " +
+		"The first target's run finds the realm; the second is what serve's and --watch's later rounds are. Durations are each run's `duration_ms` in round trips " +
+		"(from the run's start, configuration included, process start-up not), medians; connections per command.\n\n")
+	for _, h2 := range []bool{false, true} {
+		proto := "HTTP/1.1"
+		if h2 {
+			proto = "HTTP/2"
+		}
+		reg := startBenchRegistry(t, h2, benchOneWay, true)
+		ref := reg.host + "/" + appRepo + ":" + appTag
+		_, _, _, res := reg.loggedIn.measure(benchCmd{argv: []string{bt.crane, "digest", ref}, extraEnv: bt.craneEnv()})
+		digest := strings.TrimSpace(res.stdout)
+		if !strings.HasPrefix(digest, "sha256:") {
+			t.Fatalf("crane digest: %s", res)
+		}
+		ref2 := reg.host + "/" + appRepo + "@" + digest
+		type variant struct {
+			label, bin    string
+			first, second []time.Duration
+			conns         []int64
+		}
+		vs := []*variant{{label: "regdoctor check", bin: bt.regdoctor}}
+		if bt.baseline != "" {
+			vs = append(vs, &variant{label: "regdoctor check (before)", bin: bt.baseline})
+		}
+		for r := -1; r < runs; r++ { // r = -1: the untimed warm-up
+			for j := range vs {
+				v := vs[(r+1+j)%len(vs)]
+				before := reg.proxy.connections() + reg.realm.connections()
+				_, _, _, res := reg.loggedIn.measure(benchCmd{argv: []string{v.bin, "check", "--cert-dir", bt.pki.certDir, "--parallel", "1", "-o", "jsonl", ref, ref2}})
+				var durs []time.Duration
+				sc := bufio.NewScanner(strings.NewReader(res.stdout))
+				sc.Buffer(make([]byte, 1<<20), 16<<20)
+				for sc.Scan() {
+					var line struct {
+						Healthy    bool  `json:"healthy"`
+						DurationMS int64 `json:"duration_ms"`
+					}
+					if json.Unmarshal(sc.Bytes(), &line) == nil && line.Healthy {
+						durs = append(durs, time.Duration(line.DurationMS)*time.Millisecond)
+					}
+				}
+				if res.exitCode != 0 || len(durs) != 2 {
+					t.Errorf("%s: want two healthy runs:\n%s", v.label, res)
+					continue
+				}
+				if r >= 0 {
+					v.first, v.second = append(v.first, durs[0]), append(v.second, durs[1])
+					v.conns = append(v.conns, reg.proxy.connections()+reg.realm.connections()-before)
+				}
+			}
+		}
+		out.f("#### %s front and realm\n\n| command | first target | second target | connections (both targets) |\n|---|---:|---:|---:|\n", proto)
+		for _, v := range vs {
+			out.f("| `%s` | %.1f round trips (%s) | **%.1f** round trips (%s) | %d |\n", v.label, rt(median(v.first)), ms(median(v.first)), rt(median(v.second)), ms(median(v.second)), median(v.conns))
+		}
+		out.f("\n")
 	}
 }
 
