@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"sync"
+	"sync/atomic"
 )
 
 // Remembered realms. serve and --watch check the same registries round
@@ -25,7 +26,14 @@ type realmMemo struct {
 	h2   bool   // the realm negotiated HTTP/2: one connection serves both token requests
 }
 
-var realms sync.Map // registry host → realmMemo
+var (
+	realms      sync.Map // registry host → realmMemo
+	realmsCount atomic.Int64
+)
+
+// maxRealms bounds the memory: serve's /probe may be allowed a wildcard
+// of registries, and a process need not remember every one it was asked.
+const maxRealms = 1024
 
 // rememberRealm records the realm a token request of this run reached
 // over TLS, unless it is on the registry's own origin (whose connections
@@ -37,7 +45,13 @@ func (env *Env) rememberRealm(realm string, x *Exchange) {
 	}
 	addr := net.JoinHostPort(u.Hostname(), portOr(u.Port(), "443"))
 	if addr == env.Target.HostPort("https") {
-		realms.Delete(env.Target.Host)
+		if _, known := realms.LoadAndDelete(env.Target.Host); known {
+			realmsCount.Add(-1)
+		}
+		return
+	}
+	if _, known := realms.Load(env.Target.Host); !known && realmsCount.Add(1) > maxRealms {
+		realmsCount.Add(-1)
 		return
 	}
 	realms.Store(env.Target.Host, realmMemo{addr: addr, h2: x.alpn == "h2"})
