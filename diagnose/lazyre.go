@@ -8,8 +8,7 @@ import (
 // lazyRE is a regular expression compiled on first use. explain's tables
 // hold some 300 of them; compiled at init they cost every process about
 // 1.5 ms and 1.4 MB (GODEBUG=inittrace=1), although only `regdoctor
-// explain` and serve's /explain match against them, never `check` or
-// `version`.
+// explain` matches against them, never `check`, `serve` or `version`.
 type lazyRE struct {
 	pattern string
 	once    sync.Once
