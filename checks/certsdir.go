@@ -243,7 +243,7 @@ func (cc *ClientConfig) NotTrustedBy(chain []*x509.Certificate, registry string)
 		return nil // the system roots, which every client has, do it
 	}
 	out := map[string]string{}
-	var system *x509.CertPool
+	system := -1 // unknown: the system roots cost milliseconds, asked only when needed
 	for _, c := range cc.Clients {
 		var certs []*x509.Certificate
 		var why string
@@ -284,12 +284,13 @@ func (cc *ClientConfig) NotTrustedBy(chain []*x509.Certificate, registry string)
 		if verifiesWith(chain, certs) {
 			continue
 		}
-		if system == nil {
-			if system, _ = x509.SystemCertPool(); system == nil {
-				system = x509.NewCertPool()
+		if system < 0 {
+			system = 0
+			if verifiesSystem(chain, authorityOnly(chain)) {
+				system = 1
 			}
 		}
-		if verifiesWithPool(chain, system) {
+		if system == 1 {
 			return nil // a public CA the user also put in certs.d
 		}
 		out[c] = why
@@ -314,12 +315,19 @@ func verifiesWith(chain []*x509.Certificate, roots []*x509.Certificate) bool {
 // verifiesWithPool checks the authority only: dates and names are other
 // checks' business.
 func verifiesWithPool(chain []*x509.Certificate, roots *x509.CertPool) bool {
+	opts := authorityOnly(chain)
+	opts.Roots = roots
+	_, err := chain[0].Verify(opts)
+	return err == nil
+}
+
+// authorityOnly are the options that check a chain's authority only: the
+// served intermediates, at the middle of the leaf's validity.
+func authorityOnly(chain []*x509.Certificate) x509.VerifyOptions {
 	inter := x509.NewCertPool()
 	for _, c := range chain[1:] {
 		inter.AddCert(c)
 	}
 	leaf := chain[0]
-	at := leaf.NotBefore.Add(leaf.NotAfter.Sub(leaf.NotBefore) / 2)
-	_, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at})
-	return err == nil
+	return x509.VerifyOptions{Intermediates: inter, CurrentTime: leaf.NotBefore.Add(leaf.NotAfter.Sub(leaf.NotBefore) / 2)}
 }

@@ -36,8 +36,12 @@ type Env struct {
 	noFollow *http.Client
 	traceMu  sync.Mutex
 
-	stashMu sync.Mutex
-	stash   map[string][]*tls.Conn // verified connections from the tls check
+	stashMu  sync.Mutex
+	stash    map[string][]*tls.Conn   // verified connections from the tls check
+	labels   map[net.Conn]string      // where stashed connections came from, for the trace
+	closed   bool                     // Close ran: late pre-dials are closed at once
+	predials map[string]chan struct{} // closed when the pre-dials to an address ended
+	raw      map[string]net.Conn      // the tcp check's connections, for the tls check
 
 	clock runClock // see runclock.go
 }
@@ -51,6 +55,12 @@ func NewEnv(ctx context.Context, t Target, o Options) *Env {
 	}
 	env := &Env{Target: t, Opts: o, clock: startClock(ctx, o.Timeout)}
 	env.Config = LoadClientConfig(env.clock.ctx, t, o)
+	env.predialRealm()
+	if o.TLSVerify && len(env.Config.Trust.local) == 0 {
+		// The first handshake will want the system bundle's roots: read
+		// the bundle (about 1 ms) while DNS and TCP go on.
+		go loadBundle()
+	}
 	env.client = &http.Client{
 		Transport: env.transport(),
 		// Registries redirect blob and token requests to storage, and some
@@ -230,6 +240,13 @@ type Exchange struct {
 	// Header); Headers is its redacted copy for output. Parsing the
 	// redacted copy lost challenge parameters the token pattern ate.
 	header http.Header
+	// offset is when the exchange started, from the run's start, and took
+	// its duration at full resolution: the trace shows both (DurationMS is
+	// whole milliseconds, 0 for most exchanges on a fast network).
+	offset, took time.Duration
+	// alpn is the protocol the last hop's TLS connection negotiated ("h2",
+	// "http/1.1"); "" for plain HTTP or no connection.
+	alpn string
 }
 
 // HasCode reports whether the body carried a registry error code.
@@ -329,6 +346,10 @@ type request struct {
 	// calling the body too large: for probes that need only to know the
 	// download starts (a ranged GET the server may answer whole).
 	Sample int64
+	// OnConn, when set, is called once the request is written on its
+	// connection, and again when Do returns (so it must be idempotent):
+	// for a request that should go out only once another is on the wire.
+	OnConn func()
 }
 
 // prefixWait bounds how long Do waits for a Prefix body once the headers
@@ -342,12 +363,16 @@ const defaultBodyLimit = 1 << 20
 // and the (bounded) body.
 func (env *Env) Do(ctx context.Context, r request) (*Exchange, []byte) {
 	x := &Exchange{Method: r.Method, URL: redactURLString(r.URL)}
-	start := time.Now()
-	defer func() { x.DurationMS = time.Since(start).Milliseconds() }()
+	// The duration is taken in record, before the trace line is written,
+	// so that the trace and the evidence show the same, real figure.
+	st := &exchangeState{hops: []traceHop{{url: x.URL}}, start: time.Now(), env: env, onConn: r.OnConn}
+	if r.OnConn != nil {
+		defer r.OnConn() // also when no connection came; OnConn must be idempotent
+	}
+	x.offset = st.start.Sub(env.clock.started)
 
 	ctx, cancel := context.WithTimeout(ctx, env.StepTimeout())
 	defer cancel()
-	st := &exchangeState{hops: []traceHop{{url: x.URL}}}
 	ctx = context.WithValue(httptrace.WithClientTrace(ctx, st.clientTrace(env.Trace != nil)), stateKey{}, st)
 	var body io.Reader
 	if r.Body != nil {
@@ -485,7 +510,11 @@ func (env *Env) withholdReason(rawURL string) string {
 // and the httptrace hooks report to the right exchange.
 type exchangeState struct {
 	mu        sync.Mutex
+	start     time.Time
+	env       *Env // for the connections the tls check handed over
 	connected bool
+	alpn      string
+	onConn    func() // request.OnConn
 	answering bool   // the first byte of an answer arrived
 	withheld  string // why credentials were not sent
 	hops      []traceHop
@@ -495,6 +524,7 @@ type exchangeState struct {
 type traceHop struct {
 	url    string   // redacted
 	header []string // "Key: value" as written, redacted; only when tracing
+	conn   string   // the connection it went over (connInfo), for the trace
 }
 
 type stateKey struct{}
@@ -509,8 +539,30 @@ func stateOf(ctx context.Context) *exchangeState {
 func (st *exchangeState) clientTrace(headers bool) *httptrace.ClientTrace {
 	set := func(f *bool) { st.mu.Lock(); *f = true; st.mu.Unlock() }
 	ct := &httptrace.ClientTrace{
-		GotConn:              func(httptrace.GotConnInfo) { set(&st.connected) },
+		GotConn: func(info httptrace.GotConnInfo) {
+			desc, alpn := "", ""
+			if headers { // only the trace shows it
+				desc = st.env.connInfo(info)
+			}
+			if tc, ok := info.Conn.(*tls.Conn); ok {
+				alpn = tc.ConnectionState().NegotiatedProtocol
+			}
+			st.mu.Lock()
+			defer st.mu.Unlock()
+			st.connected = true
+			st.alpn = alpn
+			st.hops[len(st.hops)-1].conn = desc
+		},
 		GotFirstResponseByte: func() { set(&st.answering) },
+		// After the request is written, not at GotConn: the transport
+		// delivers a new HTTP/2 connection to the request first and only
+		// then pools it for others, so a request sent at GotConn could
+		// still dial.
+		WroteRequest: func(httptrace.WroteRequestInfo) {
+			if st.onConn != nil {
+				st.onConn()
+			}
+		},
 		ConnectDone: func(_, _ string, err error) {
 			if err == nil {
 				set(&st.connected)
@@ -556,7 +608,10 @@ func (st *exchangeState) withhold(why string) {
 func (st *exchangeState) record(x *Exchange) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	x.took = time.Since(st.start)
+	x.DurationMS = x.took.Milliseconds()
 	x.Connected = st.connected
+	x.alpn = st.alpn
 	x.Withheld = st.withheld
 	if len(st.hops) > 1 {
 		x.RedirectedTo = st.hops[len(st.hops)-1].url

@@ -1,6 +1,13 @@
 package checks
 
-import "os"
+import (
+	"crypto/x509"
+	"encoding/pem"
+	"os"
+	"runtime"
+	"slices"
+	"sync"
+)
 
 // systemCAFiles are where Go looks for the system's CA bundle on Linux, in
 // its order (crypto/x509 root_linux.go); SSL_CERT_FILE replaces them.
@@ -39,4 +46,147 @@ func systemRootsSource(getenv func(string) string) string {
 		}
 	}
 	return ""
+}
+
+// The system bundle, read as crypto/x509 reads it on Linux
+// (root_unix.go loadSystemRoots): SSL_CERT_FILE, or else the first of
+// systemCAFiles that can be read. Go's SystemCertPool parses every
+// certificate of that file and then every file of the directories
+// besides (on Debian the same 146 certificates twice, about 11 ms); a
+// chain needs one or two of them. bundleRoots parses only the roots named
+// as an issuer in the chain. They are a subset of the system pool, so a
+// chain they verify, the system pool verifies; anything else is left to
+// the whole pool.
+type systemBundle struct {
+	certs []*bundleCert
+}
+
+type bundleCert struct {
+	subject string // raw DER of the subject, as x509.Certificate.RawSubject
+	der     []byte
+	once    sync.Once
+	cert    *x509.Certificate // nil if it does not parse, as Go skips it
+}
+
+func (c *bundleCert) parsed() *x509.Certificate {
+	c.once.Do(func() { c.cert, _ = x509.ParseCertificate(c.der) })
+	return c.cert
+}
+
+// loadBundle reads the bundle once per process, as Go loads the system
+// roots once; nil where Go reads other places (not Linux) or there is none.
+var loadBundle = sync.OnceValue(func() *systemBundle {
+	if runtime.GOOS != "linux" {
+		return nil
+	}
+	files := systemCAFiles
+	if f := os.Getenv("SSL_CERT_FILE"); f != "" {
+		files = []string{f}
+	}
+	return readBundle(files)
+})
+
+// readBundle reads the first of files that can be read.
+func readBundle(files []string) *systemBundle {
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		b := &systemBundle{}
+		for len(data) > 0 {
+			var block *pem.Block
+			if block, data = pem.Decode(data); block == nil {
+				break
+			}
+			// AppendCertsFromPEM's own filter.
+			if block.Type != "CERTIFICATE" || len(block.Headers) != 0 {
+				continue
+			}
+			if subject, ok := rawSubject(block.Bytes); ok {
+				b.certs = append(b.certs, &bundleCert{subject: string(subject), der: block.Bytes})
+			}
+		}
+		return b
+	}
+	return nil
+}
+
+// bundleRoots is a pool of the bundle's roots whose subject is the issuer
+// of a certificate of chain: the only roots Go's verifier could use for it
+// (it looks parents up by RawIssuer). nil when there are none.
+func bundleRoots(chain []*x509.Certificate) *x509.CertPool { return loadBundle().roots(chain) }
+
+func (b *systemBundle) roots(chain []*x509.Certificate) *x509.CertPool {
+	if b == nil {
+		return nil
+	}
+	var pool *x509.CertPool
+	for _, bc := range b.certs {
+		if !slices.ContainsFunc(chain, func(c *x509.Certificate) bool { return string(c.RawIssuer) == bc.subject }) {
+			continue
+		}
+		if c := bc.parsed(); c != nil {
+			if pool == nil {
+				pool = x509.NewCertPool()
+			}
+			pool.AddCert(c)
+		}
+	}
+	return pool
+}
+
+// rawSubject returns the subject of a DER certificate without parsing the
+// rest: Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { [0] version
+// OPTIONAL, serialNumber, signature, issuer, validity, subject, ... } ...}.
+// A certificate it cannot read is only not a candidate.
+func rawSubject(der []byte) ([]byte, bool) {
+	tag, _, cert, _, ok := derElement(der)
+	if !ok || tag != 0x30 {
+		return nil, false
+	}
+	tag, _, tbs, _, ok := derElement(cert)
+	if !ok || tag != 0x30 {
+		return nil, false
+	}
+	rest := tbs
+	if len(rest) > 0 && rest[0] == 0xa0 { // explicit [0] version
+		if _, _, _, rest, ok = derElement(rest); !ok {
+			return nil, false
+		}
+	}
+	for range 4 { // serialNumber, signature, issuer, validity
+		if _, _, _, rest, ok = derElement(rest); !ok {
+			return nil, false
+		}
+	}
+	tag, subject, _, _, ok := derElement(rest)
+	if !ok || tag != 0x30 {
+		return nil, false
+	}
+	return subject, true
+}
+
+// derElement splits off the DER element at the start of b: its tag, the
+// whole element, its contents, and what follows it.
+func derElement(b []byte) (tag byte, whole, content, rest []byte, ok bool) {
+	if len(b) < 2 {
+		return 0, nil, nil, nil, false
+	}
+	n, hdr := int(b[1]), 2
+	if n >= 0x80 {
+		k := n & 0x7f
+		if k == 0 || k > 3 || len(b) < 2+k {
+			return 0, nil, nil, nil, false
+		}
+		n = 0
+		for _, c := range b[2 : 2+k] {
+			n = n<<8 | int(c)
+		}
+		hdr += k
+	}
+	if len(b)-hdr < n {
+		return 0, nil, nil, nil, false
+	}
+	return b[0], b[:hdr+n], b[hdr : hdr+n], b[hdr+n:], true
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -190,7 +191,20 @@ func handshake(ctx context.Context, env *Env, addr, host string) (*TLSEvidence, 
 	}
 	hctx, cancel := context.WithTimeout(ctx, env.StepTimeout())
 	defer cancel()
-	conn, err := d.DialContext(hctx, "tcp", addr)
+	var conn net.Conn
+	var err error
+	if raw := env.takeRaw(addr); raw != nil {
+		// The tcp check's connection: the handshake tls.Dialer would make
+		// on a fresh one, with the same errors.
+		tc := tls.Client(raw, d.Config)
+		if err = tc.HandshakeContext(hctx); err != nil {
+			raw.Close()
+		} else {
+			conn = tc
+		}
+	} else {
+		conn, err = d.DialContext(hctx, "tcp", addr)
+	}
 	if err != nil {
 		ev.Error, ev.ErrorKind = err.Error(), Classify(err, true)
 		return ev, nil
@@ -294,7 +308,7 @@ func verifyChain(chain []*x509.Certificate, trust *Trust, host string, now time.
 	if now.Before(leaf.NotBefore) || now.After(leaf.NotAfter) {
 		at = leaf.NotBefore.Add(leaf.NotAfter.Sub(leaf.NotBefore) / 2)
 	}
-	if err := trust.Verify(leaf, x509.VerifyOptions{Intermediates: inter, CurrentTime: at}); err != nil {
+	if err := trust.VerifyChain(chain, x509.VerifyOptions{Intermediates: inter, CurrentTime: at}); err != nil {
 		var ua x509.UnknownAuthorityError
 		if errors.As(err, &ua) {
 			what := "signed by an unknown authority"

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -169,6 +170,7 @@ func Token() Check {
 			}
 			ev := FetchTokens(ctx, env, c, scope)
 			att := ev.ClientAttempt()
+			env.rememberRealm(c.Realm, att.Exchange) // for later runs (predial.go)
 			if att.Exchange != nil && att.Exchange.Status == 0 && att.Exchange.Error != "" {
 				ev.RealmProbe = probeHost(ctx, env, c.Realm)
 			}
@@ -215,13 +217,41 @@ func statusOrError(x *Exchange) string {
 // FetchTokens performs the anonymous and the credentialed token requests.
 func FetchTokens(ctx context.Context, env *Env, c *Challenge, scope string) *TokenEvidence {
 	ev := &TokenEvidence{Realm: redactURLString(c.Realm), Scope: scope}
-	attempts := []func(){func() { ev.Anonymous = requestToken(ctx, env, c, scope, nil) }}
+	// Over a realm known to speak HTTP/2 (an earlier run's), the
+	// credentialed request waits until the anonymous one has its
+	// connection, and then goes over it as a second stream, rather than
+	// dialling the realm a second time. Otherwise both go at once: over
+	// HTTP/1.1 each needs a connection, and waiting would cost a round trip.
+	var anonOnConn func()
+	first := make(chan struct{})
+	if m, ok := env.rememberedRealm(); ok && m.h2 && env.Config.Creds != nil && realmAddr(c.Realm) == m.addr {
+		var once sync.Once
+		anonOnConn = func() { once.Do(func() { close(first) }) }
+	} else {
+		close(first)
+	}
+	attempts := []func(){func() { ev.Anonymous = requestTokenOn(ctx, env, c, scope, nil, anonOnConn) }}
 	if cr := env.Config.Creds; cr != nil {
 		ev.CredsSource = cr.Source
-		attempts = append(attempts, func() { ev.Credentials = requestToken(ctx, env, c, scope, cr) })
+		attempts = append(attempts, func() {
+			select {
+			case <-first:
+			case <-ctx.Done():
+			}
+			ev.Credentials = requestToken(ctx, env, c, scope, cr)
+		})
 	}
 	parallel(attempts...)
 	return ev
+}
+
+// realmAddr is the host:port a realm URL is dialled at; "" if none.
+func realmAddr(realm string) string {
+	u, err := url.Parse(realm)
+	if err != nil || u.Hostname() == "" {
+		return ""
+	}
+	return net.JoinHostPort(u.Hostname(), portOr(u.Port(), "443"))
 }
 
 // tokenBodyLimit is containers/image's: v5.24 docker/docker_client.go
@@ -239,6 +269,11 @@ const tokenBodyLimit = 1 << 20
 const CraneTokenLimit = 64 << 10
 
 func requestToken(ctx context.Context, env *Env, c *Challenge, scope string, cr *Credentials) *TokenAttempt {
+	return requestTokenOn(ctx, env, c, scope, cr, nil)
+}
+
+// requestTokenOn is requestToken with request.OnConn.
+func requestTokenOn(ctx context.Context, env *Env, c *Challenge, scope string, cr *Credentials, onConn func()) *TokenAttempt {
 	att := &TokenAttempt{As: "anonymous"}
 	u, err := url.Parse(c.Realm)
 	if err != nil {
@@ -252,7 +287,7 @@ func requestToken(ctx context.Context, env *Env, c *Challenge, scope string, cr 
 	if scope != "" {
 		q.Set("scope", scope)
 	}
-	r := request{Method: http.MethodGet, Limit: tokenBodyLimit}
+	r := request{Method: http.MethodGet, Limit: tokenBodyLimit, OnConn: onConn}
 	if cr != nil {
 		att.As = cr.Username
 		if cr.IdentityToken != "" {

@@ -1,9 +1,12 @@
 package checks
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net/http"
+	"net/http/httptrace"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -49,11 +52,16 @@ func (env *Env) trace(x *Exchange, st *exchangeState, h http.Header, body []byte
 	if x.Auth != "" {
 		fmt.Fprintf(&b, " (Authorization: %s REDACTED)", x.Auth)
 	}
-	b.WriteString("\n")
+	// When it started, from the run's start: with the durations, this is
+	// what shows which exchanges ran side by side and which waited.
+	fmt.Fprintf(&b, " at +%s\n", traceDuration(x.offset))
 	st.mu.Lock()
 	for i, hop := range st.hops {
 		if i > 0 {
 			fmt.Fprintf(&b, "> redirected to %s\n", hop.url)
+		}
+		if hop.conn != "" {
+			fmt.Fprintf(&b, ">   [connection: %s]\n", hop.conn)
 		}
 		for _, line := range hop.header {
 			fmt.Fprintf(&b, ">   %s\n", line)
@@ -64,7 +72,7 @@ func (env *Env) trace(x *Exchange, st *exchangeState, h http.Header, body []byte
 		fmt.Fprintf(&b, "> credentials withheld: %s\n", x.Withheld)
 	}
 	if x.Status != 0 {
-		fmt.Fprintf(&b, "< %d %s in %dms\n", x.Status, http.StatusText(x.Status), x.DurationMS)
+		fmt.Fprintf(&b, "< %d %s in %s\n", x.Status, http.StatusText(x.Status), traceDuration(x.took))
 	}
 	keys := slices.Sorted(func(yield func(string) bool) {
 		for k := range h {
@@ -86,11 +94,65 @@ func (env *Env) trace(x *Exchange, st *exchangeState, h http.Header, body []byte
 		fmt.Fprintf(&b, "<   body (%d bytes): %s\n", len(body), fit(redactTokens(string(body)), traceBody))
 	}
 	if x.Error != "" {
-		fmt.Fprintf(&b, "< error (%s): %s\n", x.ErrorKind, x.Error)
+		if x.Status == 0 {
+			fmt.Fprintf(&b, "< error (%s) after %s: %s\n", x.ErrorKind, traceDuration(x.took), x.Error)
+		} else {
+			fmt.Fprintf(&b, "< error (%s): %s\n", x.ErrorKind, x.Error)
+		}
 	}
 	env.traceMu.Lock()
 	defer env.traceMu.Unlock()
 	fmt.Fprint(env.Trace, b.String())
+}
+
+// traceDuration shows a duration to a tenth of a millisecond: on a local
+// network most exchanges take less than one.
+func traceDuration(d time.Duration) string {
+	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 1, 64) + "ms"
+}
+
+// connInfo describes the connection an exchange went over: new or reused
+// (and how long it had been idle), whether it is the one the tls check
+// handed over, and for TLS the version, the protocol negotiated and
+// whether the session was resumed. The remote address shows which dials
+// went to the same place.
+func (env *Env) connInfo(info httptrace.GotConnInfo) string {
+	var parts []string
+	switch {
+	case info.Reused:
+		r := "reused"
+		if info.WasIdle {
+			r += fmt.Sprintf(", idle %s", traceDuration(info.IdleTime))
+		}
+		parts = append(parts, r)
+	case env.stashedAs(info.Conn) != "":
+		parts = append(parts, "new, "+env.stashedAs(info.Conn))
+	default:
+		parts = append(parts, "new")
+	}
+	if info.Conn == nil {
+		return strings.Join(parts, ", ")
+	}
+	if tc, ok := info.Conn.(*tls.Conn); ok {
+		cs := tc.ConnectionState()
+		parts = append(parts, tls.VersionName(cs.Version))
+		if cs.NegotiatedProtocol != "" {
+			parts = append(parts, cs.NegotiatedProtocol)
+		}
+		switch {
+		case info.Reused: // its handshake was described when it was new
+		case cs.DidResume:
+			parts = append(parts, "TLS resumed")
+		default:
+			parts = append(parts, "TLS not resumed")
+		}
+	} else {
+		parts = append(parts, "plain TCP")
+	}
+	if a := info.Conn.RemoteAddr(); a != nil {
+		parts = append(parts, "to "+a.String())
+	}
+	return strings.Join(parts, ", ")
 }
 
 // redactTokens is redactBody for the trace: a token field holding a JWT is

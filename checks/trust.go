@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 )
 
 // Trust is what a client trusts for one registry: the CAs from certs.d or
@@ -60,10 +61,7 @@ func parsePEMCerts(data []byte) []*x509.Certificate {
 // All returns the system roots together with the local CAs.
 func (t *Trust) All() *x509.CertPool {
 	t.once.Do(func() {
-		p, err := x509.SystemCertPool()
-		if err != nil || p == nil {
-			p = x509.NewCertPool()
-		}
+		p := systemRoots().Clone()
 		for _, c := range t.local {
 			p.AddCert(c)
 		}
@@ -74,26 +72,84 @@ func (t *Trust) All() *x509.CertPool {
 
 // Verify verifies leaf against the local CAs first, then against all.
 func (t *Trust) Verify(leaf *x509.Certificate, opts x509.VerifyOptions) error {
+	return t.VerifyChain([]*x509.Certificate{leaf}, opts)
+}
+
+// VerifyChain verifies chain[0], the leaf, with opts.Intermediates (the
+// rest of the chain, as served), against the local CAs first, then against
+// the system bundle's roots that could sign a certificate of the chain,
+// and only then against every root: the system pool costs about 11 ms to
+// load (see bundleRoots). A chain that verifies against a subset of the
+// roots verifies against all of them, so the verdict is the one a single
+// pool would give: every failure of a shortcut is decided by the full pool.
+func (t *Trust) VerifyChain(chain []*x509.Certificate, opts x509.VerifyOptions) error {
 	if len(t.local) > 0 {
 		opts.Roots = t.pool
-		_, err := leaf.Verify(opts)
+		_, err := chain[0].Verify(opts)
 		var ua x509.UnknownAuthorityError
 		if err == nil || !errors.As(err, &ua) {
 			return err
 		}
 	}
+	if verifiesWithBundle(chain, opts) {
+		return nil
+	}
 	opts.Roots = t.All()
-	_, err := leaf.Verify(opts)
+	_, err := chain[0].Verify(opts)
 	return err
+}
+
+// systemRoots is the system pool, loaded once per process: serve and
+// --watch check again and again, and NotTrustedBy asks too.
+var systemRoots = sync.OnceValue(func() *x509.CertPool {
+	systemRootsLoaded.Store(true)
+	p, err := x509.SystemCertPool()
+	if err != nil || p == nil {
+		p = x509.NewCertPool()
+	}
+	return p
+})
+
+// systemRootsLoaded says the system pool was loaded, for the tests.
+var systemRootsLoaded atomic.Bool
+
+// verifiesSystem reports whether the system roots alone verify the chain's
+// authority with opts, the bundle's candidates first.
+func verifiesSystem(chain []*x509.Certificate, opts x509.VerifyOptions) bool {
+	if verifiesWithBundle(chain, opts) {
+		return true
+	}
+	opts.Roots = systemRoots()
+	_, err := chain[0].Verify(opts)
+	return err == nil
+}
+
+// verifiesWithBundle verifies against the roots of the system bundle that
+// are named as the issuer of a certificate of the chain; false when there
+// are none, or no bundle.
+func verifiesWithBundle(chain []*x509.Certificate, opts x509.VerifyOptions) bool {
+	roots := bundleRoots(chain)
+	if roots == nil {
+		return false
+	}
+	opts.Roots = roots
+	_, err := chain[0].Verify(opts)
+	return err == nil
 }
 
 // dialTLS is the transport's TLS dialer: it verifies the chain as Go would
 // (same errors, so Classify and the clients' wording hold), with the host
 // it dialled, but against Trust's lazily loaded roots.
 func (env *Env) dialTLS(ctx context.Context, network, addr string) (net.Conn, error) {
+	env.awaitPredial(ctx, addr)
 	if c := env.takeConn(addr); c != nil {
 		return c, nil
 	}
+	return env.dialTLSFresh(ctx, network, addr)
+}
+
+// dialTLSFresh dials and verifies a new connection, as dialTLS does.
+func (env *Env) dialTLSFresh(ctx context.Context, network, addr string) (net.Conn, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, err
@@ -114,7 +170,7 @@ func (env *Env) dialTLS(ctx context.Context, network, addr string) (net.Conn, er
 				for _, c := range cs.PeerCertificates[1:] {
 					inter.AddCert(c)
 				}
-				if err := env.Config.Trust.Verify(cs.PeerCertificates[0], x509.VerifyOptions{DNSName: host, Intermediates: inter}); err != nil {
+				if err := env.Config.Trust.VerifyChain(cs.PeerCertificates, x509.VerifyOptions{DNSName: host, Intermediates: inter}); err != nil {
 					return &tls.CertificateVerificationError{UnverifiedCertificates: cs.PeerCertificates, Err: err}
 				}
 				return nil
@@ -127,8 +183,24 @@ func (env *Env) dialTLS(ctx context.Context, network, addr string) (net.Conn, er
 // stashConn keeps a verified TLS connection from the tls check for the
 // transport's next dial to the same address.
 func (env *Env) stashConn(addr string, c *tls.Conn) {
+	env.stashAs(addr, c, "the tls check's, handed over")
+}
+
+// stashPredialled keeps a pre-dialled realm connection (predial.go).
+func (env *Env) stashPredialled(addr string, c *tls.Conn) { env.stashAs(addr, c, "pre-dialled") }
+
+// stashAs stashes c, with what the trace calls it once taken.
+func (env *Env) stashAs(addr string, c *tls.Conn, label string) {
 	env.stashMu.Lock()
 	defer env.stashMu.Unlock()
+	if env.closed {
+		c.Close() // a pre-dial that ended after the run
+		return
+	}
+	if env.labels == nil {
+		env.labels = map[net.Conn]string{}
+	}
+	env.labels[c] = label
 	if env.stash == nil {
 		env.stash = map[string][]*tls.Conn{}
 	}
@@ -146,14 +218,50 @@ func (env *Env) takeConn(addr string) *tls.Conn {
 	return cs[0]
 }
 
+// stashedAs is what the trace calls a connection taken from the stash:
+// "" for one the transport dialled.
+func (env *Env) stashedAs(c net.Conn) string {
+	env.stashMu.Lock()
+	defer env.stashMu.Unlock()
+	return env.labels[c]
+}
+
+// keepRaw keeps the tcp check's connection for the tls check's handshake.
+func (env *Env) keepRaw(addr string, c net.Conn) {
+	env.stashMu.Lock()
+	defer env.stashMu.Unlock()
+	if env.raw == nil {
+		env.raw = map[string]net.Conn{}
+	}
+	if old := env.raw[addr]; old != nil {
+		old.Close()
+	}
+	env.raw[addr] = c
+}
+
+// takeRaw returns the tcp check's connection to addr, once; nil if none.
+func (env *Env) takeRaw(addr string) net.Conn {
+	env.stashMu.Lock()
+	defer env.stashMu.Unlock()
+	c := env.raw[addr]
+	delete(env.raw, addr)
+	return c
+}
+
 // closeStash closes connections nobody took.
 func (env *Env) closeStash() {
 	env.stashMu.Lock()
 	defer env.stashMu.Unlock()
+	for _, c := range env.raw {
+		c.Close()
+	}
+	env.raw = nil
 	for _, cs := range env.stash {
 		for _, c := range cs {
 			c.Close()
 		}
 	}
 	env.stash = nil
+	env.labels = nil
+	env.closed = true
 }

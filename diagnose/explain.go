@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -56,7 +55,7 @@ type clientMessage struct {
 	// keys: the line must contain one of these before the regexp runs.
 	// Every match of re contains at least one of them.
 	keys []string
-	re   *regexp.Regexp
+	re   *lazyRE
 	// maybe: other codes the same words can mean; `regdoctor check` tells
 	// them apart.
 	maybe []string
@@ -72,7 +71,7 @@ type clientMessage struct {
 }
 
 func msg(code, client, pattern string, keys ...string) clientMessage {
-	return clientMessage{code: code, client: client, keys: keys, re: regexp.MustCompile(pattern)}
+	return clientMessage{code: code, client: client, keys: keys, re: lazy(pattern)}
 }
 
 func (c clientMessage) or(codes ...string) clientMessage { c.maybe = codes; return c }
@@ -471,7 +470,7 @@ func isRealmURL(raw string) bool {
 		strings.Contains(p, "/token") || strings.Contains(p, "/auth") || strings.Contains(p, "/oauth2")
 }
 
-var apiPath = regexp.MustCompile(`^/v2/.+/(?:manifests|blobs|tags)/`)
+var apiPath = lazy(`^/v2/.+/(?:manifests|blobs|tags)/`)
 
 // ExplainMatch is one failure found in the text. Part of the JSON contract:
 // registry, repository and reference mean what they mean in `check -o json`.
@@ -724,10 +723,10 @@ var placeholderTarget = checks.Target{Registry: "REGISTRY", Host: "REGISTRY", Re
 // ---- reading the line ----
 
 var (
-	ansiEscape = regexp.MustCompile("\x1b\\[[0-9;?]*[A-Za-z]")
+	ansiEscape = lazy("\x1b\\[[0-9;?]*[A-Za-z]")
 	unescape   = strings.NewReplacer(`\\\"`, `"`, `\"`, `"`, `\u003c`, `<`, `\u003e`, `>`, `\u0026`, `&`,
 		`&quot;`, `"`, `&#34;`, `"`, `&#39;`, `'`, `\n`, " ", `\r`, " ", `\t`, " ")
-	pushHint = regexp.MustCompile(`(?i)\bpush|writing blob|writing manifest|uploading|blobs/uploads|(?:PUT|PATCH|POST) (?:request to )?"?https?://`)
+	pushHint = lazy(`(?i)\bpush|writing blob|writing manifest|uploading|blobs/uploads|(?:PUT|PATCH|POST) (?:request to )?"?https?://`)
 )
 
 // normalizeLine undoes what log wrappers do to a message: colour codes,
@@ -752,7 +751,7 @@ func containsAny(s string, keys []string) bool {
 	return false
 }
 
-func submatches(re *regexp.Regexp, s string, loc []int) groups {
+func submatches(re *lazyRE, s string, loc []int) groups {
 	var g groups
 	for i, name := range re.SubexpNames() {
 		if name == "" || 2*i+1 >= len(loc) || loc[2*i] < 0 {
@@ -785,11 +784,11 @@ func clip(s string, n int) string {
 // url (a registry API URL), registry (a host).
 type targetExtractor struct {
 	keys []string
-	re   *regexp.Regexp
+	re   *lazyRE
 }
 
 func extractor(pattern string, keys ...string) targetExtractor {
-	return targetExtractor{keys: keys, re: regexp.MustCompile(pattern)}
+	return targetExtractor{keys: keys, re: lazy(pattern)}
 }
 
 // targetExtractors, most reliable first.
@@ -888,7 +887,7 @@ func targetAt(hits []targetHit, at int) found {
 	return f
 }
 
-var safeArg = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._\-/:@\[\]]*$`)
+var safeArg = lazy(`^[a-zA-Z0-9][a-zA-Z0-9._\-/:@\[\]]*$`)
 
 // parseFound validates a reference or registry taken from text. image says
 // whether s is meant as an image reference; a lone name without a dot or
@@ -963,7 +962,7 @@ func foundFromURL(raw string) found {
 	return parseFound(host, false)
 }
 
-var apiURL = regexp.MustCompile(`^/v2/(.+?)/(manifests|blobs|tags)/([^/]*)`)
+var apiURL = lazy(`^/v2/(.+?)/(manifests|blobs|tags)/([^/]*)`)
 
 // ---- who printed it ----
 
@@ -971,7 +970,7 @@ var (
 	hintDocker     = []string{"Error response from daemon", "docker: ", "WARNING: Error", "login attempt to", "pull access denied", "no basic auth credentials", "no matching manifest for"}
 	hintCImage     = []string{"initializing source", "pinging container registry", "pinging docker registry", "reading manifest ", "Requesting bear", "Trying to pull", "choosing an image", "writing blob", "Copying blob", "StatusCode: ", "received unexpected HTTP status", "logging into", "unable to retrieve auth token"}
 	hintContainerd = []string{"failed to resolve reference", "failed to do request", "failed to pull and unpack", "failed to authorize", "failed to fetch anonymous token", "failed to fetch oauth token", "unexpected status from ", "httpReadSeeker", "ctr: ", "failed to copy:"}
-	hintCrane      = regexp.MustCompile(`\b(?:GET|HEAD|PUT|POST|PATCH) https?://|MANIFEST_UNKNOWN|NAME_UNKNOWN|UNAUTHORIZED:|DENIED:|TOOMANYREQUESTS|no child with platform|falling back on GET|www-authenticate`)
+	hintCrane      = lazy(`\b(?:GET|HEAD|PUT|POST|PATCH) https?://|MANIFEST_UNKNOWN|NAME_UNKNOWN|UNAUTHORIZED:|DENIED:|TOOMANYREQUESTS|no child with platform|falling back on GET|www-authenticate`)
 	hintKubelet    = []string{"rpc error: code =", "ErrImagePull", "ImagePullBackOff", "Failed to pull image"}
 )
 
@@ -1010,7 +1009,7 @@ func clientOf(cm *clientMessage, line string) string {
 
 // ---- what to run and what to do ----
 
-var platformPart = regexp.MustCompile(`^[a-z0-9_]+$`)
+var platformPart = lazy(`^[a-z0-9_]+$`)
 
 // platformOf returns os/arch[/variant] from a platform message, or "".
 func platformOf(g groups) string {

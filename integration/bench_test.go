@@ -12,6 +12,9 @@
 // REGDOCTOR_BENCH_CRANE  crane binary (default: crane on PATH)
 // REGDOCTOR_BENCH_RUNS   timed runs of each command per case (default 15)
 // REGDOCTOR_BENCH_MD     markdown file whose "bench:results" section gets the results
+// REGDOCTOR_BENCH_BASELINE  an earlier regdoctor binary, timed beside this one in every
+//
+//	case as "regdoctor check (before)", for before/after figures from one run
 package integration
 
 import (
@@ -44,6 +47,7 @@ const (
 	benchCraneEnv = "REGDOCTOR_BENCH_CRANE"
 	benchRunsEnv  = "REGDOCTOR_BENCH_RUNS"
 	benchMDEnv    = "REGDOCTOR_BENCH_MD"
+	benchBaseEnv  = "REGDOCTOR_BENCH_BASELINE"
 
 	benchOneWay   = 25 * time.Millisecond // 50 ms round trip through the latency proxy
 	benchRTT      = 2 * benchOneWay
@@ -63,6 +67,7 @@ type benchCmd struct {
 	wantExit int           // -1: any
 	limit    time.Duration // killed after this; counted as "> limit"
 	proxy    *latencyProxy // when set, connections per run are counted
+	proxy2   *latencyProxy // the realm's, when on another origin: counted too
 }
 
 // benchStats are the runs of one command.
@@ -153,6 +158,9 @@ func (e *clientEnv) runOnce(t testing.TB, s *benchStats) {
 	if s.cmd.proxy != nil {
 		before = s.cmd.proxy.connections()
 	}
+	if s.cmd.proxy2 != nil {
+		before += s.cmd.proxy2.connections()
+	}
 	self0 := selfCPU()
 	wall, rss, cpu, res := e.measure(s.cmd)
 	s.selfCPU = append(s.selfCPU, selfCPU()-self0)
@@ -160,7 +168,11 @@ func (e *clientEnv) runOnce(t testing.TB, s *benchStats) {
 	s.rss = append(s.rss, rss)
 	s.cpu = append(s.cpu, cpu)
 	if s.cmd.proxy != nil {
-		s.conns = append(s.conns, s.cmd.proxy.connections()-before)
+		n := s.cmd.proxy.connections() - before
+		if s.cmd.proxy2 != nil {
+			n += s.cmd.proxy2.connections()
+		}
+		s.conns = append(s.conns, n)
 	}
 	switch {
 	case res.err != nil && strings.HasPrefix(res.err.Error(), "killed"):
@@ -197,6 +209,7 @@ func interleave(t testing.TB, e *clientEnv, runs int, cmds ...benchCmd) []*bench
 type benchRegistry struct {
 	host     string // what references use: the front, or the latency proxy
 	proxy    *latencyProxy
+	realm    *latencyProxy // the realm's own origin, when it has one
 	loggedIn *clientEnv
 	anon     *clientEnv
 	tokens   *tokenServer
@@ -208,7 +221,13 @@ type benchRegistry struct {
 // latency proxy stands in front of it, and the registry advertises the
 // realm at the proxy's address, so every client request crosses the slow
 // link.
-func startBenchRegistry(t testing.TB, h2 bool, oneWay time.Duration) *benchRegistry {
+//
+// With otherOrigin the realm is on an origin of its own, as Docker Hub's
+// auth.docker.io or a Harbor or Keycloak auth host: a second proxy (with
+// the same delay, or none on loopback) in front of the same token front,
+// advertised as https://localhost:PORT (a name: crane refuses realms on a
+// private IP literal other than the registry's).
+func startBenchRegistry(t testing.TB, h2 bool, oneWay time.Duration, otherOrigin ...bool) *benchRegistry {
 	t.Helper()
 	ts := startBenchTokenServer(t, h2)
 	b := &benchRegistry{tokens: ts}
@@ -216,6 +235,11 @@ func startBenchRegistry(t testing.TB, h2 bool, oneWay time.Duration) *benchRegis
 	if oneWay > 0 {
 		b.proxy = startLatencyProxy(t, frontAddr, oneWay)
 		ts.realm = "https://" + b.proxy.addr() + tokenPath
+	}
+	if len(otherOrigin) > 0 && otherOrigin[0] {
+		b.realm = startLatencyProxy(t, frontAddr, oneWay)
+		_, port, _ := strings.Cut(b.realm.addr(), ":")
+		ts.realm = "https://localhost:" + port + tokenPath
 	}
 	reg := ts.front(startRegistry(t, registryOpts{token: ts.auth()}))
 	if b.proxy != nil {
@@ -253,6 +277,7 @@ func startBenchTokenServer(t testing.TB, h2 bool) *tokenServer {
 
 type benchTools struct {
 	regdoctor, crane string
+	baseline         string // REGDOCTOR_BENCH_BASELINE, or ""
 	pki              *testPKI
 }
 
@@ -269,20 +294,69 @@ func (bt benchTools) skopeoInspectRaw(e *clientEnv, ref string) []string {
 // when there is no docker config.json, as there is none here.
 func (bt benchTools) craneEnv() []string { return []string{"SSL_CERT_FILE=" + bt.pki.caFile} }
 
-// threeWay is the comparison of cases 1 to 3.
-func (bt benchTools) threeWay(e *clientEnv, ref string, want int, proxy *latencyProxy) []benchCmd {
-	return []benchCmd{
-		{label: "regdoctor check", argv: bt.regdoctorCmd("--cert-dir", bt.pki.certDir, ref), wantExit: want, proxy: proxy},
-		{label: "skopeo inspect --raw", argv: bt.skopeoInspectRaw(e, ref), wantExit: want, proxy: proxy},
-		{label: "crane manifest", argv: []string{bt.crane, "manifest", ref}, extraEnv: bt.craneEnv(), wantExit: want, proxy: proxy},
+// threeWay is the comparison of cases 1 to 3, with the baseline binary
+// (REGDOCTOR_BENCH_BASELINE) last when there is one.
+func (bt benchTools) threeWay(e *clientEnv, ref string, want int, proxy *latencyProxy, proxy2 ...*latencyProxy) []benchCmd {
+	var p2 *latencyProxy
+	if len(proxy2) > 0 {
+		p2 = proxy2[0]
 	}
+	cmds := []benchCmd{
+		{label: "regdoctor check", argv: bt.regdoctorCmd("--cert-dir", bt.pki.certDir, ref), wantExit: want, proxy: proxy, proxy2: p2},
+		{label: "skopeo inspect --raw", argv: bt.skopeoInspectRaw(e, ref), wantExit: want, proxy: proxy, proxy2: p2},
+		{label: "crane manifest", argv: []string{bt.crane, "manifest", ref}, extraEnv: bt.craneEnv(), wantExit: want, proxy: proxy, proxy2: p2},
+	}
+	if bt.baseline != "" {
+		cmds = append(cmds, benchCmd{label: "regdoctor check (before)", argv: append([]string{bt.baseline, "check", "--cert-dir", bt.pki.certDir}, ref), wantExit: want, proxy: proxy, proxy2: p2})
+	}
+	return cmds
+}
+
+// systemBundle is this machine's CA bundle with the suite's CA appended,
+// as update-ca-certificates would install a company CA: trust from the
+// system bundle, the set-up of most hosts that have no certs.d.
+func (bt benchTools) systemBundle(t testing.TB) string {
+	t.Helper()
+	sys, err := os.ReadFile("/etc/ssl/certs/ca-certificates.crt")
+	if err != nil {
+		t.Logf("no system bundle (%v): the suite's CA alone", err)
+	}
+	ca, err := os.ReadFile(bt.pki.caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "ca-certificates.crt")
+	writeFile(t, path, string(sys)+"\n"+string(ca))
+	return path
+}
+
+// bundleWay is threeWay with trust from SSL_CERT_FILE for every command:
+// no --cert-dir, no certs.d.
+func (bt benchTools) bundleWay(e *clientEnv, ref, bundle string, want int) []benchCmd {
+	env := []string{"SSL_CERT_FILE=" + bundle}
+	cmds := []benchCmd{
+		{label: "regdoctor check", argv: bt.regdoctorCmd(ref), extraEnv: env, wantExit: want},
+		{label: "skopeo inspect --raw", argv: []string{"skopeo", "--policy", e.policy, "--registries-conf", e.regConf,
+			"inspect", "--raw", "--authfile", e.authFile, "docker://" + ref}, extraEnv: env, wantExit: want},
+		{label: "crane manifest", argv: []string{bt.crane, "manifest", ref}, extraEnv: env, wantExit: want},
+	}
+	if bt.baseline != "" {
+		cmds = append(cmds, benchCmd{label: "regdoctor check (before)", argv: []string{bt.baseline, "check", ref}, extraEnv: env, wantExit: want})
+	}
+	return cmds
 }
 
 // verify runs regdoctor once with -o json and checks the diagnosis the case
 // is about (or health); it returns the report for the breakdown.
 func (bt benchTools) verify(t testing.TB, e *clientEnv, ref, wantCode string, args ...string) *report {
 	t.Helper()
-	_, _, _, res := e.measure(benchCmd{argv: bt.regdoctorCmd(append(append([]string{"-o", "json"}, args...), ref)...)})
+	return bt.verifyEnv(t, e, nil, ref, wantCode, args...)
+}
+
+// verifyEnv is verify with extra environment variables.
+func (bt benchTools) verifyEnv(t testing.TB, e *clientEnv, env []string, ref, wantCode string, args ...string) *report {
+	t.Helper()
+	_, _, _, res := e.measure(benchCmd{argv: bt.regdoctorCmd(append(append([]string{"-o", "json"}, args...), ref)...), extraEnv: env})
 	var rep report
 	if err := json.Unmarshal([]byte(res.stdout), &rep); err != nil {
 		t.Fatalf("regdoctor -o json: %v\n%s", err, res)
@@ -320,6 +394,7 @@ func TestBench(t *testing.T) {
 			t.Fatalf("crane not found: set %s or put crane on PATH (make bench installs it)", benchCraneEnv)
 		}
 	}
+	bt.baseline = os.Getenv(benchBaseEnv)
 	runs := 15
 	if v := os.Getenv(benchRunsEnv); v != "" {
 		n, err := strconv.Atoi(v)
@@ -336,9 +411,14 @@ func TestBench(t *testing.T) {
 		started.UTC().Format("2006-01-02 15:04 MST"), runs)
 	out.f("Machine: %s\n\n", machine(bt))
 
+	if bt.baseline != "" {
+		out.f("Every case also times `regdoctor check (before)`: %s, the binary before this change, in the same rounds; its row's ratio is after ÷ before.\n\n", baselineVersion(bt.baseline))
+	}
 	t.Run("1-healthy", func(t *testing.T) { benchHealthy(t, bt, runs, out) })
+	t.Run("1b-system-bundle-other-origin", func(t *testing.T) { benchSystemBundle(t, bt, runs, out) })
 	t.Run("2-failing", func(t *testing.T) { benchFailing(t, bt, runs, out) })
 	t.Run("3-round-trips", func(t *testing.T) { benchRoundTrips(t, bt, runs, out) })
+	t.Run("3b-later-runs", func(t *testing.T) { benchLaterRuns(t, bt, runs, out) })
 	t.Run("4-dead-host", func(t *testing.T) { benchDeadHost(t, bt, runs, out) })
 	t.Run("5-many-targets", func(t *testing.T) { benchManyTargets(t, bt, runs, out) })
 	t.Run("6-start-up", func(t *testing.T) { benchStartup(t, bt, runs, out) })
@@ -379,15 +459,34 @@ func verdict(ok bool) string {
 	return "**missed**"
 }
 
+// craneCheckCPU is crane's median CPU for one manifest in case 1, the
+// yardstick of case 5's CPU per extra target.
+var craneCheckCPU time.Duration
+
 func benchHealthy(t *testing.T, bt benchTools, runs int, out *benchOut) {
 	reg := startBenchRegistry(t, false, 0)
 	ref := reg.host + "/" + appRepo + ":" + appTag
 	bt.verify(t, reg.loggedIn, ref, "", "--cert-dir", bt.pki.certDir)
 	stats := interleave(t, reg.loggedIn, runs, bt.threeWay(reg.loggedIn, ref, 0, nil)...)
+	craneCheckCPU = median(stats[2].cpu)
 	ok := stats[0].median() <= stats[1].median()
 	comparison(out, "### 1. Healthy registry, token auth, stored credentials\n\n"+
 		"docker-registry 2.8 behind the suite's token front (HTTPS, HTTP/1.1, realm on the same origin), `team/app:1.0.0`, developer logged in with `skopeo login`.",
 		fmt.Sprintf("Target regdoctor ÷ skopeo ≤ 1.0: %s (%.2f).", verdict(ok), ratio(stats[0], stats[1])), stats)
+}
+
+func benchSystemBundle(t *testing.T, bt benchTools, runs int, out *benchOut) {
+	reg := startBenchRegistry(t, false, 0, true)
+	ref := reg.host + "/" + appRepo + ":" + appTag
+	bundle := bt.systemBundle(t)
+	bt.verifyEnv(t, reg.loggedIn, []string{"SSL_CERT_FILE=" + bundle}, ref, "")
+	stats := interleave(t, reg.loggedIn, runs, bt.bundleWay(reg.loggedIn, ref, bundle, 0)...)
+	r := ratio(stats[0], stats[1])
+	comparison(out, "### 1b. Healthy, trust from the system bundle, realm on another origin\n\n"+
+		"As case 1, but every command trusts the CA through `SSL_CERT_FILE`: this machine's `/etc/ssl/certs/ca-certificates.crt` with the suite's CA appended, "+
+		"no `--cert-dir`, no certs.d (Go reads that file and still the `/etc/ssl/certs` directory). The realm is `https://localhost:PORT/token`, "+
+		"another origin: a TCP forwarder in front of the same token front.",
+		fmt.Sprintf("Target regdoctor ÷ skopeo ≤ 0.8: %s (%.2f).", verdict(r <= 0.8), r), stats)
 }
 
 func benchFailing(t *testing.T, bt benchTools, runs int, out *benchOut) {
@@ -415,22 +514,98 @@ func benchRoundTrips(t *testing.T, bt benchTools, runs int, out *benchOut) {
 		"(throughput is not serialised) and holds a new connection's first client bytes one RTT, as a real TCP handshake would. " +
 		"It stands in front of the token front; the registry advertises the realm at the proxy's address, so registry and realm " +
 		"requests both cross it. Round trips = wall ÷ 50 ms, process start-up included; connections = TCP connections the proxy accepted per run (median).\n\n")
+	for _, other := range []bool{false, true} {
+		for _, h2 := range []bool{false, true} {
+			proto := "HTTP/1.1 front (the suite's token front, as Nexus or a registry behind an HTTP/1.1 proxy)"
+			if h2 {
+				proto = "HTTP/2 front (the same front with HTTP/2 enabled, as distribution's own TLS listener)"
+			}
+			realm := "realm on the same origin"
+			if other {
+				realm = "realm on another origin (`https://localhost:PORT/token`, through a second proxy with the same delay)"
+			}
+			reg := startBenchRegistry(t, h2, benchOneWay, other)
+			ref := reg.host + "/" + appRepo + ":" + appTag
+			rep := bt.verify(t, reg.loggedIn, ref, "", "--cert-dir", bt.pki.certDir)
+			stats := interleave(t, reg.loggedIn, runs, bt.threeWay(reg.loggedIn, ref, 0, reg.proxy, reg.realm)...)
+			out.f("#### %s, %s\n\n| command | median | round trips | connections | CPU (median) |\n|---|---:|---:|---:|---:|\n", proto, realm)
+			for _, s := range stats {
+				out.f("| `%s` | %s | **%.1f** | %d | %s |\n", s.cmd.label, ms(s.median()), rt(s.median()), median(s.conns), ms(median(s.cpu)))
+			}
+			diff := rt(stats[0].median()) - rt(stats[1].median())
+			out.f("\nTarget regdoctor ≤ skopeo + 1 round trip: %s (regdoctor − skopeo = %+.1f round trips).", verdict(diff <= 1.0), diff)
+			if other {
+				out.f(" Target ≤ 8 round trips: %s (%.1f).", verdict(rt(stats[0].median()) <= 8), rt(stats[0].median()))
+			}
+			out.f("\n\nregdoctor's checks in an untimed `-o json` run through the proxy (duration each, in round trips): %s\n\n", breakdown(rep))
+		}
+	}
+}
+
+// benchLaterRuns: what a process that checks a registry again (serve,
+// --watch, a second target) gains from remembering its realm. One
+// command checks two references of the same image, the tag and the
+// digest, one after the other (--parallel 1); each run's duration_ms is
+// from its own start, configuration included, without process start-up.
+func benchLaterRuns(t *testing.T, bt benchTools, runs int, out *benchOut) {
+	out.f("### 3b. Later runs in one process: 50 ms RTT, realm on another origin\n\n" +
+		"`regdoctor check --parallel 1 -o jsonl REF REF@DIGEST` (the same image by tag, then by digest: the same exchanges), through the latency proxies of case 3. " +
+		"The first target's run finds the realm; the second is what serve's and --watch's later rounds are. Durations are each run's `duration_ms` in round trips " +
+		"(from the run's start, configuration included, process start-up not), medians; connections per command.\n\n")
 	for _, h2 := range []bool{false, true} {
-		proto := "HTTP/1.1 front (the suite's token front, as Nexus or a registry behind an HTTP/1.1 proxy)"
+		proto := "HTTP/1.1"
 		if h2 {
-			proto = "HTTP/2 front (the same front with HTTP/2 enabled, as distribution's own TLS listener)"
+			proto = "HTTP/2"
 		}
-		reg := startBenchRegistry(t, h2, benchOneWay)
+		reg := startBenchRegistry(t, h2, benchOneWay, true)
 		ref := reg.host + "/" + appRepo + ":" + appTag
-		rep := bt.verify(t, reg.loggedIn, ref, "", "--cert-dir", bt.pki.certDir)
-		stats := interleave(t, reg.loggedIn, runs, bt.threeWay(reg.loggedIn, ref, 0, reg.proxy)...)
-		out.f("#### %s\n\n| command | median | round trips | connections | CPU (median) |\n|---|---:|---:|---:|---:|\n", proto)
-		for _, s := range stats {
-			out.f("| `%s` | %s | **%.1f** | %d | %s |\n", s.cmd.label, ms(s.median()), rt(s.median()), median(s.conns), ms(median(s.cpu)))
+		_, _, _, res := reg.loggedIn.measure(benchCmd{argv: []string{bt.crane, "digest", ref}, extraEnv: bt.craneEnv()})
+		digest := strings.TrimSpace(res.stdout)
+		if !strings.HasPrefix(digest, "sha256:") {
+			t.Fatalf("crane digest: %s", res)
 		}
-		diff := rt(stats[0].median()) - rt(stats[1].median())
-		out.f("\nTarget regdoctor ≤ skopeo + 1 round trip: %s (regdoctor − skopeo = %+.1f round trips).\n\n", verdict(diff <= 1.0), diff)
-		out.f("regdoctor's checks in an untimed `-o json` run through the proxy (duration each, in round trips): %s\n\n", breakdown(rep))
+		ref2 := reg.host + "/" + appRepo + "@" + digest
+		type variant struct {
+			label, bin    string
+			first, second []time.Duration
+			conns         []int64
+		}
+		vs := []*variant{{label: "regdoctor check", bin: bt.regdoctor}}
+		if bt.baseline != "" {
+			vs = append(vs, &variant{label: "regdoctor check (before)", bin: bt.baseline})
+		}
+		for r := -1; r < runs; r++ { // r = -1: the untimed warm-up
+			for j := range vs {
+				v := vs[(r+1+j)%len(vs)]
+				before := reg.proxy.connections() + reg.realm.connections()
+				_, _, _, res := reg.loggedIn.measure(benchCmd{argv: []string{v.bin, "check", "--cert-dir", bt.pki.certDir, "--parallel", "1", "-o", "jsonl", ref, ref2}})
+				var durs []time.Duration
+				sc := bufio.NewScanner(strings.NewReader(res.stdout))
+				sc.Buffer(make([]byte, 1<<20), 16<<20)
+				for sc.Scan() {
+					var line struct {
+						Healthy    bool  `json:"healthy"`
+						DurationMS int64 `json:"duration_ms"`
+					}
+					if json.Unmarshal(sc.Bytes(), &line) == nil && line.Healthy {
+						durs = append(durs, time.Duration(line.DurationMS)*time.Millisecond)
+					}
+				}
+				if res.exitCode != 0 || len(durs) != 2 {
+					t.Errorf("%s: want two healthy runs:\n%s", v.label, res)
+					continue
+				}
+				if r >= 0 {
+					v.first, v.second = append(v.first, durs[0]), append(v.second, durs[1])
+					v.conns = append(v.conns, reg.proxy.connections()+reg.realm.connections()-before)
+				}
+			}
+		}
+		out.f("#### %s front and realm\n\n| command | first target | second target | connections (both targets) |\n|---|---:|---:|---:|\n", proto)
+		for _, v := range vs {
+			out.f("| `%s` | %.1f round trips (%s) | **%.1f** round trips (%s) | %d |\n", v.label, rt(median(v.first)), ms(median(v.first)), rt(median(v.second)), ms(median(v.second)), median(v.conns))
+		}
+		out.f("\n")
 	}
 }
 
@@ -525,7 +700,15 @@ func benchManyTargets(t *testing.T, bt benchTools, runs int, out *benchOut) {
 	if n := countHealthy(res.stdout); n != manyTargets {
 		t.Fatalf("want %d healthy JSON lines, got %d:\n%s", manyTargets, n, res)
 	}
-	stats := interleave(t, env, runs, one, many)
+	cmds := []benchCmd{one, many}
+	if bt.baseline != "" {
+		for _, c := range cmds[:2] {
+			c.label += " (before)"
+			c.argv = append([]string{bt.baseline}, c.argv[1:]...)
+			cmds = append(cmds, c)
+		}
+	}
+	stats := interleave(t, env, runs, cmds...)
 	r := ratio(stats[1], stats[0])
 	peak := slices.Max(stats[1].rss)
 	out.f("### 5. Many targets: %d fixture registries, `--parallel %d -o jsonl`\n\n"+
@@ -537,6 +720,19 @@ func benchManyTargets(t *testing.T, bt benchTools, runs int, out *benchOut) {
 	}
 	out.f("\nTargets: %d targets ≤ 3× one target: %s (%.2f×); peak RSS ≤ 64 MiB: %s (%s at most).\n\n",
 		manyTargets, verdict(r <= 3), r, verdict(peak <= 64<<10), mib(peak))
+	perTarget := func(one, many *benchStats) (client, server time.Duration) {
+		return (median(many.cpu) - median(one.cpu)) / time.Duration(manyTargets-1),
+			(median(many.selfCPU) - median(one.selfCPU)) / time.Duration(manyTargets-1)
+	}
+	client, server := perTarget(stats[0], stats[1])
+	out.f("CPU per extra target ((CPU for %d − CPU for 1) ÷ %d): regdoctor %s, the fixture registries %s per check. "+
+		"Target ≤ crane's CPU for one `crane manifest` (case 1, %s): %s.",
+		manyTargets, manyTargets-1, ms(client), ms(server), ms(craneCheckCPU), verdict(craneCheckCPU > 0 && client <= craneCheckCPU))
+	if len(stats) == 4 {
+		c0, s0 := perTarget(stats[2], stats[3])
+		out.f(" Before: regdoctor %s, the fixture registries %s.", ms(c0), ms(s0))
+	}
+	out.f("\n\n")
 }
 
 func countHealthy(jsonl string) int {
@@ -558,21 +754,37 @@ func benchStartup(t *testing.T, bt benchTools, runs int, out *benchOut) {
 	env := newClientEnv(t)
 	ref := closedPort(t) + "/" + appRepo + ":" + appTag
 	bt.verify(t, env, ref, "connection-refused", "--cert-dir", bt.pki.certDir)
-	stats := interleave(t, env, runs,
-		benchCmd{label: "regdoctor version", argv: []string{bt.regdoctor, "version"}, wantExit: 0},
-		benchCmd{label: "regdoctor check (refused port)", argv: bt.regdoctorCmd("--cert-dir", bt.pki.certDir, ref), wantExit: 1},
-		benchCmd{label: "skopeo --version", argv: []string{"skopeo", "--version"}, wantExit: 0},
-		benchCmd{label: "crane version", argv: []string{bt.crane, "version"}, wantExit: 0},
-	)
+	cmds := []benchCmd{
+		{label: "regdoctor version", argv: []string{bt.regdoctor, "version"}, wantExit: 0},
+		{label: "regdoctor check (refused port)", argv: bt.regdoctorCmd("--cert-dir", bt.pki.certDir, ref), wantExit: 1},
+		{label: "skopeo --version", argv: []string{"skopeo", "--version"}, wantExit: 0},
+		{label: "crane version", argv: []string{bt.crane, "version"}, wantExit: 0},
+	}
+	if bt.baseline != "" {
+		cmds = append(cmds,
+			benchCmd{label: "regdoctor version (before)", argv: []string{bt.baseline, "version"}, wantExit: 0},
+			benchCmd{label: "regdoctor check (refused port, before)", argv: []string{bt.baseline, "check", "--cert-dir", bt.pki.certDir, ref}, wantExit: 1})
+	}
+	stats := interleave(t, env, runs, cmds...)
 	out.f("### 6. Start-up\n\n| command | median | min | max | CPU (median) | peak RSS (median) |\n|---|---:|---:|---:|---:|---:|\n")
 	for _, s := range stats {
 		out.f("| `%s` | %s | %s | %s | %s | %s |\n", s.cmd.label, ms(s.median()), ms(slices.Min(s.walls)), ms(slices.Max(s.walls)), ms(median(s.cpu)), mib(median(s.rss)))
 	}
 	ok := stats[0].median() < startupTarget && stats[1].median() < startupTarget
-	out.f("\nTarget: both regdoctor medians under 20 ms: %s. (skopeo and crane for reference.)\n\n", verdict(ok))
+	out.f("\nTarget: both regdoctor medians under 20 ms: %s. Target `regdoctor version` ≤ `crane version`: %s (%s vs %s).\n\n",
+		verdict(ok), verdict(stats[0].median() <= stats[3].median()), ms(stats[0].median()), ms(stats[3].median()))
 }
 
 // ---- helpers ----
+
+// baselineVersion is what the baseline binary says of itself.
+func baselineVersion(bin string) string {
+	b, err := exec.Command(bin, "version").CombinedOutput()
+	if err != nil {
+		return "`" + bin + "`"
+	}
+	return "`" + strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]) + "`"
+}
 
 func ratio(a, b *benchStats) float64 { return float64(a.median()) / float64(b.median()) }
 func rt(d time.Duration) float64     { return float64(d) / float64(benchRTT) }

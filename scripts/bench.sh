@@ -8,6 +8,7 @@
 #   BENCH_RUNS=15                    # timed runs per command per case
 #   BENCH_QUIET_LOAD=1.5             # wait for the 1-minute load average to drop below this...
 #   BENCH_QUIET_WAIT=600             # ...for at most this many seconds, then run anyway
+#   REGDOCTOR_BENCH_BASELINE=BIN     # an earlier regdoctor, timed beside this one ("(before)" rows)
 #
 # Needs what `make integration` needs (docker-registry, skopeo, htpasswd)
 # plus GNU time (/usr/bin/time, Debian package "time") for peak RSS.

@@ -51,6 +51,9 @@ func TestTraceShowsTheExchanges(t *testing.T) {
 			`"token":"REDACTED JWT {iss=fixture-token-issuer sub=developer aud=fixture-registry exp=`,
 			"access=repository:library/redis:pull}",
 			"<   Docker-Distribution-Api-Version: registry/2.0",
+			// Timing and the connection of each exchange (checks' tests
+			// check the figures agree).
+			"/v2/ at +", "ms\n>   [connection: new", "[connection: reused", "< 200 OK in ",
 		}},
 		{"redirect-other-host", []string{
 			"> redirected to https://localhost:", "> credentials withheld: not forwarded to https://localhost:",

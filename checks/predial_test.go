@@ -1,0 +1,94 @@
+package checks
+
+import (
+	"bytes"
+	"encoding/pem"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// TestLaterRunsPredialTheRealm: a run that found its token realm on
+// another origin remembers it; the next run against the registry dials it
+// at once, and its token requests use that connection (both of them, as
+// two streams, over HTTP/2; one each over HTTP/1.1) instead of dialling.
+// The verdict is the same in both runs.
+func TestLaterRunsPredialTheRealm(t *testing.T) {
+	for _, h2 := range []bool{true, false} {
+		name := "HTTP/1.1 realm"
+		if h2 {
+			name = "HTTP/2 realm"
+		}
+		t.Run(name, func(t *testing.T) {
+			var conns atomic.Int64
+			realm := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				io.WriteString(w, `{"token":"opaque-t0ken","expires_in":300}`)
+			}))
+			realm.EnableHTTP2 = h2
+			realm.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+				if s == http.StateNew {
+					conns.Add(1)
+				}
+			}
+			realm.Config.ErrorLog = log.New(io.Discard, "", 0)
+			realm.StartTLS()
+			defer realm.Close()
+			// The registry itself is never contacted: the token check
+			// needs only the challenge.
+			dir := t.TempDir()
+			writeFile(t, filepath.Join(dir, "ca.crt"), string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: realm.Certificate().Raw})))
+			tg, err := ParseTarget("127.0.0.1:1/team/app:1.0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { realms.Delete(tg.Host) })
+			deps := Deps{
+				IDAuthChallenge: {Status: Pass, Data: &Challenge{Scheme: "bearer", Realm: realm.URL + "/token", Service: "test"}},
+				IDTokenRealm:    {Status: Pass},
+			}
+			run := func() (Result, string) {
+				env := NewEnv(t.Context(), tg, Options{Timeout: testTimeout, TLSVerify: true, CertDir: dir, CertsDirs: []string{},
+					Clients: []string{"podman"}, SysRoot: t.TempDir(), Env: func(string) string { return "" }})
+				defer env.Close()
+				env.Config.Creds = &Credentials{Username: "alice", Password: "s3cret-pw", Source: "test"}
+				var trace bytes.Buffer
+				env.Trace = &trace
+				return Token().Run(t.Context(), env, deps), trace.String()
+			}
+			first, trace1 := run()
+			if strings.Contains(trace1, "pre-dialled") {
+				t.Errorf("first run used a pre-dialled connection:\n%s", trace1)
+			}
+			before := conns.Load()
+			second, trace2 := run()
+			if first.Status != Pass || second.Status != first.Status || second.Summary != first.Summary {
+				t.Errorf("verdicts differ: %s %q, then %s %q", first.Status, first.Summary, second.Status, second.Summary)
+			}
+			want := int64(2) // one per token request
+			if h2 {
+				want = 1
+			}
+			if n := conns.Load() - before; n != want {
+				t.Errorf("second run: the realm saw %d new connections, want %d:\n%s", n, want, trace2)
+			}
+			// Over HTTP/1.1 the second request may find the first's
+			// connection free again (on loopback it often does).
+			if pre, reused := strings.Count(trace2, "[connection: new, pre-dialled"), strings.Count(trace2, "[connection: reused"); pre < 1 || pre+reused != 2 || h2 && pre != 1 {
+				t.Errorf("second run: %d exchanges over a pre-dialled connection and %d over a reused one:\n%s", pre, reused, trace2)
+			}
+			if strings.Contains(trace2, "[connection: new, TLS") {
+				t.Errorf("second run dialled the realm itself:\n%s", trace2)
+			}
+			if strings.Contains(trace1+trace2, "s3cret-pw") || strings.Contains(trace1+trace2, "opaque-t0ken") {
+				t.Error("a secret in the trace")
+			}
+		})
+	}
+}
