@@ -2,6 +2,7 @@ package checks
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/pem"
 	"io"
 	"log"
@@ -53,11 +54,18 @@ func TestLaterRunsPredialTheRealm(t *testing.T) {
 				IDAuthChallenge: {Status: Pass, Data: &Challenge{Scheme: "bearer", Realm: realm.URL + "/token", Service: "test"}},
 				IDTokenRealm:    {Status: Pass},
 			}
+			// The credentials come from an auth file, as in a real run: the
+			// pre-dial, which NewEnv starts, counts on them (two token
+			// requests over HTTP/1.1).
+			authFile := filepath.Join(dir, "auth.json")
+			writeFile(t, authFile, `{"auths":{"`+tg.Registry+`":{"auth":"`+base64.StdEncoding.EncodeToString([]byte("alice:s3cret-pw"))+`"}}}`)
 			run := func() (Result, string) {
 				env := NewEnv(t.Context(), tg, Options{Timeout: testTimeout, TLSVerify: true, CertDir: dir, CertsDirs: []string{},
-					Clients: []string{"podman"}, SysRoot: t.TempDir(), Env: func(string) string { return "" }})
+					AuthFile: authFile, Clients: []string{"podman"}, SysRoot: t.TempDir(), Env: func(string) string { return "" }})
 				defer env.Close()
-				env.Config.Creds = &Credentials{Username: "alice", Password: "s3cret-pw", Source: "test"}
+				if env.Config.Creds == nil {
+					t.Fatal("the auth file gave no credentials")
+				}
 				var trace bytes.Buffer
 				env.Trace = &trace
 				return Token().Run(t.Context(), env, deps), trace.String()
