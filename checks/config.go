@@ -26,15 +26,10 @@ type CertDir struct {
 	certs  []*x509.Certificate
 }
 
-// Problem is a mistake in the client's own configuration.
-type Problem struct {
-	Code    string `json:"code"` // a diagnosis code
-	File    string `json:"file"`
-	Line    int    `json:"line,omitempty"`
-	Message string `json:"message"`
-	// Clients are the clients the mistake stops; empty means every one.
-	Clients []string `json:"clients,omitempty"`
-}
+// Problem is a configuration mistake, with the file that holds it: the
+// same type whether clientconf found it in a client's own file or the
+// client-config check found it in an auth file or certs.d.
+type Problem = clientconf.Problem
 
 // ClientConfig is what the client side knows about the target: stored
 // credentials, trust, proxies. It is read once, before any network step.
@@ -194,7 +189,7 @@ func (cc *ClientConfig) loadClients(ctx context.Context, t Target, o Options) {
 // stopping clients unless the problem names its own.
 func (cc *ClientConfig) addProblems(ps []clientconf.Problem, clients []string) {
 	for _, p := range ps {
-		q := Problem(p)
+		q := p
 		if len(q.Clients) == 0 {
 			q.Clients = slices.Clone(clients)
 		} else {
@@ -272,11 +267,6 @@ func (cc *ClientConfig) problemFor(clients []string, code, file string, line int
 		}
 	}
 	cc.Problems = append(cc.Problems, p)
-}
-
-// Stops reports whether a problem stops client.
-func (p Problem) Stops(client string) bool {
-	return len(p.Clients) == 0 || slices.Contains(p.Clients, client)
 }
 
 // clientList names clients in a sentence: "podman and buildah".

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -54,6 +55,11 @@ type Problem struct {
 	Message string `json:"message"`
 	// Clients are the clients the mistake stops; empty means every one.
 	Clients []string `json:"clients,omitempty"`
+}
+
+// Stops reports whether a problem stops client.
+func (p Problem) Stops(client string) bool {
+	return len(p.Clients) == 0 || slices.Contains(p.Clients, client)
 }
 
 // Mirror is one [[registry.mirror]] entry.
