@@ -76,6 +76,7 @@ type checkFlags struct {
 	output  string
 	formats []string // what -o accepts
 	noColor bool
+	wide    bool
 	trace   bool
 }
 
@@ -93,6 +94,7 @@ func newCheckFlags(name string) *checkFlags {
 	f.fs.StringSliceVar(&f.opts.Clients, "client", nil, "judge for these clients: "+strings.Join(clientconf.Known, ", ")+" (default: those that can pull here: docker with a daemon, containerd with its socket, the others installed; else podman)")
 	f.fs.StringVar(&f.opts.SysRoot, "sysroot", "", "read /etc/containers, /etc/docker and /etc/containerd under DIR (a mounted image or host)")
 	f.fs.BoolVar(&f.trace, "trace", false, "write every HTTP exchange to stderr, with secrets redacted")
+	f.fs.BoolVar(&f.wide, "wide", false, "print the table's full text, however wide (default: fit COLUMNS or the terminal, 80 at the least)")
 	f.fs.BoolVar(&f.noColor, "no-color", false, "disable colour (also: NO_COLOR=1)")
 	return f
 }
@@ -179,12 +181,12 @@ func (f *checkFlags) progress(stderr io.Writer, watching bool) *report.Progress 
 	if !ok || f.output != "table" || f.trace || watching || !isatty.IsTerminal(file.Fd()) {
 		return nil
 	}
-	return report.NewProgress(stderr, len(checks.All()), f.palette())
+	return report.NewProgress(stderr, len(checks.All()), f.palette(stderr))
 }
 
 func (f *checkFlags) write(w io.Writer, rep *diagnose.Report) error {
 	if f.output == "json" {
 		return report.WriteJSON(w, rep)
 	}
-	return report.WriteTable(w, rep, f.palette())
+	return report.WriteTable(w, rep, f.palette(w))
 }

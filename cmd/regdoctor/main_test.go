@@ -40,7 +40,8 @@ func isolate(t *testing.T, authFile string) map[string]string {
 		t.Fatal(err)
 	}
 	t.Setenv("REGISTRY_AUTH_FILE", authFile)
-	for _, k := range []string{"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy", "CONTAINERS_REGISTRIES_CONF"} {
+	// COLUMNS too: a terminal's would cut the table the tests read.
+	for _, k := range []string{"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy", "CONTAINERS_REGISTRIES_CONF", "COLUMNS"} {
 		t.Setenv(k, "")
 	}
 	return dirs
