@@ -39,6 +39,9 @@ func NewPalette(enabled bool) Palette {
 	}
 }
 
+// Mark is the coloured mark of a status, for other commands' lists.
+func (p Palette) Mark(s checks.Status) string { return p.mark(s) }
+
 func (p Palette) mark(s checks.Status) string {
 	switch s {
 	case checks.Pass:
