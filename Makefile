@@ -1,7 +1,10 @@
 # regdoctor build, test and demo targets. `make deps test` is what CI runs.
 GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X github.com/regdoctor/regdoctor/checks.Version=$(VERSION)
+# DOCS_URL is where the diagnosis pages are published; the JSON's docs_url
+# and `regdoctor docs` point there (the binary also carries the pages).
+DOCS_URL ?= https://github.com/regdoctor/regdoctor/blob/main/docs/codes/
+LDFLAGS := -X github.com/regdoctor/regdoctor/checks.Version=$(VERSION) -X github.com/regdoctor/regdoctor/docs.BaseURL=$(DOCS_URL)
 PKGS    := ./...
 # go.mod's toolchain line names the Go release regdoctor is built, tested and
 # scanned with; the machine's go fetches it from the module proxy (its

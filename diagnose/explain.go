@@ -1266,8 +1266,7 @@ func explainRemediation(code string, t checks.Target, g groups, push bool) []str
 			"nginx answering 411 Length Required: add `chunked_transfer_encoding on;`. 405 from a proxy: allow POST, PATCH, PUT and DELETE on /v2/.",
 		}
 	}
-	c, _ := Lookup(code)
-	return []string{"See " + c.Docs() + "."}
+	return []string{"Read `regdoctor docs " + code + "`."}
 }
 
 func portOr443(t checks.Target) string {

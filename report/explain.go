@@ -59,7 +59,7 @@ func WriteExplanation(w io.Writer, ex diagnose.Explanation, p Palette) error {
 				fmt.Fprintf(&b, "         %s\n", l)
 			}
 		}
-		fmt.Fprintf(&b, "   docs:       %s\n", d.Docs)
+		fmt.Fprintf(&b, "   docs:       regdoctor docs %s\n", d.Code)
 	}
 	if ex.Truncated {
 		b.WriteString("\n" + dim.Sprint("(the input was longer than regdoctor reads, or had more findings than it lists; the rest was not examined)") + "\n")

@@ -119,7 +119,7 @@ func WriteTable(w io.Writer, rep *diagnose.Report, p Palette) error {
 			num := fmt.Sprintf("   %d. ", i+1)
 			writeWrapped(w, r, num, strings.Repeat(" ", len(num)), p.width)
 		}
-		writeWrapped(w, p.dim.Sprint("docs: "+d.Docs), "   ", "   ", 0)
+		writeWrapped(w, p.dim.Sprint("docs: regdoctor docs "+d.Code), "   ", "   ", 0)
 		fmt.Fprintln(w)
 	}
 	for _, c := range rep.Clients {

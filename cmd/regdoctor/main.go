@@ -30,9 +30,10 @@ const usage = `regdoctor: find out why a container registry pull or push fails.
 Usage:
   regdoctor check [flags] REGISTRY[/REPOSITORY[:TAG|@DIGEST]]...
   regdoctor check [flags] --targets FILE [--watch INTERVAL]
-  regdoctor serve [flags] --targets FILE  serve Prometheus metrics (/metrics, /probe)
+  regdoctor serve [flags] [--targets FILE]  serve Prometheus metrics (/metrics, /probe)
   regdoctor explain [flags] [TEXT...]   explain a client error message, offline (TEXT or stdin)
-  regdoctor demo [flags] [SCENARIO...]   run against built-in fixture registries
+  regdoctor demo [flags] [SCENARIO...]  run against built-in fixture registries (a line each; NAME: its report)
+  regdoctor docs [CODE]                 the diagnosis codes, or a code's page
   regdoctor version
 
 Run 'regdoctor check --help' for the flags.
@@ -58,6 +59,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdExplain(ctx, args[1:], stdin, stdout, stderr)
 	case "demo":
 		return cmdDemo(ctx, args[1:], stdout, stderr)
+	case "docs":
+		return cmdDocs(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "regdoctor", checks.Version)
 		return report.ExitOK

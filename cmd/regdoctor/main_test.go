@@ -322,7 +322,7 @@ func assertJSONShape(t *testing.T, out string) {
 		}
 	}
 	for _, d := range doc.Diagnoses {
-		requireKeys(t, "diagnosis", d, "code", "severity", "title", "detail", "remediation", "docs")
+		requireKeys(t, "diagnosis", d, "code", "severity", "title", "detail", "remediation", "docs", "docs_url")
 	}
 	problems := 0
 	for _, d := range doc.Diagnoses {
