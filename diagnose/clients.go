@@ -18,6 +18,9 @@ type ClientVerdict struct {
 	Verdict     string `json:"verdict"` // "ok" or "fails"
 	Reason      string `json:"reason"`
 	Credentials string `json:"credentials,omitempty"` // the stored entry this client would use
+	// Version is the first line the client's binary printed for
+	// --version, when it answered within clientconf.VersionTimeout.
+	Version string `json:"version,omitempty"`
 	// spared: an error that fails the pull as regdoctor tried it does
 	// not touch this client (it trusts the CA, skips HEAD, or pulls
 	// through a mirror), so a failed step of that pull is not its.

@@ -163,10 +163,32 @@ func resolveShortName(t checks.Target, o checks.Options) (checks.Target, error) 
 	return checks.ResolveShortNameTTY(t, clientconf.LoadRegistriesConf(o.Sys()), o.TTY)
 }
 
+// clientVersions asks the judged clients' binaries for their versions;
+// tests replace it so that goldens do not depend on what is installed.
+var clientVersions = clientconf.Versions
+
 func runCheck(ctx context.Context, t checks.Target, o checks.Options, trace io.Writer, observe diagnose.Observer) *diagnose.Report {
 	env := checks.NewEnv(ctx, t, o)
 	env.Trace = trace
 	defer env.Close()
+	// The versions are for the ticket: asked beside the checks, so that
+	// they cost the run nothing unless a binary takes longer than the
+	// whole pipeline, and then at most clientconf.VersionTimeout.
+	versions := make(chan map[string]string, 1)
+	bound := clientconf.VersionTimeout
+	if o.Timeout > 0 {
+		bound = min(bound, o.Timeout) // never past --timeout
+	}
+	go func() { versions <- clientVersions(ctx, env.Config.Clients, o.LookPath, bound) }()
+	rep := runPipeline(ctx, env, t, observe)
+	v := <-versions
+	for i := range rep.Clients {
+		rep.Clients[i].Version = v[rep.Clients[i].Name]
+	}
+	return rep
+}
+
+func runPipeline(ctx context.Context, env *checks.Env, t checks.Target, observe diagnose.Observer) *diagnose.Report {
 	list := checks.All()
 	if t.Short != nil && t.Short.Error != "" && !slices.ContainsFunc(env.Config.Clients, func(c string) bool { return !clientconf.ResolvesShortNames(c) }) {
 		// podman and buildah stop before the network; so does the
