@@ -80,7 +80,7 @@ var catalogue = []Code{
 	{"rate-limited", Error, LayerAPI, "The registry is rate-limiting requests"},
 	{"token-realm-misconfigured", Error, LayerAuth, "The token realm URL in the challenge is malformed"},
 	{"token-realm-unreachable", Error, LayerAuth, "The token realm named by the registry cannot be reached"},
-	{"not-logged-in", Error, LayerAuth, "The registry refuses anonymous access and no credentials are stored"},
+	{"not-logged-in", Error, LayerAuth, "The registry refuses anonymous access, and the client has no credentials for it"},
 	{"bad-credentials", Error, LayerAuth, "The stored credentials are refused"},
 	{"access-denied", Error, LayerAuth, "The credentials are valid but grant no access to this repository"},
 	{"clock-skew", Warning, LayerAuth, "The token's validity window disagrees with the local clock"},

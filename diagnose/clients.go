@@ -660,8 +660,12 @@ func credentialsPerClient(f facts, ds []Diagnosis) []Diagnosis {
 	if len(without) == 0 {
 		return nil
 	}
+	read, has := "does not read", "it has no credentials"
+	if len(without) > 1 {
+		read, has = "do not read", "they have no credentials"
+	}
 	return one(newDiagnosis("not-logged-in",
-		fmt.Sprintf("%s refuses anonymous access. Credentials for %s are stored in %s, which %s does not read: it has no stored credentials.",
-			f.t.Registry, f.t.Registry, cc.Creds.Source, strings.Join(without, " and ")),
+		fmt.Sprintf("%s refuses anonymous access. Credentials for %s are stored in %s, which %s %s, so %s for it.",
+			f.t.Registry, f.t.Registry, cc.Creds.Source, strings.Join(without, " and "), read, has),
 		loginRemedies(f)...))
 }

@@ -1105,7 +1105,7 @@ func explainRemediation(code string, t checks.Target, g groups, push bool) []str
 			port = "443"
 		}
 		return []string{
-			"Check that the registry is running and listening on port " + port + ": `ss -ltnp | grep " + port + "` on the registry host.",
+			"Check that the registry is running and listening on port " + port + ": `ss -ltnp 'sport = :" + port + "'` on the registry host lists what listens there.",
 			"Check the port in the reference. Usual ports: " + usualPorts + ".",
 			"A reference without a port means 443; add `:PORT` when the registry listens elsewhere. A plain-HTTP registry with nothing on 443 also fails this way: see plain-http-registry.",
 		}

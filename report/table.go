@@ -191,7 +191,11 @@ func writeChecks(w io.Writer, results []*checks.Result, p Palette) {
 			return s
 		}
 		pad := strings.Repeat(" ", sumW-runewidth.StringWidth(lines[0]))
-		fmt.Fprintf(w, " %s  %s%s  %s%s  %s\n", p.mark(r.Status), r.ID, strings.Repeat(" ", idW-runewidth.StringWidth(r.ID)),
+		mark := p.mark(r.Status)
+		if r.Neutral && r.Status == checks.Pass {
+			mark = p.dim.Sprint("·")
+		}
+		fmt.Fprintf(w, " %s  %s%s  %s%s  %s\n", mark, r.ID, strings.Repeat(" ", idW-runewidth.StringWidth(r.ID)),
 			paint(lines[0]), pad, p.dim.Sprint(strings.Repeat(" ", durW-len(durs[i]))+durs[i]))
 		for _, l := range lines[1:] {
 			fmt.Fprintln(w, indent+paint(l))

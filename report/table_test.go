@@ -32,7 +32,7 @@ func tableReports() map[string]*diagnose.Report {
 		res("tcp", checks.Pass, 1, "connected to 192.0.2.10:5000"),
 		res("tls", checks.Pass, 17, "TLS 1.3, certificate for registry.example.com issued by CN=Example Corp Issuing CA 2, O=Example Corp, valid until 2027-01-02"),
 		res("ping-https", checks.Pass, 9, "registry/2.0 answers (401, Bearer challenge)"),
-		res("ping-http", checks.Pass, 1052, "plain HTTP refused: the port expects HTTPS"),
+		{ID: "ping-http", Status: checks.Pass, Summary: "no registry on plain HTTP (connection refused)", Duration: 1052 * time.Millisecond, Neutral: true},
 		res("containerd-token", checks.Skip, 0, "not needed: containerd is not judged"),
 	}
 	fail := &diagnose.Report{
@@ -165,4 +165,21 @@ func words(out string) string {
 		ws = append(ws, w)
 	}
 	return strings.Join(ws, " ")
+}
+
+// TestNeutralMark: a check that passed by finding nothing to judge (no
+// registry on plain HTTP) is not shown as a success.
+func TestNeutralMark(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteTable(&buf, tableReports()["healthy"], NewPalette(false)); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(buf.String(), "\n") {
+		if strings.Contains(l, "ping-http ") && !strings.HasPrefix(l, " ·  ping-http") {
+			t.Errorf("ping-http row %q, want the neutral mark", l)
+		}
+		if strings.Contains(l, " dns ") && !strings.HasPrefix(l, " ✓  dns") {
+			t.Errorf("dns row %q, want ✓", l)
+		}
+	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/fatih/color"
 	flag "github.com/spf13/pflag"
+	"golang.org/x/term"
 
 	"github.com/regdoctor/regdoctor/diagnose"
 	"github.com/regdoctor/regdoctor/report"
@@ -89,10 +90,10 @@ func explainInput(ctx context.Context, args []string, stdin io.Reader, stderr io
 	if stdin == nil {
 		return "", errors.New("no text to explain: pass the error as arguments or on stdin")
 	}
-	if f, ok := stdin.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			fmt.Fprintln(stderr, "regdoctor explain: paste the error text, then press Ctrl-D")
-		}
+	// Only a person at a terminal needs the prompt: /dev/null is a
+	// character device too, and a pipe or file needs none.
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprintln(stderr, "regdoctor explain: paste the error text, then press Ctrl-D")
 	}
 	type result struct {
 		b   []byte
