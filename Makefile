@@ -17,10 +17,23 @@ DEB_PKGS := docker-registry nginx skopeo apache2-utils podman prometheus contain
 CRANE_VERSION  := v0.22.1
 REGCTL_VERSION := v0.11.7
 
-.PHONY: build demo test unit integration integration-tools integration-testdata lint staticcheck vulncheck fuzz deps bench clean
+.PHONY: build image demo test unit integration integration-tools integration-testdata lint staticcheck vulncheck fuzz deps bench clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/regdoctor ./cmd/regdoctor
+
+## image: the container image, an OCI image layout in bin/image/oci, built
+## without a daemon (scripts/image, go-containerregistry): the static binary
+## and the machine's CA bundle. Reproducible: -trimpath, no build ID, every
+## timestamp the commit's, so one commit, toolchain and CA bundle give one
+## digest. Push it with `skopeo copy oci:bin/image/oci:$(VERSION) docker://…`.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+REVISION          ?= $(shell git rev-parse HEAD 2>/dev/null)
+CA_BUNDLE         ?= /etc/ssl/certs/ca-certificates.crt
+image:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS) -buildid=" -o bin/image/regdoctor ./cmd/regdoctor
+	$(GO) run ./scripts/image -binary bin/image/regdoctor -ca-bundle $(CA_BUNDLE) -out bin/image/oci \
+	  -version $(VERSION) -revision "$(REVISION)" -tag $(VERSION) -created $(SOURCE_DATE_EPOCH) -arch $$($(GO) env GOARCH)
 
 demo: build
 	./bin/regdoctor demo
