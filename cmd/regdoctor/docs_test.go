@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/regdoctor/regdoctor/checks"
 	"github.com/regdoctor/regdoctor/diagnose"
 	"github.com/regdoctor/regdoctor/docs"
 )
@@ -49,5 +50,16 @@ func TestEveryDiagnosisNamesItsDocs(t *testing.T) {
 	}
 	if n, m := len(docs.Codes()), len(diagnose.Catalogue()); n != m {
 		t.Errorf("%d pages, %d codes", n, m)
+	}
+}
+
+// The default version in checks and the one main compares with must agree,
+// or `go install …@VERSION` builds would never report their version.
+func TestDefaultVersion(t *testing.T) {
+	if checks.Version != defaultVersion {
+		t.Skipf("built with -ldflags version %s", checks.Version)
+	}
+	if got := moduleVersion("v9.9.9"); got != "v9.9.9" {
+		t.Errorf("a linked version was replaced: %s", got)
 	}
 }

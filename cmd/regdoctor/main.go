@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"syscall"
@@ -40,8 +41,23 @@ Run 'regdoctor check --help' for the flags.
 `
 
 func main() {
+	checks.Version = moduleVersion(checks.Version)
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
+
+// moduleVersion is the version to report: make's -ldflags set it, but
+// `go install github.com/regdoctor/regdoctor/cmd/regdoctor@v1.2.3` passes
+// none, and then the module version in the build info is the one to say.
+func moduleVersion(linked string) string {
+	info, ok := debug.ReadBuildInfo()
+	if linked != defaultVersion || !ok || info.Main.Version == "" || info.Main.Version == "(devel)" {
+		return linked
+	}
+	return info.Main.Version
+}
+
+// defaultVersion is checks.Version when no -ldflags set it.
+const defaultVersion = "0.1.0-dev"
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
