@@ -316,9 +316,3 @@ func plainTable(w io.Writer) *tablewriter.Table {
 		tablewriter.WithTrimSpace(tw.Off),
 	)
 }
-
-// wrapIndent indents continuation lines of multi-line remediation (config
-// snippets) so they stay under their item.
-func wrapIndent(s, indent string) string {
-	return strings.ReplaceAll(s, "\n", "\n"+indent)
-}
