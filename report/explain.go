@@ -36,7 +36,7 @@ func WriteExplanation(w io.Writer, ex diagnose.Explanation, p Palette) error {
 			where += fmt.Sprintf(", %d lines in all", m.Count)
 		}
 		fmt.Fprintf(&b, "   printed by: %s   layer: %s   (%s)\n", m.Client, m.Layer, where)
-		fmt.Fprintf(&b, "   %s\n", d.Detail)
+		writeWrapped(&b, d.Detail, "   ", "   ", p.width)
 		if m.Target != "" {
 			fmt.Fprintf(&b, "   registry:   %s", m.Registry)
 			if m.Repository != "" {
@@ -53,10 +53,12 @@ func WriteExplanation(w io.Writer, ex diagnose.Explanation, p Palette) error {
 		}
 		b.WriteString("   fix:\n")
 		for _, r := range d.Remediation {
-			lines := strings.Split(r, "\n")
-			fmt.Fprintf(&b, "     - %s\n", lines[0])
-			for _, l := range lines[1:] {
-				fmt.Fprintf(&b, "         %s\n", l)
+			// The first line is prose and wraps under itself; the others
+			// are a snippet, indented below it.
+			first, rest, _ := strings.Cut(r, "\n")
+			writeWrapped(&b, first, "     - ", "       ", p.width)
+			if rest != "" {
+				writeWrapped(&b, rest, "         ", "         ", p.width)
 			}
 		}
 		fmt.Fprintf(&b, "   docs:       regdoctor docs %s\n", d.Code)

@@ -46,6 +46,7 @@ func cmdExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	var noColor bool
 	fs.StringVarP(&output, "output", "o", "table", "output format: table or json")
 	fs.BoolVar(&noColor, "no-color", false, "disable colour (also: NO_COLOR=1)")
+	wide := fs.Bool("wide", false, "do not wrap the text to COLUMNS or the terminal")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintf(stdout, "%s%s", explainUsageText, fs.FlagUsages())
@@ -66,7 +67,7 @@ func cmdExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		enc.SetIndent("", "  ")
 		err = enc.Encode(ex)
 	} else {
-		err = report.WriteExplanation(stdout, ex, report.NewPalette(!color.NoColor && !noColor))
+		err = report.WriteExplanation(stdout, ex, report.NewPalette(!color.NoColor && !noColor).WithWidth(outputWidth(stdout, *wide)))
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "regdoctor:", err)

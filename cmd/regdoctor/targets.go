@@ -253,19 +253,23 @@ func watchTargets(ctx context.Context, sched *probe.Scheduler, f *checkFlags, pf
 // else as the terminal w is, else (a file, a pipe) without a limit, so
 // that nothing is cut where no one is watching; --wide lifts the limit.
 func (f *checkFlags) palette(w io.Writer) report.Palette {
-	p := report.NewPalette(!color.NoColor && !f.noColor)
-	if f.wide {
-		return p
+	return report.NewPalette(!color.NoColor && !f.noColor).WithWidth(outputWidth(w, f.wide))
+}
+
+// outputWidth is the width to lay text out for on w; 0 is no limit.
+func outputWidth(w io.Writer, wide bool) int {
+	if wide {
+		return 0
 	}
 	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 0 {
-		return p.WithWidth(n)
+		return n
 	}
 	if file, ok := w.(*os.File); ok && term.IsTerminal(int(file.Fd())) {
 		if n, _, err := term.GetSize(int(file.Fd())); err == nil && n > 0 {
-			return p.WithWidth(n)
+			return n
 		}
 	}
-	return p
+	return 0
 }
 
 func logError(stderr io.Writer, err error) {

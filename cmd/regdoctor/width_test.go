@@ -43,3 +43,21 @@ func TestTableWidth(t *testing.T) {
 		}
 	}
 }
+
+// TestExplainWidth: explain's text wraps to COLUMNS too.
+func TestExplainWidth(t *testing.T) {
+	const text = "Error: initializing source docker://mirror.docker.com/library/myredis:v1.0.0: reading manifest v1.0.0 in mirror.docker.com/library/myredis: manifest unknown"
+	t.Setenv("COLUMNS", "80")
+	r := cli("explain", "--no-color", text)
+	for _, l := range strings.Split(r.stdout, "\n") {
+		if w := runewidth.StringWidth(l); w > 80 {
+			t.Errorf("a line of %d columns: %q", w, l)
+		}
+	}
+	if !strings.Contains(r.stdout, "tag-not-found") {
+		t.Errorf("no diagnosis:\n%s", r.stdout)
+	}
+	if wide := cli("explain", "--no-color", "--wide", text); !strings.Contains(wide.stdout, "Podman/skopeo/buildah printed: reading manifest v1.0.0 in mirror.docker.com/library/myredis: manifest unknown.") {
+		t.Errorf("--wide wrapped the detail:\n%s", wide.stdout)
+	}
+}
