@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/mattn/go-runewidth"
+
 	"github.com/regdoctor/regdoctor/diagnose"
 )
 
@@ -38,11 +40,15 @@ func WriteExplanation(w io.Writer, ex diagnose.Explanation, p Palette) error {
 		fmt.Fprintf(&b, "   printed by: %s   layer: %s   (%s)\n", m.Client, m.Layer, where)
 		writeWrapped(&b, d.Detail, "   ", "   ", p.width)
 		if m.Target != "" {
-			fmt.Fprintf(&b, "   registry:   %s", m.Registry)
+			line := "   registry:   " + m.Registry
 			if m.Repository != "" {
-				fmt.Fprintf(&b, "   image: %s", m.Target)
+				if img := "   image: " + m.Target; p.width == 0 || runewidth.StringWidth(line+img) <= p.width {
+					line += img
+				} else {
+					line += "\n   image:      " + m.Target // a line of its own rather than wrapped
+				}
 			}
-			b.WriteString("\n")
+			b.WriteString(line + "\n")
 		}
 		fmt.Fprintf(&b, "   confirm:    %s\n", m.CheckCommand)
 		if m.Target == "" {
