@@ -37,7 +37,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	f.opts.Timeout = demoTimeout
 	if err := f.parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(stdout, "Usage: regdoctor demo [flags] [SCENARIO...]\n\nScenarios:\n")
+			fmt.Fprintf(stdout, "Usage: regdoctor demo [flags] [SCENARIO...]\n\n"+
+				"Without SCENARIO, a line per scenario: the code it sets up, the code diagnosed, ✓ when they agree.\n"+
+				"With names, those scenarios' full reports; -o json prints each scenario's JSON document.\n\nScenarios:\n")
 			for _, s := range fixtures.Scenarios() {
 				fmt.Fprintf(stdout, "  %-26s %s\n", s.Name, s.Description)
 			}
