@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/fatih/color"
 	"github.com/mattn/go-runewidth"
@@ -262,15 +263,25 @@ func wrap(s string, width int) []string {
 			lines = append(lines, cur)
 			cur, curW = "", 0
 		}
+		// A word wider than the line is cut where it fills it, rune by
+		// rune: linear in the word, which a server may make long.
 		for curW+ww > width {
-			head := runewidth.Truncate(word, width-curW, "")
-			if head == "" {
-				break
+			n, used := 0, 0
+			for _, r := range word {
+				rw := runewidth.RuneWidth(r)
+				if curW+used+rw > width {
+					break
+				}
+				used += rw
+				n += utf8.RuneLen(r)
 			}
-			lines = append(lines, cur+head)
+			if n == 0 {
+				break // a character wider than what is left
+			}
+			lines = append(lines, cur+word[:n])
 			cur, curW = "", 0
-			word = word[len(head):]
-			ww = runewidth.StringWidth(word)
+			word = word[n:]
+			ww = max(ww-used, 0)
 		}
 		cur, curW, empty = cur+word, curW+ww, false
 	}

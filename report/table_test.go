@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mattn/go-runewidth"
 
@@ -182,4 +183,40 @@ func TestNeutralMark(t *testing.T) {
 			t.Errorf("dns row %q, want ✓", l)
 		}
 	}
+}
+
+// FuzzWrap: wrapping never loses or reorders text, and every line fits
+// when the text's characters do (a character wider than the width cannot).
+func FuzzWrap(f *testing.F) {
+	for _, s := range []string{"", "a b c", "  indented snippet line", "https://registry.example.com/v2/library/myredis/manifests/v1.0.0 answered 404", "証明書 の 検証 に 失敗"} {
+		f.Add(s, 20)
+	}
+	f.Fuzz(func(t *testing.T, s string, width int) {
+		if width < 2 || width > 200 || !utf8.ValidString(s) || strings.ContainsAny(s, "\n\r\t") {
+			return
+		}
+		lines := wrap(s, width)
+		if got, want := strings.Join(strings.Fields(strings.Join(lines, " ")), ""), strings.Join(strings.Fields(s), ""); got != want {
+			t.Fatalf("wrap(%q, %d) = %q: text changed", s, width, lines)
+		}
+		if !narrow(s) {
+			return // combining marks and wide characters: the text is kept, the width is best effort
+		}
+		for _, l := range lines {
+			if w := runewidth.StringWidth(l); w > width {
+				t.Fatalf("wrap(%q, %d): line %q is %d wide", s, width, l, w)
+			}
+		}
+	})
+}
+
+// narrow: s is printable ASCII, one column a character however measured
+// (outside ASCII, go-runewidth's rune and string widths may disagree).
+func narrow(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r > 0x7e {
+			return false
+		}
+	}
+	return true
 }
