@@ -195,7 +195,8 @@ func runCheck(ctx context.Context, t checks.Target, o checks.Options, trace io.W
 	if o.Timeout > 0 {
 		bound = min(bound, o.Timeout) // never past --timeout
 	}
-	go func() { versions <- clientVersions(ctx, env.Config.Clients, o.LookPath, bound) }()
+	clients := slices.Clone(env.Config.Clients) // the goroutine reads its own copy
+	go func() { versions <- clientVersions(ctx, clients, o.LookPath, bound) }()
 	rep := runPipeline(ctx, env, t, observe)
 	v := <-versions
 	for i := range rep.Clients {
