@@ -1,7 +1,10 @@
 # regdoctor build, test and demo targets. `make deps test` is what CI runs.
 GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X github.com/regdoctor/regdoctor/checks.Version=$(VERSION)
+# DOCS_URL is where the diagnosis pages are published; the JSON's docs_url
+# and `regdoctor docs` point there (the binary also carries the pages).
+DOCS_URL ?= https://github.com/regdoctor/regdoctor/blob/main/docs/codes/
+LDFLAGS := -X github.com/regdoctor/regdoctor/checks.Version=$(VERSION) -X github.com/regdoctor/regdoctor/docs.BaseURL=$(DOCS_URL)
 PKGS    := ./...
 # go.mod's toolchain line names the Go release regdoctor is built, tested and
 # scanned with; the machine's go fetches it from the module proxy (its
@@ -14,10 +17,23 @@ DEB_PKGS := docker-registry nginx skopeo apache2-utils podman prometheus contain
 CRANE_VERSION  := v0.22.1
 REGCTL_VERSION := v0.11.7
 
-.PHONY: build demo test unit integration integration-tools integration-testdata lint staticcheck vulncheck fuzz deps bench clean
+.PHONY: build image demo test unit integration integration-tools integration-testdata lint staticcheck vulncheck fuzz deps bench clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/regdoctor ./cmd/regdoctor
+
+## image: the container image, an OCI image layout in bin/image/oci, built
+## without a daemon (scripts/image, go-containerregistry): the static binary
+## and the machine's CA bundle. Reproducible: -trimpath, no build ID, every
+## timestamp the commit's, so one commit, toolchain and CA bundle give one
+## digest. Push it with `skopeo copy oci:bin/image/oci:$(VERSION) docker://…`.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+REVISION          ?= $(shell git rev-parse HEAD 2>/dev/null)
+CA_BUNDLE         ?= /etc/ssl/certs/ca-certificates.crt
+image:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS) -buildid=" -o bin/image/regdoctor ./cmd/regdoctor
+	$(GO) run ./scripts/image -binary bin/image/regdoctor -ca-bundle $(CA_BUNDLE) -out bin/image/oci \
+	  -version $(VERSION) -revision "$(REVISION)" -tag $(VERSION) -created $(SOURCE_DATE_EPOCH) -arch $$($(GO) env GOARCH)
 
 demo: build
 	./bin/regdoctor demo

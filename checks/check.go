@@ -35,6 +35,10 @@ type Result struct {
 	// Data is handed to dependent checks only (a token, a chosen endpoint).
 	// It is never serialised.
 	Data any
+	// Neutral: the check passed by finding a fact that is neither good nor
+	// bad (no registry on plain HTTP), which a green mark would misstate.
+	// The table shows a neutral mark; the JSON status stays pass.
+	Neutral bool
 }
 
 // Check is one probe. Needs are hard dependencies: if any of them did not

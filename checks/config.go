@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -278,4 +279,48 @@ func clientList(cs []string, none string) string {
 		return cs[0]
 	}
 	return strings.Join(cs[:len(cs)-1], ", ") + " and " + cs[len(cs)-1]
+}
+
+// FilesRead are the paths of the configuration files the run read: auth
+// files, certs.d certificates and client pairs, registries.conf and its
+// drop-ins, daemon.json, hosts.toml. Paths only, for tickets: what they
+// hold is in the client-config evidence, secrets left out.
+func (cc *ClientConfig) FilesRead() []string {
+	files := []string{}
+	add := func(p string) {
+		if p != "" && !slices.Contains(files, p) {
+			files = append(files, p)
+		}
+	}
+	if cc == nil {
+		return files
+	}
+	for _, a := range cc.AuthFiles {
+		if a.Exists {
+			add(a.Path)
+		}
+	}
+	for _, d := range cc.CertDirs {
+		for _, name := range d.CAs {
+			add(filepath.Join(d.Path, name))
+		}
+		for _, name := range d.ClientCerts {
+			add(filepath.Join(d.Path, name))
+			add(filepath.Join(d.Path, strings.TrimSuffix(name, ".cert")+".key"))
+		}
+	}
+	for _, rc := range []*clientconf.RegistriesConf{cc.Containers, cc.SkopeoContainers} {
+		if rc != nil {
+			for _, f := range rc.Files {
+				add(f)
+			}
+		}
+	}
+	if cc.Docker != nil && cc.Docker.Exists {
+		add(cc.Docker.File)
+	}
+	if cc.Containerd != nil && cc.Containerd.Exists {
+		add(cc.Containerd.File)
+	}
+	return files
 }

@@ -29,7 +29,7 @@ func PingHTTP() Check {
 			case p.Error != "":
 				summary = "no registry on plain HTTP (" + summary + ")"
 			}
-			return Result{Status: Pass, Summary: summary, Evidence: p}
+			return Result{Status: Pass, Summary: summary, Evidence: p, Neutral: !p.RegistryAPI}
 		},
 	}
 }

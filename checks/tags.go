@@ -83,7 +83,11 @@ func Tags() Check {
 			res := Result{Evidence: ev, Data: list}
 			switch {
 			case last.Status == http.StatusOK || len(list.Tags) > 0:
-				res.Status, res.Summary = Pass, fmt.Sprintf("%d tags in %s: %s", ev.Count, env.Target.Repository, strings.Join(head(list.Tags, 8), ", "))
+				noun := "tags"
+				if ev.Count == 1 {
+					noun = "tag"
+				}
+				res.Status, res.Summary = Pass, fmt.Sprintf("%d %s in %s: %s", ev.Count, noun, env.Target.Repository, strings.Join(head(list.Tags, 8), ", "))
 				if ev.Count == 0 {
 					res.Summary = env.Target.Repository + " exists but has no tags"
 				}

@@ -74,6 +74,68 @@ func (t Target) WithReference(ref string) string {
 	return t.ImageRef()
 }
 
+// whyInvalid says, for a reference the parser refused, what is wrong with
+// it in the words a person needs ("could not parse reference" says
+// nothing), with the corrected reference when one is evident and parses;
+// "" when the cause is none of the usual ones.
+func whyInvalid(s string) string {
+	fixed := s
+	var why []string
+	if scheme, rest, ok := strings.Cut(fixed, "://"); ok && !strings.Contains(scheme, "/") {
+		why = append(why, "a reference has no scheme ("+fit(scheme, 32)+"://); clients take HOST/REPOSITORY[:TAG]")
+		fixed = rest
+	}
+	if strings.ContainsAny(fixed, " \t") {
+		why = append(why, "it contains spaces")
+		fixed = strings.Join(strings.Fields(fixed), "")
+	}
+	ref, digest, hasDigest := strings.Cut(fixed, "@")
+	repo, tag := ref, ""
+	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
+		repo, tag = ref[:i], ref[i+1:]
+		if tag == "" {
+			why = append(why, "nothing follows the colon: give a tag after it, or drop it for :latest")
+			ref = repo
+		}
+	}
+	if strings.Contains(repo, "//") {
+		why = append(why, "it has an empty path component (//)")
+		for strings.Contains(repo, "//") {
+			repo = strings.ReplaceAll(repo, "//", "/")
+		}
+		ref = repo
+		if tag != "" {
+			ref += ":" + tag
+		}
+	}
+	if lower := strings.ToLower(repo); lower != repo {
+		// Host names are case-insensitive and repositories must be lower
+		// case; tags keep their case.
+		why = append(why, "repository names must be lower case")
+		ref = lower
+		if tag != "" {
+			ref += ":" + tag
+		}
+	}
+	if hasDigest && !digestRE.MatchString(digest) {
+		why = append(why, "a digest is sha256: and 64 hexadecimal digits")
+	}
+	if len(why) == 0 {
+		return ""
+	}
+	fixed = ref
+	if hasDigest {
+		fixed += "@" + digest
+	}
+	msg := strings.Join(why, "; ")
+	if _, err := name.ParseReference(fixed); err == nil && fixed != s {
+		msg += "; did you mean " + fit(fixed, 512) + "?"
+	}
+	return msg
+}
+
+var digestRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+
 // ParseTarget accepts a registry ("host:5000"), or an image reference with an
 // optional tag or digest. Users paste URLs and transport prefixes, so
 // "https://", "http://" and "docker://" are tolerated.
@@ -118,7 +180,10 @@ func ParseTarget(s string) (Target, error) {
 		err = checkRepository(ref.Context().RepositoryStr())
 	}
 	if err != nil {
-		return Target{}, fmt.Errorf("invalid reference %q: %v", in, err)
+		if why := whyInvalid(s); why != "" {
+			return Target{}, fmt.Errorf("invalid reference %q: %s", fit(in, 512), why)
+		}
+		return Target{}, fmt.Errorf("invalid reference %q: %v", fit(in, 512), err)
 	}
 	t := Target{
 		Input:      in,

@@ -146,3 +146,32 @@ func TestParseTargetWithCredentials(t *testing.T) {
 		t.Errorf("a digest reference without a registry: %+v, %v", tg, err)
 	}
 }
+
+// TestParseTargetSaysWhy: a refused reference says what is wrong and, when
+// it is evident, the reference meant.
+func TestParseTargetSaysWhy(t *testing.T) {
+	for _, tc := range []struct{ in, why, fixed string }{
+		{"Registry.Example.com/Foo:1", "must be lower case", "registry.example.com/foo:1"},
+		{"registry.example.com/Team/App:V1", "must be lower case", "registry.example.com/team/app:V1"},
+		{"registry.example.com/foo:", "nothing follows the colon", "registry.example.com/foo"},
+		{"oci://registry.example.com/foo:1", "no scheme (oci://)", "registry.example.com/foo:1"},
+		{"registry.example.com//foo:1", "empty path component", "registry.example.com/foo:1"},
+		{"registry.example.com/foo@sha256:abc", "64 hexadecimal digits", ""},
+	} {
+		_, err := ParseTarget(tc.in)
+		if err == nil {
+			t.Errorf("%s: accepted", tc.in)
+			continue
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, tc.why) || strings.Contains(msg, "could not parse reference") {
+			t.Errorf("%s: %q does not say %q", tc.in, msg, tc.why)
+		}
+		if tc.fixed != "" && !strings.Contains(msg, "did you mean "+tc.fixed+"?") {
+			t.Errorf("%s: %q does not offer %s", tc.in, msg, tc.fixed)
+		}
+		if tc.fixed == "" && strings.Contains(msg, "did you mean") {
+			t.Errorf("%s: %q offers a reference that does not parse", tc.in, msg)
+		}
+	}
+}

@@ -1,6 +1,10 @@
 package diagnose
 
-import "sort"
+import (
+	"sort"
+
+	"github.com/regdoctor/regdoctor/docs"
+)
 
 // Severity of a diagnosis. Part of the JSON contract.
 type Severity string
@@ -46,7 +50,8 @@ type Code struct {
 	Title    string
 }
 
-// Docs is the path of the code's documentation page.
+// Docs is the path of the code's documentation page in the repository
+// (the JSON's "docs", a contract); the binary carries the page too.
 func (c Code) Docs() string { return docsBase + c.Code + docsExtension }
 
 // The catalogue, in the order a user should fix things: the first layer
@@ -75,7 +80,7 @@ var catalogue = []Code{
 	{"rate-limited", Error, LayerAPI, "The registry is rate-limiting requests"},
 	{"token-realm-misconfigured", Error, LayerAuth, "The token realm URL in the challenge is malformed"},
 	{"token-realm-unreachable", Error, LayerAuth, "The token realm named by the registry cannot be reached"},
-	{"not-logged-in", Error, LayerAuth, "The registry refuses anonymous access and no credentials are stored"},
+	{"not-logged-in", Error, LayerAuth, "The registry refuses anonymous access, and the client has no credentials for it"},
 	{"bad-credentials", Error, LayerAuth, "The stored credentials are refused"},
 	{"access-denied", Error, LayerAuth, "The credentials are valid but grant no access to this repository"},
 	{"clock-skew", Warning, LayerAuth, "The token's validity window disagrees with the local clock"},
@@ -131,7 +136,10 @@ type Diagnosis struct {
 	Detail      string   `json:"detail"`
 	Remediation []string `json:"remediation"`
 	Docs        string   `json:"docs"`
-	Layer       Layer    `json:"layer"`
+	// DocsURL is the page where it is published (docs.BaseURL, set at
+	// build time); `regdoctor docs CODE` prints the same page offline.
+	DocsURL string `json:"docs_url"`
+	Layer   Layer  `json:"layer"`
 }
 
 // newDiagnosis fills title, docs, layer and default severity from the catalogue.
@@ -140,7 +148,7 @@ func newDiagnosis(code, detail string, remediation ...string) Diagnosis {
 	if !ok {
 		panic("diagnosis code not in catalogue: " + code)
 	}
-	return Diagnosis{Code: code, Severity: c.Severity, Title: c.Title, Detail: detail, Remediation: remediation, Docs: c.Docs(), Layer: c.Layer}
+	return Diagnosis{Code: code, Severity: c.Severity, Title: c.Title, Detail: detail, Remediation: remediation, Docs: c.Docs(), DocsURL: docs.URL(code), Layer: c.Layer}
 }
 
 func (d Diagnosis) withSeverity(s Severity) Diagnosis { d.Severity = s; return d }

@@ -20,6 +20,9 @@ type ClientVerdict struct {
 	Verdict     string `json:"verdict"` // "ok" or "fails"
 	Reason      string `json:"reason"`
 	Credentials string `json:"credentials,omitempty"` // the stored entry this client would use
+	// Version is the first line the client's binary printed for
+	// --version, when it answered within clientconf.VersionTimeout.
+	Version string `json:"version,omitempty"`
 	// spared: an error that fails the pull as regdoctor tried it does
 	// not touch this client (it trusts the CA, skips HEAD, or pulls
 	// through a mirror), so a failed step of that pull is not its.
@@ -741,8 +744,12 @@ func credentialsPerClient(f facts, ds []Diagnosis) []Diagnosis {
 	if len(without) == 0 {
 		return nil
 	}
+	read, has := "does not read", "it has no credentials"
+	if len(without) > 1 {
+		read, has = "do not read", "they have no credentials"
+	}
 	return one(newDiagnosis("not-logged-in",
-		fmt.Sprintf("%s refuses anonymous access. Credentials for %s are stored in %s, which %s does not read: it has no stored credentials.",
-			f.t.Registry, f.t.Registry, cc.Creds.Source, strings.Join(without, " and ")),
+		fmt.Sprintf("%s refuses anonymous access. Credentials for %s are stored in %s, which %s %s, so %s for it.",
+			f.t.Registry, f.t.Registry, cc.Creds.Source, strings.Join(without, " and "), read, has),
 		loginRemedies(f)...))
 }

@@ -1146,7 +1146,7 @@ func explainRemediation(code string, t checks.Target, g groups, push bool) []str
 			port = "443"
 		}
 		return []string{
-			"Check that the registry is running and listening on port " + port + ": `ss -ltnp | grep " + port + "` on the registry host.",
+			"Check that the registry is running and listening on port " + port + ": `ss -ltnp 'sport = :" + port + "'` on the registry host lists what listens there.",
 			"Check the port in the reference. Usual ports: " + usualPorts + ".",
 			"A reference without a port means 443; add `:PORT` when the registry listens elsewhere. A plain-HTTP registry with nothing on 443 also fails this way: see plain-http-registry.",
 		}
@@ -1307,8 +1307,7 @@ func explainRemediation(code string, t checks.Target, g groups, push bool) []str
 			"nginx answering 411 Length Required: add `chunked_transfer_encoding on;`. 405 from a proxy: allow POST, PATCH, PUT and DELETE on /v2/.",
 		}
 	}
-	c, _ := Lookup(code)
-	return []string{"See " + c.Docs() + "."}
+	return []string{"Read `regdoctor docs " + code + "`."}
 }
 
 func portOr443(t checks.Target) string {

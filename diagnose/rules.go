@@ -218,7 +218,7 @@ func ruleConnection(f facts) []Diagnosis {
 	case checks.KindRefused:
 		return one(newDiagnosis("connection-refused",
 			fmt.Sprintf("Nothing accepts connections on %s (port %s): %s.", tcp.Address, tcp.Port, tcp.Error),
-			"Check that the registry is running and listening on port "+tcp.Port+": `ss -ltnp | grep "+tcp.Port+"` on the registry host.",
+			"Check that the registry is running and listening on port "+tcp.Port+": `ss -ltnp 'sport = :"+tcp.Port+"'` on the registry host lists what listens there.",
 			"Check the port in the reference. Usual ports: "+usualPorts+".",
 			"A reference without a port means 443; add `:PORT` when the registry listens elsewhere."))
 	case checks.KindConnectTimeout:
@@ -715,7 +715,7 @@ func authFileList(f facts) string {
 		paths = append(paths, a.Path)
 	}
 	if len(paths) == 0 {
-		return "(no auth file locations: HOME is unset)"
+		return "no auth file (HOME is unset, so the clients have no default one)"
 	}
 	return strings.Join(paths, ", ")
 }

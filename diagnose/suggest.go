@@ -26,12 +26,14 @@ func ruleRepoAndTag(f facts) []Diagnosis {
 			m.URL, codesOf(m.Get), f.t.Repository, f.t.Repository, f.t.Registry)
 		rem := []string{"Check the repository path in the reference; on Docker Hub–style registries official images live under library/."}
 		if len(sugg) > 0 {
+			// Repositories only: the catalog says they exist, but not
+			// which tags they hold, and a suggestion must exist.
 			var refs []string
 			for _, s := range sugg {
-				refs = append(refs, f.t.Registry+"/"+s+":"+f.t.Reference)
+				refs = append(refs, f.t.Registry+"/"+s)
 			}
 			detail += " Close existing repositories: " + strings.Join(sugg, ", ") + "."
-			rem = append([]string{"Did you mean " + strings.Join(refs, " or ") + "?"}, rem...)
+			rem = append([]string{"Did you mean the repository " + strings.Join(refs, " or ") + "? `skopeo list-tags docker://" + refs[0] + "` lists the tags it has."}, rem...)
 		}
 		if f.rep.Product.Name == "Nexus" {
 			rem = append(rem, "Nexus: a proxy repository fetches on demand; a hosted one only has what was pushed to it. Pull through the group or proxy repository's port.")

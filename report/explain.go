@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/mattn/go-runewidth"
+
 	"github.com/regdoctor/regdoctor/diagnose"
 )
 
@@ -36,13 +38,17 @@ func WriteExplanation(w io.Writer, ex diagnose.Explanation, p Palette) error {
 			where += fmt.Sprintf(", %d lines in all", m.Count)
 		}
 		fmt.Fprintf(&b, "   printed by: %s   layer: %s   (%s)\n", m.Client, m.Layer, where)
-		fmt.Fprintf(&b, "   %s\n", d.Detail)
+		writeWrapped(&b, d.Detail, "   ", "   ", p.width)
 		if m.Target != "" {
-			fmt.Fprintf(&b, "   registry:   %s", m.Registry)
+			line := "   registry:   " + m.Registry
 			if m.Repository != "" {
-				fmt.Fprintf(&b, "   image: %s", m.Target)
+				if img := "   image: " + m.Target; p.width == 0 || runewidth.StringWidth(line+img) <= p.width {
+					line += img
+				} else {
+					line += "\n   image:      " + m.Target // a line of its own rather than wrapped
+				}
 			}
-			b.WriteString("\n")
+			b.WriteString(line + "\n")
 		}
 		fmt.Fprintf(&b, "   confirm:    %s\n", m.CheckCommand)
 		if m.Target == "" {
@@ -53,13 +59,15 @@ func WriteExplanation(w io.Writer, ex diagnose.Explanation, p Palette) error {
 		}
 		b.WriteString("   fix:\n")
 		for _, r := range d.Remediation {
-			lines := strings.Split(r, "\n")
-			fmt.Fprintf(&b, "     - %s\n", lines[0])
-			for _, l := range lines[1:] {
-				fmt.Fprintf(&b, "         %s\n", l)
+			// The first line is prose and wraps under itself; the others
+			// are a snippet, indented below it.
+			first, rest, _ := strings.Cut(r, "\n")
+			writeWrapped(&b, first, "     - ", "       ", p.width)
+			if rest != "" {
+				writeWrapped(&b, rest, "         ", "         ", p.width)
 			}
 		}
-		fmt.Fprintf(&b, "   docs:       %s\n", d.Docs)
+		fmt.Fprintf(&b, "   docs:       regdoctor docs %s\n", d.Code)
 	}
 	if ex.Truncated {
 		b.WriteString("\n" + dim.Sprint("(the input was longer than regdoctor reads, or had more findings than it lists; the rest was not examined)") + "\n")

@@ -5,6 +5,8 @@ package report
 import (
 	"encoding/json"
 	"io"
+	"runtime"
+	"time"
 
 	"github.com/regdoctor/regdoctor/checks"
 	"github.com/regdoctor/regdoctor/clientconf"
@@ -42,7 +44,26 @@ type JSONReport struct {
 	ShortName  any                 `json:"short_name,omitempty"`
 	DurationMS int64               `json:"duration_ms"`
 	Version    string              `json:"version"`
+
+	// What a ticket needs besides the findings. CheckedAt is when the
+	// run started, RFC 3339 in UTC (absent for a target never checked);
+	// RegdoctorVersion repeats version under a name that says whose;
+	// ConfigFilesRead are paths only, never contents.
+	CheckedAt        string   `json:"checked_at,omitempty"`
+	RegdoctorVersion string   `json:"regdoctor_version"`
+	Host             JSONHost `json:"host"`
+	ConfigFilesRead  []string `json:"config_files_read"`
 }
+
+// JSONHost is the machine regdoctor ran on, as Go names it.
+type JSONHost struct {
+	OS   string `json:"os"`
+	Arch string `json:"arch"`
+}
+
+// Host is this machine; tests set it so that goldens are the same on every
+// machine.
+var Host = JSONHost{OS: runtime.GOOS, Arch: runtime.GOARCH}
 
 // ToJSON converts a report to its JSON document.
 func ToJSON(rep *diagnose.Report) JSONReport {
@@ -58,6 +79,13 @@ func ToJSON(rep *diagnose.Report) JSONReport {
 		Clients:    rep.Clients,
 		DurationMS: rep.Duration.Milliseconds(),
 		Version:    checks.Version,
+
+		RegdoctorVersion: checks.Version,
+		Host:             Host,
+		ConfigFilesRead:  rep.Config.FilesRead(),
+	}
+	if !rep.Started.IsZero() {
+		j.CheckedAt = rep.Started.UTC().Format(time.RFC3339)
 	}
 	if rep.Target.Short != nil {
 		j.ShortName = rep.Target.Short

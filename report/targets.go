@@ -32,6 +32,7 @@ func OutcomeJSON(o probe.Outcome) JSONOutcome {
 		j.JSONReport = JSONReport{
 			Target: o.Target.Ref, Registry: t.Registry, Repository: t.Repository, Reference: t.Reference,
 			Checks: []JSONCheck{}, Diagnoses: []diagnose.Diagnosis{}, Version: checks.Version,
+			RegdoctorVersion: checks.Version, Host: Host, ConfigFilesRead: []string{},
 		}
 	}
 	if o.Err != nil {

@@ -130,7 +130,7 @@ func TestWriteTableOutcomesSummary(t *testing.T) {
 	if err := WriteTableOutcomes(&buf, mixed(t)[1:2], NewPalette(false)); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(buf.String(), "regdoctor check broken.example.com/team/app:1") || !strings.Contains(buf.String(), "1 problem(s) found") {
+	if !strings.HasPrefix(buf.String(), "regdoctor check broken.example.com/team/app:1") || !strings.Contains(buf.String(), "1 problem found") {
 		t.Errorf("single target is not the full table:\n%s", buf.String())
 	}
 }

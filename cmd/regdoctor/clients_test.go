@@ -23,6 +23,7 @@ type clientReport struct {
 	Diagnoses []struct {
 		Code        string   `json:"code"`
 		Severity    string   `json:"severity"`
+		Title       string   `json:"title"`
 		Detail      string   `json:"detail"`
 		Remediation []string `json:"remediation"`
 	} `json:"diagnoses"`
@@ -255,6 +256,19 @@ func TestPodmanLoginDoesNotLogInDocker(t *testing.T) {
 	if r.Clients[0].Verdict != "ok" || r.Clients[1].Verdict != "fails" {
 		t.Errorf("want podman ok and docker failing, got %+v", r.Clients)
 	}
+	// The title must not say that nothing is stored, when the detail says
+	// where the credentials are.
+	for _, d := range r.Diagnoses {
+		if d.Code != "not-logged-in" {
+			continue
+		}
+		if strings.Contains(d.Title, "no credentials are stored") {
+			t.Errorf("title %q contradicts the detail %q", d.Title, d.Detail)
+		}
+		if !strings.Contains(d.Detail, "which docker does not read, so it has no credentials") {
+			t.Errorf("detail %q", d.Detail)
+		}
+	}
 }
 
 // The CA podman would find in /etc/containers/certs.d is found under
@@ -422,4 +436,28 @@ func TestHarborRobotNameCutByTheShell(t *testing.T) {
 		}
 	}
 	t.Fatalf("exit %d %+v, want bad-credentials", code, r.Diagnoses)
+}
+
+// TestRepositorySuggestionExists: the catalog says which repositories
+// exist, not which tags they hold, so the suggestion names a repository
+// and no tag that may not be there.
+func TestRepositorySuggestionExists(t *testing.T) {
+	_, root := isolateClients(t)
+	reg := fixturetest.Start(t, "repository-not-found")
+	r, _ := checkJSON(t, "--client", "podman", "--sysroot", root, "--cert-dir", reg.CertDir, reg.Target)
+	for _, d := range r.Diagnoses {
+		if d.Code != "repository-not-found" {
+			continue
+		}
+		if len(d.Remediation) == 0 || !strings.HasPrefix(d.Remediation[0], "Did you mean the repository "+reg.Host+"/library/redis?") {
+			t.Errorf("remediation %q, want the existing repository suggested", d.Remediation)
+		}
+		for _, rem := range d.Remediation {
+			if strings.Contains(rem, "library/redis:") {
+				t.Errorf("a tag suggested that was never seen: %q", rem)
+			}
+		}
+		return
+	}
+	t.Errorf("no repository-not-found in %+v", r.Diagnoses)
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,7 +37,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	f.opts.Timeout = demoTimeout
 	if err := f.parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(stdout, "Usage: regdoctor demo [flags] [SCENARIO...]\n\nScenarios:\n")
+			fmt.Fprintf(stdout, "Usage: regdoctor demo [flags] [SCENARIO...]\n\n"+
+				"Without SCENARIO, a line per scenario: the code it sets up, the code diagnosed, ✓ when they agree.\n"+
+				"With names, those scenarios' full reports; -o json prints each scenario's JSON document.\n\nScenarios:\n")
 			for _, s := range fixtures.Scenarios() {
 				fmt.Fprintf(stdout, "  %-26s %s\n", s.Name, s.Description)
 			}
@@ -45,15 +48,25 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return usageError(stderr, "demo", err)
 	}
+	all := fixtures.Scenarios()
+	names := make([]string, len(all))
+	for i, s := range all {
+		names[i] = s.Name
+	}
+	for _, a := range f.fs.Args() {
+		if !slices.Contains(names, a) {
+			return usageError(stderr, "demo", fmt.Errorf("no scenario named %q%s", a, didYouMean(a, names)))
+		}
+	}
 	var scenarios []fixtures.Scenario
-	for _, s := range fixtures.Scenarios() {
+	for _, s := range all {
 		if f.fs.NArg() == 0 || slices.Contains(f.fs.Args(), s.Name) {
 			scenarios = append(scenarios, s)
 		}
 	}
-	if len(scenarios) == 0 {
-		return usageError(stderr, "demo", fmt.Errorf("no scenario named %v", f.fs.Args()))
-	}
+	// Every scenario's full report is some 1,300 lines: without names the
+	// table is one line per scenario, and `demo NAME` shows the report.
+	summary := f.fs.NArg() == 0 && f.output == "table"
 	runs := make([]demoRun, len(scenarios))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 4)
@@ -68,10 +81,18 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	wg.Wait()
 
+	if summary {
+		return writeDemoSummary(stdout, stderr, runs, f.palette(stdout))
+	}
 	mismatches := 0
+	p := f.palette(stdout)
 	for _, r := range runs {
 		if f.output == "table" {
-			fmt.Fprintf(stdout, "━━ demo scenario %q: %s\n", r.sc.Name, r.sc.Description)
+			header := fmt.Sprintf("━━ demo scenario %q: %s", r.sc.Name, r.sc.Description)
+			if w := p.Width(); w > 0 {
+				header = truncateTo(header, w)
+			}
+			fmt.Fprintln(stdout, header)
 		}
 		if r.err != nil {
 			fmt.Fprintf(stderr, "regdoctor demo: scenario %s: %v\n", r.sc.Name, r.err)
@@ -90,12 +111,83 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if f.output == "table" {
-		fmt.Fprintf(stdout, "demo: %d scenario(s), %d diagnosed as expected\n", len(runs), len(runs)-mismatches)
+		fmt.Fprintf(stdout, "demo: %s, %d diagnosed as expected\n", plural(len(runs), "scenario", "scenarios"), len(runs)-mismatches)
 	}
 	if mismatches > 0 {
 		return report.ExitError
 	}
 	return report.ExitOK
+}
+
+// writeDemoSummary writes a line per scenario: whether regdoctor
+// diagnosed what the scenario sets up, what that is, and, when it
+// differs, what it diagnosed instead; then the total.
+func writeDemoSummary(stdout, stderr io.Writer, runs []demoRun, p report.Palette) int {
+	nameW, expW := 0, 0
+	for _, r := range runs {
+		nameW = max(nameW, len(r.sc.Name))
+		expW = max(expW, len(codesText(sortedCopy(r.sc.Expect))))
+	}
+	// One space between columns: the longest rows are then 80 columns.
+	fmt.Fprintf(stdout, "  %-*s %-*s %s\n", nameW, "SCENARIO", expW, "EXPECTED", "DIAGNOSED")
+	mismatches := 0
+	for _, r := range runs {
+		want := codesText(sortedCopy(r.sc.Expect))
+		var got string
+		if r.err != nil {
+			got = "not run: " + r.err.Error()
+		} else {
+			got = codesText(problemCodes(r.rep))
+		}
+		mark := p.Mark(checks.Pass)
+		if r.err != nil || got != want {
+			mark = p.Mark(checks.Fail)
+			mismatches++
+		}
+		fmt.Fprintf(stdout, "%s %-*s %-*s %s\n", mark, nameW, r.sc.Name, expW, want, got)
+	}
+	fmt.Fprintf(stdout, "demo: %d of %s as expected; `regdoctor demo NAME` shows one in full\n",
+		len(runs)-mismatches, plural(len(runs), "scenario", "scenarios"))
+	if mismatches > 0 {
+		fmt.Fprintf(stderr, "regdoctor demo: %s not diagnosed as expected\n", plural(mismatches, "scenario", "scenarios"))
+		return report.ExitError
+	}
+	return report.ExitOK
+}
+
+// codesText is the codes as the summary shows them; none is "healthy".
+func codesText(codes []string) string {
+	if len(codes) == 0 {
+		return "healthy"
+	}
+	return strings.Join(codes, ",")
+}
+
+// didYouMean is " (did you mean X?)" for the candidates nearest to s, or
+// "" when none is near.
+func didYouMean(s string, candidates []string) string {
+	near := diagnose.Closest(s, candidates, 2)
+	if len(near) == 0 {
+		return ""
+	}
+	return " (did you mean " + strings.Join(near, " or ") + "?)"
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// truncateTo cuts s to width columns with "…"; the demo's headers are
+// runes of width one.
+func truncateTo(s string, width int) string {
+	r := []rune(s)
+	if len(r) <= width {
+		return s
+	}
+	return string(r[:width-1]) + "…"
 }
 
 func runScenario(ctx context.Context, sc fixtures.Scenario, base *checkFlags) demoRun {

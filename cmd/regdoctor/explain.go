@@ -11,6 +11,7 @@ import (
 
 	"github.com/fatih/color"
 	flag "github.com/spf13/pflag"
+	"golang.org/x/term"
 
 	"github.com/regdoctor/regdoctor/diagnose"
 	"github.com/regdoctor/regdoctor/report"
@@ -45,6 +46,7 @@ func cmdExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	var noColor bool
 	fs.StringVarP(&output, "output", "o", "table", "output format: table or json")
 	fs.BoolVar(&noColor, "no-color", false, "disable colour (also: NO_COLOR=1)")
+	wide := fs.Bool("wide", false, "do not wrap the text to COLUMNS or the terminal")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintf(stdout, "%s%s", explainUsageText, fs.FlagUsages())
@@ -65,7 +67,7 @@ func cmdExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		enc.SetIndent("", "  ")
 		err = enc.Encode(ex)
 	} else {
-		err = report.WriteExplanation(stdout, ex, report.NewPalette(!color.NoColor && !noColor))
+		err = report.WriteExplanation(stdout, ex, report.NewPalette(!color.NoColor && !noColor).WithWidth(outputWidth(stdout, *wide)))
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "regdoctor:", err)
@@ -89,10 +91,10 @@ func explainInput(ctx context.Context, args []string, stdin io.Reader, stderr io
 	if stdin == nil {
 		return "", errors.New("no text to explain: pass the error as arguments or on stdin")
 	}
-	if f, ok := stdin.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			fmt.Fprintln(stderr, "regdoctor explain: paste the error text, then press Ctrl-D")
-		}
+	// Only a person at a terminal needs the prompt: /dev/null is a
+	// character device too, and a pipe or file needs none.
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprintln(stderr, "regdoctor explain: paste the error text, then press Ctrl-D")
 	}
 	type result struct {
 		b   []byte

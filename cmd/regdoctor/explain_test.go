@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 )
@@ -80,5 +81,20 @@ func TestExplainExitCodes(t *testing.T) {
 	}
 	if _, _, code := explainCLI(t, ""); code != 2 {
 		t.Errorf("no text at all: want exit 2, got %d", code)
+	}
+}
+
+// TestExplainPromptOnlyOnTTY: /dev/null is a character device, not a
+// terminal; reading it must not ask anyone to paste anything.
+func TestExplainPromptOnlyOnTTY(t *testing.T) {
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	var stdout, stderr bytes.Buffer
+	run([]string{"explain"}, null, &stdout, &stderr)
+	if strings.Contains(stderr.String(), "paste") {
+		t.Errorf("prompted with stdin %s: %q", os.DevNull, stderr.String())
 	}
 }

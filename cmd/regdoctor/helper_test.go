@@ -101,7 +101,7 @@ func (r helperReport) helperProblem() string {
 	return ""
 }
 
-var tableTotal = regexp.MustCompile(`problem\(s\) found \((\d+)ms\)`)
+var tableTotal = regexp.MustCompile(`problems? found \((\d+)ms\)`)
 
 // TestBinaryTimeoutCoversCredentialHelper runs the built binary, with
 // --timeout 2s, against a registry that needs credentials, with a

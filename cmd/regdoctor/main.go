@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"syscall"
@@ -30,17 +31,33 @@ const usage = `regdoctor: find out why a container registry pull or push fails.
 Usage:
   regdoctor check [flags] REGISTRY[/REPOSITORY[:TAG|@DIGEST]]...
   regdoctor check [flags] --targets FILE [--watch INTERVAL]
-  regdoctor serve [flags] --targets FILE  serve Prometheus metrics (/metrics, /probe)
+  regdoctor serve [flags] [--targets FILE]  serve Prometheus metrics (/metrics, /probe)
   regdoctor explain [flags] [TEXT...]   explain a client error message, offline (TEXT or stdin)
-  regdoctor demo [flags] [SCENARIO...]   run against built-in fixture registries
+  regdoctor demo [flags] [SCENARIO...]  run against built-in fixture registries (a line each; NAME: its report)
+  regdoctor docs [CODE]                 the diagnosis codes, or a code's page
   regdoctor version
 
 Run 'regdoctor check --help' for the flags.
 `
 
 func main() {
+	checks.Version = moduleVersion(checks.Version)
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
+
+// moduleVersion is the version to report: make's -ldflags set it, but
+// `go install github.com/regdoctor/regdoctor/cmd/regdoctor@v1.2.3` passes
+// none, and then the module version in the build info is the one to say.
+func moduleVersion(linked string) string {
+	info, ok := debug.ReadBuildInfo()
+	if linked != defaultVersion || !ok || info.Main.Version == "" || info.Main.Version == "(devel)" {
+		return linked
+	}
+	return info.Main.Version
+}
+
+// defaultVersion is checks.Version when no -ldflags set it.
+const defaultVersion = "0.1.0-dev"
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
@@ -58,6 +75,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdExplain(ctx, args[1:], stdin, stdout, stderr)
 	case "demo":
 		return cmdDemo(ctx, args[1:], stdout, stderr)
+	case "docs":
+		return cmdDocs(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "regdoctor", checks.Version)
 		return report.ExitOK
@@ -76,6 +95,7 @@ type checkFlags struct {
 	output  string
 	formats []string // what -o accepts
 	noColor bool
+	wide    bool
 	trace   bool
 }
 
@@ -93,6 +113,7 @@ func newCheckFlags(name string) *checkFlags {
 	f.fs.StringSliceVar(&f.opts.Clients, "client", nil, "judge for these clients: "+strings.Join(clientconf.Known, ", ")+" (default: those that can pull here: docker with a daemon, containerd with its socket, the others installed; else podman)")
 	f.fs.StringVar(&f.opts.SysRoot, "sysroot", "", "read /etc/containers, /etc/docker and /etc/containerd under DIR (a mounted image or host)")
 	f.fs.BoolVar(&f.trace, "trace", false, "write every HTTP exchange to stderr, with secrets redacted")
+	f.fs.BoolVar(&f.wide, "wide", false, "print the table's full text, however wide (default: fit COLUMNS or the terminal, 80 at the least)")
 	f.fs.BoolVar(&f.noColor, "no-color", false, "disable colour (also: NO_COLOR=1)")
 	return f
 }
@@ -158,10 +179,33 @@ func resolveShortName(t checks.Target, o checks.Options) (checks.Target, error) 
 	return checks.ResolveShortNameTTY(t, clientconf.LoadRegistriesConf(o.Sys()), o.TTY)
 }
 
+// clientVersions asks the judged clients' binaries for their versions;
+// tests replace it so that goldens do not depend on what is installed.
+var clientVersions = clientconf.Versions
+
 func runCheck(ctx context.Context, t checks.Target, o checks.Options, trace io.Writer, observe diagnose.Observer) *diagnose.Report {
 	env := checks.NewEnv(ctx, t, o)
 	env.Trace = trace
 	defer env.Close()
+	// The versions are for the ticket: asked beside the checks, so that
+	// they cost the run nothing unless a binary takes longer than the
+	// whole pipeline, and then at most clientconf.VersionTimeout.
+	versions := make(chan map[string]string, 1)
+	bound := clientconf.VersionTimeout
+	if o.Timeout > 0 {
+		bound = min(bound, o.Timeout) // never past --timeout
+	}
+	clients := slices.Clone(env.Config.Clients) // the goroutine reads its own copy
+	go func() { versions <- clientVersions(ctx, clients, o.LookPath, bound) }()
+	rep := runPipeline(ctx, env, t, observe)
+	v := <-versions
+	for i := range rep.Clients {
+		rep.Clients[i].Version = v[rep.Clients[i].Name]
+	}
+	return rep
+}
+
+func runPipeline(ctx context.Context, env *checks.Env, t checks.Target, observe diagnose.Observer) *diagnose.Report {
 	list := checks.All()
 	if t.Short != nil && t.Short.Error != "" && !slices.ContainsFunc(env.Config.Clients, func(c string) bool { return !clientconf.ResolvesShortNames(c) }) {
 		// podman and buildah stop before the network; so does the
@@ -179,12 +223,12 @@ func (f *checkFlags) progress(stderr io.Writer, watching bool) *report.Progress 
 	if !ok || f.output != "table" || f.trace || watching || !isatty.IsTerminal(file.Fd()) {
 		return nil
 	}
-	return report.NewProgress(stderr, len(checks.All()), f.palette())
+	return report.NewProgress(stderr, len(checks.All()), f.palette(stderr))
 }
 
 func (f *checkFlags) write(w io.Writer, rep *diagnose.Report) error {
 	if f.output == "json" {
 		return report.WriteJSON(w, rep)
 	}
-	return report.WriteTable(w, rep, f.palette())
+	return report.WriteTable(w, rep, f.palette(w))
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"flag"
@@ -13,10 +14,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/regdoctor/regdoctor/checks"
 	"github.com/regdoctor/regdoctor/fixtures"
 	"github.com/regdoctor/regdoctor/fixtures/fixturetest"
+	"github.com/regdoctor/regdoctor/report"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden.json from the current output")
@@ -40,7 +43,8 @@ func isolate(t *testing.T, authFile string) map[string]string {
 		t.Fatal(err)
 	}
 	t.Setenv("REGISTRY_AUTH_FILE", authFile)
-	for _, k := range []string{"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy", "CONTAINERS_REGISTRIES_CONF"} {
+	// COLUMNS too: a terminal's would cut the table the tests read.
+	for _, k := range []string{"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy", "CONTAINERS_REGISTRIES_CONF", "COLUMNS"} {
 		t.Setenv(k, "")
 	}
 	return dirs
@@ -213,7 +217,8 @@ var systemRoots = regexp.MustCompile(`"system_roots": "[^"]*"`)
 // golden file keeps the document's field order.
 func normalise(t *testing.T, out string, reg *fixtures.Registry, dirs map[string]string) []byte {
 	t.Helper()
-	replacements := []string{filepath.Dir(filepath.Dir(reg.CertDir)), "$FIXTURE_DIR", `"version": "` + checks.Version + `"`, `"version": "VERSION"`}
+	replacements := []string{filepath.Dir(filepath.Dir(reg.CertDir)), "$FIXTURE_DIR", `"version": "` + checks.Version + `"`, `"version": "VERSION"`,
+		`"regdoctor_version": "` + checks.Version + `"`, `"regdoctor_version": "VERSION"`}
 	for k, d := range dirs {
 		replacements = append(replacements, d, "$"+k)
 	}
@@ -243,6 +248,7 @@ func normalise(t *testing.T, out string, reg *fixtures.Registry, dirs map[string
 // TestJSONGolden pins the JSON document's shape and content. Run
 // `go test ./cmd/regdoctor -run TestJSONGolden -update` after an intended change.
 func TestJSONGolden(t *testing.T) {
+	fixedTicketContext(t)
 	for _, name := range []string{"healthy", "tag-mismatch"} {
 		t.Run(name, func(t *testing.T) {
 			reg := fixturetest.Start(t, name)
@@ -273,6 +279,22 @@ func TestJSONGolden(t *testing.T) {
 	}
 }
 
+// fixedTicketContext makes the host and the clients' versions the same on
+// every machine, for the goldens.
+func fixedTicketContext(t *testing.T) {
+	t.Helper()
+	host, versions := report.Host, clientVersions
+	report.Host = report.JSONHost{OS: "linux", Arch: "amd64"}
+	clientVersions = func(_ context.Context, clients []string, _ func(string) (string, error), _ time.Duration) map[string]string {
+		v := map[string]string{}
+		for _, c := range clients {
+			v[c] = c + " version 0.0.0-test"
+		}
+		return v
+	}
+	t.Cleanup(func() { report.Host, clientVersions = host, versions })
+}
+
 // lineDiff lists the lines that differ, enough to see what changed.
 func lineDiff(want, got string) string {
 	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
@@ -300,6 +322,10 @@ func assertJSONShape(t *testing.T, out string) {
 		Healthy                                          *bool
 		Checks                                           []map[string]json.RawMessage
 		Diagnoses                                        []map[string]json.RawMessage
+		CheckedAt                                        *string `json:"checked_at"`
+		RegdoctorVersion                                 *string `json:"regdoctor_version"`
+		Host                                             *struct{ OS, Arch string }
+		ConfigFilesRead                                  []string `json:"config_files_read"`
 	}
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("not JSON: %v", err)
@@ -311,6 +337,20 @@ func assertJSONShape(t *testing.T, out string) {
 	if doc.Version != nil && *doc.Version != checks.Version {
 		t.Errorf("version %q, want %q", *doc.Version, checks.Version)
 	}
+	if doc.RegdoctorVersion == nil || *doc.RegdoctorVersion != checks.Version {
+		t.Errorf("regdoctor_version %v, want %q", doc.RegdoctorVersion, checks.Version)
+	}
+	if doc.CheckedAt == nil {
+		t.Error("no checked_at")
+	} else if _, err := time.Parse(time.RFC3339, *doc.CheckedAt); err != nil {
+		t.Errorf("checked_at is not RFC 3339: %v", err)
+	}
+	if doc.Host == nil || doc.Host.OS == "" || doc.Host.Arch == "" {
+		t.Errorf("host %+v lacks os or arch", doc.Host)
+	}
+	if doc.ConfigFilesRead == nil {
+		t.Error("no config_files_read")
+	}
 	if len(doc.Checks) != len(checks.All()) {
 		t.Errorf("%d checks, want %d", len(doc.Checks), len(checks.All()))
 	}
@@ -321,7 +361,7 @@ func assertJSONShape(t *testing.T, out string) {
 		}
 	}
 	for _, d := range doc.Diagnoses {
-		requireKeys(t, "diagnosis", d, "code", "severity", "title", "detail", "remediation", "docs")
+		requireKeys(t, "diagnosis", d, "code", "severity", "title", "detail", "remediation", "docs", "docs_url")
 	}
 	problems := 0
 	for _, d := range doc.Diagnoses {

@@ -131,8 +131,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if f.webConfig != "" {
 		auth = ", web config " + f.webConfig
 	}
-	fmt.Fprintf(stderr, "regdoctor serve: listening on %s://%s (%d scheduled targets, every %s; /probe: %d at once, %d waiting%s)\n",
-		scheme, ln.Addr(), len(targets), f.interval, f.probeParallel, f.probeQueue, auth)
+	fmt.Fprintf(stderr, "regdoctor serve: listening on %s://%s (%s, every %s; /probe: %d at once, %d waiting%s)\n",
+		scheme, ln.Addr(), plural(len(targets), "scheduled target", "scheduled targets"), f.interval, f.probeParallel, f.probeQueue, auth)
 
 	scheduled := make(chan struct{})
 	go func() {

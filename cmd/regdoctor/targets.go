@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/fatih/color"
 	flag "github.com/spf13/pflag"
+	"golang.org/x/term"
 
 	"github.com/regdoctor/regdoctor/checks"
 	"github.com/regdoctor/regdoctor/diagnose"
@@ -211,7 +214,7 @@ func checkTargets(ctx context.Context, f *checkFlags, pf *probeFlags, stdout, st
 	case "prometheus":
 		err = report.WritePrometheus(stdout, outs)
 	case "table":
-		err = report.WriteTableOutcomes(stdout, outs, f.palette())
+		err = report.WriteTableOutcomes(stdout, outs, f.palette(stdout))
 	}
 	logError(stderr, err)
 	return pf.exitCode(outs)
@@ -223,7 +226,7 @@ func checkTargets(ctx context.Context, f *checkFlags, pf *probeFlags, stdout, st
 func watchTargets(ctx context.Context, sched *probe.Scheduler, f *checkFlags, pf *probeFlags, targets []probe.Target, stdout, stderr io.Writer) int {
 	var changes probe.Changes
 	latest := map[string]probe.Outcome{}
-	p := f.palette()
+	p := f.palette(stdout)
 	sched.Every(ctx, pf.watch, targets, func(o probe.Outcome) {
 		latest[o.Target.Ref] = o
 		if !changes.Changed(o) {
@@ -246,8 +249,27 @@ func watchTargets(ctx context.Context, sched *probe.Scheduler, f *checkFlags, pf
 	return pf.exitCode(outs)
 }
 
-func (f *checkFlags) palette() report.Palette {
-	return report.NewPalette(!color.NoColor && !f.noColor)
+// palette colours and lays out what goes to w: as wide as COLUMNS says,
+// else as the terminal w is, else (a file, a pipe) without a limit, so
+// that nothing is cut where no one is watching; --wide lifts the limit.
+func (f *checkFlags) palette(w io.Writer) report.Palette {
+	return report.NewPalette(!color.NoColor && !f.noColor).WithWidth(outputWidth(w, f.wide))
+}
+
+// outputWidth is the width to lay text out for on w; 0 is no limit.
+func outputWidth(w io.Writer, wide bool) int {
+	if wide {
+		return 0
+	}
+	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 0 {
+		return n
+	}
+	if file, ok := w.(*os.File); ok && term.IsTerminal(int(file.Fd())) {
+		if n, _, err := term.GetSize(int(file.Fd())); err == nil && n > 0 {
+			return n
+		}
+	}
+	return 0
 }
 
 func logError(stderr io.Writer, err error) {
