@@ -11,7 +11,7 @@ PKGS    := ./...
 # go.env says GOTOOLCHAIN=local, which would ignore the line).
 export GOTOOLCHAIN ?= auto
 # The packages the integration suite drives, as Debian names them.
-DEB_PKGS := docker-registry nginx skopeo apache2-utils podman prometheus containerd buildah docker.io
+DEB_PKGS := docker-registry nginx skopeo apache2-utils podman prometheus containerd buildah docker.io tmux
 # The Go clients the integration suite also drives, pinned: crane at
 # go.mod's go-containerregistry, regctl at a release the module proxy serves.
 CRANE_VERSION  := v0.22.1
