@@ -584,7 +584,7 @@ func containerdHeadDigest(f facts) string {
 	return fmt.Sprintf("containerd resolves the tag with HEAD, which names %s, but GET serves %s: containerd fetches and verifies the HEAD's digest", head, get)
 }
 
-// podmanLoginRemedy is how loginRemedies (rules.go) starts podman's
+// podmanLoginRemedy is how loginRemedies (rules_auth.go) starts podman's
 // remedy; it names the usual file, which fixLoginFile corrects.
 const podmanLoginRemedy = "podman / skopeo / buildah: `podman login "
 
