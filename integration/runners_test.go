@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -137,8 +136,7 @@ var ctrd struct {
 	once sync.Once
 	sock string
 	err  error
-	cmd  *exec.Cmd
-	dir  string
+	d    *suiteDaemon
 }
 
 // sharedContainerd starts one containerd for the suite, as root, with
@@ -146,22 +144,14 @@ var ctrd struct {
 // needs. It is stopped by stopSharedContainerd at the end of the suite.
 func sharedContainerd() (string, error) {
 	ctrd.once.Do(func() {
-		if os.Geteuid() != 0 {
-			ctrd.err = fmt.Errorf("containerd needs root (uid %d)", os.Geteuid())
-			return
-		}
-		if _, err := exec.LookPath("containerd"); err != nil {
-			ctrd.err = fmt.Errorf("containerd not on PATH (Debian package containerd): %w", err)
-			return
-		}
-		dir, err := os.MkdirTemp("", "ctrd-") // a unix socket path must be short
+		d, err := newSuiteDaemon("containerd", "containerd")
 		if err != nil {
 			ctrd.err = err
 			return
 		}
-		ctrd.dir = dir
-		ctrd.sock = filepath.Join(dir, "c.sock")
-		conf := filepath.Join(dir, "config.toml")
+		ctrd.d = d
+		ctrd.sock = filepath.Join(d.dir, "c.sock")
+		conf := filepath.Join(d.dir, "config.toml")
 		content := fmt.Sprintf(`version = 2
 root = %q
 state = %q
@@ -179,60 +169,32 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.b
 # "shared", would let a missing layer come from an earlier pull).
 [plugins."io.containerd.metadata.v1.bolt"]
   content_sharing_policy = "isolated"
-`, filepath.Join(dir, "root"), filepath.Join(dir, "state"), ctrd.sock, ctrd.sock+".ttrpc")
+`, filepath.Join(d.dir, "root"), filepath.Join(d.dir, "state"), ctrd.sock, ctrd.sock+".ttrpc")
 		if err := os.WriteFile(conf, []byte(content), 0o600); err != nil {
 			ctrd.err = err
 			return
 		}
-		log, err := os.Create(filepath.Join(dir, "containerd.log"))
-		if err != nil {
-			ctrd.err = err
-			return
-		}
-		cmd := exec.Command("containerd", "--config", conf, "--root", filepath.Join(dir, "root"), "--state", filepath.Join(dir, "state"), "--address", ctrd.sock)
-		cmd.Stdout, cmd.Stderr = log, log
-		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "TMPDIR=" + dir}
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		if err := cmd.Start(); err != nil {
-			ctrd.err = fmt.Errorf("start containerd: %w", err)
-			return
-		}
-		ctrd.cmd = cmd
-		deadline := time.Now().Add(readyTimeout)
-		for time.Now().Before(deadline) {
-			if c, err := net.Dial("unix", ctrd.sock); err == nil {
-				c.Close()
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				out, err := exec.CommandContext(ctx, "ctr", "--address", ctrd.sock, "version").CombinedOutput()
-				cancel()
-				if err == nil {
-					ctrd.err = nil // an earlier try's failure is over
-					return
-				}
-				ctrd.err = fmt.Errorf("ctr version: %v: %s", err, out)
+		argv := []string{"containerd", "--config", conf, "--root", filepath.Join(d.dir, "root"), "--state", filepath.Join(d.dir, "state"), "--address", ctrd.sock}
+		ctrd.err = d.start(argv, readyTimeout, func() error {
+			c, err := net.Dial("unix", ctrd.sock)
+			if err != nil {
+				return err
 			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		if ctrd.err == nil {
-			ctrd.err = fmt.Errorf("containerd did not listen on %s within %s; log:\n%s", ctrd.sock, readyTimeout, tail(log.Name(), 4<<10))
-		}
+			c.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if out, err := exec.CommandContext(ctx, "ctr", "--address", ctrd.sock, "version").CombinedOutput(); err != nil {
+				return fmt.Errorf("ctr version: %v: %s", err, out)
+			}
+			return nil
+		})
 	})
 	return ctrd.sock, ctrd.err
 }
 
 // stopSharedContainerd kills the suite's containerd, if it started, and
 // removes its directory.
-func stopSharedContainerd() {
-	if ctrd.cmd != nil && ctrd.cmd.Process != nil {
-		_ = syscall.Kill(-ctrd.cmd.Process.Pid, syscall.SIGKILL)
-		_ = ctrd.cmd.Wait()
-	}
-	if ctrd.dir != "" {
-		// Snapshots may be mounted read-only bind-free (native), so a plain
-		// removal does it.
-		_ = os.RemoveAll(ctrd.dir)
-	}
-}
+func stopSharedContainerd() { ctrd.d.stop() }
 
 // toolPath finds crane and regctl: on PATH, else in the repository's
 // bin/, where `make integration-tools` installs them.
