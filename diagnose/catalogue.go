@@ -54,6 +54,8 @@ type Code struct {
 // (the JSON's "docs", a contract); the binary carries the page too.
 func (c Code) Docs() string { return docsBase + c.Code + docsExtension }
 
+//go:generate go test -run TestCodeTablesFollowTheCatalogue -update-tables .
+
 // The catalogue, in the order a user should fix things: the first layer
 // that broke comes first.
 var catalogue = []Code{
@@ -108,6 +110,19 @@ var byCode = func() map[string]Code {
 	}
 	return m
 }()
+
+// lowered says, for the codes whose severity a rule lowers, when it does:
+// the code tables (docs/codes/README.md, README.md) print it beside the
+// default severity.
+var lowered = map[string]string{
+	"plain-http-registry":       "info under `--tls-verify=false`",
+	"tls-client-cert-required":  "info when every judged client presents the certificate",
+	"token-realm-misconfigured": "warning for an http realm, info for crane-only problems",
+	"manifest-schema1":          "info when no judged client refuses schema 1",
+	"manifest-invalid":          "only containerd and regctl for a wrong `Docker-Content-Digest` alone",
+	"head-get-mismatch":         "a warning when no judged client sends HEAD: the pull works here, a containerd node would fail",
+	"platform-not-available":    "warning for a single-platform image for another platform: it pulls, but does not run",
+}
 
 // Catalogue returns every code, in fix-first order.
 func Catalogue() []Code { return append([]Code(nil), catalogue...) }
