@@ -14,9 +14,13 @@ import (
 // better than a check that waits for a wedged binary.
 const VersionTimeout = 2 * time.Second
 
-// versionArgs is what makes each binary print its version; crane has a
-// subcommand, not a flag.
-var versionArgs = map[string][]string{"crane": {"version"}}
+// versionArgs is what makes each binary print its version; crane and
+// regctl have a subcommand, not a flag (regctl refuses --version, and its
+// plain `version` prints a table whose first line is no version).
+var versionArgs = map[string][]string{
+	"crane":  {"version"},
+	"regctl": {"version", "--format", "{{.VCSTag}}"},
+}
 
 // versionCache keeps each binary's answer (or its silence) for the life of
 // the process: serve and --watch run the same clients again and again,

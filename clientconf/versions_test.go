@@ -16,6 +16,7 @@ func TestVersions(t *testing.T) {
 		"skopeo":  "exit 3\n",
 		"buildah": "exec sleep 60\n",
 		"crane":   "[ \"$1\" = version ] && echo v0.22.1\n",
+		"regctl":  "[ \"$*\" = 'version --format {{.VCSTag}}' ] && echo v0.11.7\n",
 	}
 	for name, body := range scripts {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/sh\n"+body), 0o700); err != nil {
@@ -29,8 +30,8 @@ func TestVersions(t *testing.T) {
 		}
 		return p, nil
 	}
-	got := Versions(context.Background(), []string{"podman", "skopeo", "buildah", "crane", "docker"}, look, 500*time.Millisecond)
-	want := map[string]string{"podman": "podman version 5.4.2", "crane": "v0.22.1"}
+	got := Versions(context.Background(), []string{"podman", "skopeo", "buildah", "crane", "regctl", "docker"}, look, 500*time.Millisecond)
+	want := map[string]string{"podman": "podman version 5.4.2", "crane": "v0.22.1", "regctl": "v0.11.7"}
 	if len(got) != len(want) {
 		t.Errorf("got %q, want %q", got, want)
 	}
