@@ -230,6 +230,10 @@ func (env *Env) stashedAs(c net.Conn) string {
 func (env *Env) keepRaw(addr string, c net.Conn) {
 	env.stashMu.Lock()
 	defer env.stashMu.Unlock()
+	if env.closed {
+		c.Close() // a tcp check that ended after the run was closed
+		return
+	}
 	if env.raw == nil {
 		env.raw = map[string]net.Conn{}
 	}
