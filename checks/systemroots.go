@@ -7,6 +7,9 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+
+	"golang.org/x/crypto/cryptobyte"
+	casn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
 // systemCAFiles are where Go looks for the system's CA bundle on Linux, in
@@ -141,52 +144,18 @@ func (b *systemBundle) roots(chain []*x509.Certificate) *x509.CertPool {
 // OPTIONAL, serialNumber, signature, issuer, validity, subject, ... } ...}.
 // A certificate it cannot read is only not a candidate.
 func rawSubject(der []byte) ([]byte, bool) {
-	tag, _, cert, _, ok := derElement(der)
-	if !ok || tag != 0x30 {
-		return nil, false
-	}
-	tag, _, tbs, _, ok := derElement(cert)
-	if !ok || tag != 0x30 {
-		return nil, false
-	}
-	rest := tbs
-	if len(rest) > 0 && rest[0] == 0xa0 { // explicit [0] version
-		if _, _, _, rest, ok = derElement(rest); !ok {
-			return nil, false
-		}
-	}
-	for range 4 { // serialNumber, signature, issuer, validity
-		if _, _, _, rest, ok = derElement(rest); !ok {
-			return nil, false
-		}
-	}
-	tag, subject, _, _, ok := derElement(rest)
-	if !ok || tag != 0x30 {
+	input := cryptobyte.String(der)
+	var cert, tbs, subject cryptobyte.String
+	ok := input.ReadASN1(&cert, casn1.SEQUENCE) &&
+		cert.ReadASN1(&tbs, casn1.SEQUENCE) &&
+		tbs.SkipOptionalASN1(casn1.Tag(0).Constructed().ContextSpecific()) && // version
+		tbs.SkipASN1(casn1.INTEGER) && // serialNumber
+		tbs.SkipASN1(casn1.SEQUENCE) && // signature
+		tbs.SkipASN1(casn1.SEQUENCE) && // issuer
+		tbs.SkipASN1(casn1.SEQUENCE) && // validity
+		tbs.ReadASN1Element(&subject, casn1.SEQUENCE)
+	if !ok {
 		return nil, false
 	}
 	return subject, true
-}
-
-// derElement splits off the DER element at the start of b: its tag, the
-// whole element, its contents, and what follows it.
-func derElement(b []byte) (tag byte, whole, content, rest []byte, ok bool) {
-	if len(b) < 2 {
-		return 0, nil, nil, nil, false
-	}
-	n, hdr := int(b[1]), 2
-	if n >= 0x80 {
-		k := n & 0x7f
-		if k == 0 || k > 3 || len(b) < 2+k {
-			return 0, nil, nil, nil, false
-		}
-		n = 0
-		for _, c := range b[2 : 2+k] {
-			n = n<<8 | int(c)
-		}
-		hdr += k
-	}
-	if len(b)-hdr < n {
-		return 0, nil, nil, nil, false
-	}
-	return b[0], b[:hdr+n], b[hdr : hdr+n], b[hdr+n:], true
 }
