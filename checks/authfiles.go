@@ -252,7 +252,7 @@ func (cc *ClientConfig) loadAuth(ctx context.Context, t Target, o Options) {
 			// auth file should be: podman and docker fail on it rather
 			// than go in anonymously, so it is no "not logged in".
 			af.Error = err.Error()
-			cc.problem("config-invalid", p, 0, "%s cannot be read as an auth file: %v; podman and docker refuse to use it", p, err)
+			cc.problem(clientconf.Unparsable, p, 0, "%s cannot be read as an auth file: %v; podman and docker refuse to use it", p, err)
 			cc.AuthFiles = append(cc.AuthFiles, af)
 			continue
 		}
@@ -260,7 +260,7 @@ func (cc *ClientConfig) loadAuth(ctx context.Context, t Target, o Options) {
 		if err := json.Unmarshal(data, &f); err != nil {
 			line := jsonErrorLine(data, err)
 			af.Error = fmt.Sprintf("line %d: %v", line, err)
-			cc.problemFor(readers[p], "config-invalid", p, line, "%s does not parse: %v; %s refuse to use it", p, err, clientList(readers[p], "the clients that read it"))
+			cc.problemFor(readers[p], clientconf.Unparsable, p, line, "%s does not parse: %v; %s refuse to use it", p, err, clientList(readers[p], "the clients that read it"))
 			cc.AuthFiles = append(cc.AuthFiles, af)
 			continue
 		}
@@ -330,7 +330,7 @@ func (cc *ClientConfig) missingAuthFile(p string, readers []string) {
 	if len(fail) == 0 {
 		return
 	}
-	cc.problemFor(fail, "config-invalid", p, 0, "%s names the auth file %s, which does not exist; %s refuse to run (\"checking authfile: stat %s: no such file or directory\")", from, p, clientList(fail, ""), p)
+	cc.problemFor(fail, clientconf.MissingFile, p, 0, "%s names the auth file %s, which does not exist; %s refuse to run (\"checking authfile: stat %s: no such file or directory\")", from, p, clientList(fail, ""), p)
 }
 
 // CredsFor returns the stored credentials client would use, from the
@@ -399,7 +399,7 @@ func (cc *ClientConfig) findMisfiledCreds(t Target) {
 			if port != "" && !(defaultPort(port) && defaultPort(t.Port())) {
 				continue // two ports, two registries
 			}
-			cc.problem("credentials-for-other-host", af.Path, 0,
+			cc.problem(clientconf.CredentialsElsewhere, af.Path, 0,
 				"%s holds credentials under %q, but clients look them up as %q for %s; they are not used", af.Path, k, t.Registry, t.ImageRef())
 			return
 		}
@@ -429,7 +429,7 @@ func (cc *ClientConfig) credsFrom(ctx context.Context, path string, f *authFileJ
 			user, pass, ok := strings.Cut(string(raw), ":")
 			if err != nil || !ok {
 				// Never echo the field: it is the secret.
-				cc.problem("config-invalid", path, 0, "the \"auth\" field for %q in %s is not base64 of user:password", key, path)
+				cc.problem(clientconf.Unparsable, path, 0, "the \"auth\" field for %q in %s is not base64 of user:password", key, path)
 				continue
 			}
 			c.Username, c.Password = user, pass

@@ -130,12 +130,12 @@ func (cc *ClientConfig) loadCertDir(dir string, readBy []string) {
 				// A loop, a pipe or a device where a CA should be fails
 				// podman, which reads every .crt (containers/image
 				// tlsclientconfig.SetupCertificates); never skip it quietly.
-				cc.problem("certs-dir-invalid", full, 0, "%s cannot be read: %v", full, err)
+				cc.problem(clientconf.CertsDirBroken, full, 0, "%s cannot be read: %v", full, err)
 				continue
 			}
 			certs := cc.Trust.AddPEM(data)
 			if len(certs) == 0 {
-				cc.problem("certs-dir-invalid", full, 0, "%s holds no PEM certificate", full)
+				cc.problem(clientconf.CertsDirBroken, full, 0, "%s holds no PEM certificate", full)
 				continue
 			}
 			cd.CAs = append(cd.CAs, name)
@@ -143,12 +143,12 @@ func (cc *ClientConfig) loadCertDir(dir string, readBy []string) {
 		case ".cert":
 			key := strings.TrimSuffix(full, ".cert") + ".key"
 			if _, err := os.Stat(key); err != nil {
-				cc.problem("certs-dir-invalid", full, 0, "missing key %s for client certificate %s in %s", filepath.Base(key), name, dir)
+				cc.problem(clientconf.CertsDirBroken, full, 0, "missing key %s for client certificate %s in %s", filepath.Base(key), name, dir)
 				continue
 			}
 			pair, err := loadKeyPair(full, key)
 			if err != nil {
-				cc.problem("certs-dir-invalid", full, 0, "client certificate %s: %v", name, err)
+				cc.problem(clientconf.CertsDirBroken, full, 0, "client certificate %s: %v", name, err)
 				continue
 			}
 			cc.ClientCerts = append(cc.ClientCerts, pair)
@@ -156,7 +156,7 @@ func (cc *ClientConfig) loadCertDir(dir string, readBy []string) {
 		case ".key":
 			cert := strings.TrimSuffix(full, ".key") + ".cert"
 			if _, err := os.Stat(cert); err != nil {
-				cc.problem("certs-dir-invalid", full, 0, "missing client certificate %s for key %s in %s", filepath.Base(cert), name, dir)
+				cc.problem(clientconf.CertsDirBroken, full, 0, "missing client certificate %s for key %s in %s", filepath.Base(cert), name, dir)
 			}
 		case ".pem", ".cer":
 			cc.ignoreFile(full, "only files ending in .crt are read as CA certificates")

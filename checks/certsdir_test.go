@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/regdoctor/regdoctor/clientconf"
 )
 
 // The certs.d mistakes behind "x509: certificate signed by unknown
@@ -155,9 +157,9 @@ func TestCertsDirHostileFiles(t *testing.T) {
 			case cc := <-done:
 				var msgs []string
 				for _, p := range cc.Problems {
-					msgs = append(msgs, p.Code+": "+p.Message)
+					msgs = append(msgs, string(p.Kind)+": "+p.Message)
 				}
-				if len(msgs) == 0 || !strings.Contains(strings.Join(msgs, "\n"), tc.want) || !strings.HasPrefix(msgs[0], "certs-dir-invalid") {
+				if len(msgs) == 0 || !strings.Contains(strings.Join(msgs, "\n"), tc.want) || !strings.HasPrefix(msgs[0], string(clientconf.CertsDirBroken)) {
 					t.Errorf("problems %q, want certs-dir-invalid saying %q", msgs, tc.want)
 				}
 			case <-time.After(10 * time.Second):

@@ -254,16 +254,16 @@ func hostIPs(ctx context.Context, t Target) []string {
 	return addrs
 }
 
-func (cc *ClientConfig) problem(code, file string, line int, format string, args ...any) {
-	cc.problemFor(nil, code, file, line, format, args...)
+func (cc *ClientConfig) problem(kind clientconf.ProblemKind, file string, line int, format string, args ...any) {
+	cc.problemFor(nil, kind, file, line, format, args...)
 }
 
 // problemFor records a problem that stops only clients (nil: all of
 // them), once.
-func (cc *ClientConfig) problemFor(clients []string, code, file string, line int, format string, args ...any) {
-	p := Problem{Code: code, File: file, Line: line, Message: fmt.Sprintf(format, args...), Clients: slices.Clone(clients)}
+func (cc *ClientConfig) problemFor(clients []string, kind clientconf.ProblemKind, file string, line int, format string, args ...any) {
+	p := Problem{Kind: kind, File: file, Line: line, Message: fmt.Sprintf(format, args...), Clients: slices.Clone(clients)}
 	for _, q := range cc.Problems {
-		if q.Code == p.Code && q.File == p.File && q.Message == p.Message {
+		if q.Kind == p.Kind && q.File == p.File && q.Message == p.Message {
 			return
 		}
 	}

@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/regdoctor/regdoctor/clientconf"
 )
 
 // testRegistry is an IP literal: a host name would cost a DNS lookup per config load.
@@ -230,7 +232,7 @@ func TestAuthFileEntries(t *testing.T) {
 			}
 			continue
 		}
-		if len(cc.Problems) != 1 || cc.Problems[0].Code != "config-invalid" || cc.Problems[0].File != path || cc.Problems[0].Line != tc.problem {
+		if len(cc.Problems) != 1 || cc.Problems[0].Kind != clientconf.Unparsable || cc.Problems[0].File != path || cc.Problems[0].Line != tc.problem {
 			t.Errorf("%s: problems %+v, want config-invalid in %s at line %d", tc.name, cc.Problems, path, tc.problem)
 		}
 		if len(cc.AuthFiles) != 1 || !cc.AuthFiles[0].Exists {
@@ -251,9 +253,9 @@ func TestAuthFileMissing(t *testing.T) {
 		t.Errorf("config %+v, want one absent auth file and nothing else", cc)
 	}
 	cc = loadConfig(t, testRegistry, Options{AuthFile: path, SysRoot: t.TempDir(), Clients: []string{"podman", "buildah", "skopeo"}})
-	if len(cc.Problems) != 1 || cc.Problems[0].Code != "config-invalid" || !slices.Equal(cc.Problems[0].Clients, []string{"podman", "buildah"}) ||
+	if len(cc.Problems) != 1 || cc.Problems[0].Kind != clientconf.MissingFile || !slices.Equal(cc.Problems[0].Clients, []string{"podman", "buildah"}) ||
 		!strings.Contains(cc.Problems[0].Message, "checking authfile: stat "+path) {
-		t.Errorf("problems %+v, want config-invalid for podman and buildah quoting CheckAuthFile", cc.Problems)
+		t.Errorf("problems %+v, want a missing file for podman and buildah quoting CheckAuthFile", cc.Problems)
 	}
 }
 
@@ -269,7 +271,7 @@ func TestAuthFileUnreadable(t *testing.T) {
 	writeFile(t, big, `{"auths":{}, "pad":"`+strings.Repeat("a", 5<<20)+`"}`)
 	for name, path := range map[string]string{"a directory": dir, "a FIFO": fifo, "/dev/zero": "/dev/zero", "over 4 MiB": big} {
 		cc := loadConfig(t, testRegistry, Options{AuthFile: path})
-		if len(cc.Problems) != 1 || cc.Problems[0].Code != "config-invalid" || cc.Problems[0].File != path {
+		if len(cc.Problems) != 1 || cc.Problems[0].Kind != clientconf.Unparsable || cc.Problems[0].File != path {
 			t.Errorf("%s: problems %+v, want config-invalid naming %s", name, cc.Problems, path)
 		}
 	}
@@ -326,7 +328,7 @@ func TestCertsDir(t *testing.T) {
 			cc := loadConfig(t, testRegistry+"/app", o)
 			var problems []string
 			for _, p := range cc.Problems {
-				if p.Code != "certs-dir-invalid" {
+				if p.Kind != clientconf.CertsDirBroken {
 					t.Errorf("%s: problem %+v has the wrong code", tc.name, p)
 				}
 				problems = append(problems, filepath.Base(p.File))
@@ -366,5 +368,24 @@ func TestMisfiledCredentialsByPort(t *testing.T) {
 		if got := len(cc.Problems) > 0; got != c.misfiled {
 			t.Errorf("key %q for %s: misfiled = %v, want %v (%+v)", c.key, c.target, got, c.misfiled, cc.Problems)
 		}
+	}
+}
+
+// A problem in the client-config evidence names its kind, not a diagnosis
+// code (a JSON change of 2026-12-03, documented in the README): only the
+// rules name causes.
+func TestProblemJSONNamesTheKind(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "auth.json")
+	if err := os.WriteFile(path, []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cc := loadConfig(t, testRegistry, Options{AuthFile: path, SysRoot: t.TempDir(), Clients: []string{"podman"}})
+	out, err := json.Marshal(cc.Problems)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), `"kind":"unparsable"`) || strings.Contains(string(out), `"code"`) {
+		t.Errorf("problems JSON %s, want a kind and no code", out)
 	}
 }

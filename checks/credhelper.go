@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/regdoctor/regdoctor/clientconf"
 )
 
 const (
@@ -52,7 +54,7 @@ func (cc *ClientConfig) fromHelper(ctx context.Context, path, helper, server str
 		// without credentials (regclient config/host.go refreshHelper).
 		stopped := slices.DeleteFunc(slices.Clone(cc.helperReaders), func(c string) bool { return c == "docker" || c == "regctl" })
 		if len(stopped) > 0 || cc.helperReaders == nil {
-			cc.problemFor(stopped, "config-invalid", path, 0, "%s names credential helper %q but %s is not in PATH%s", path, helper, bin, failing(stopped))
+			cc.problemFor(stopped, clientconf.HelperMissing, path, 0, "%s names credential helper %q but %s is not in PATH%s", path, helper, bin, failing(stopped))
 		}
 		return nil
 	}
@@ -62,7 +64,7 @@ func (cc *ClientConfig) fromHelper(ctx context.Context, path, helper, server str
 			cc.helpersFailed = map[string]bool{}
 		}
 		cc.helpersFailed[bin] = true
-		cc.problemFor(cc.helperReaders, "credential-helper-failed", path, 0, "credential helper %s (named in %s) %s", bin, path, hf.msg)
+		cc.problemFor(cc.helperReaders, clientconf.HelperFailed, path, 0, "credential helper %s (named in %s) %s", bin, path, hf.msg)
 		return nil
 	}
 	if err != nil {

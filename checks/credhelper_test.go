@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/regdoctor/regdoctor/clientconf"
 )
 
 // helperGrace is what a run may take past its deadline on a loaded
@@ -64,7 +66,7 @@ func helperEnv(t *testing.T, auth string, timeout time.Duration) (*Env, time.Dur
 
 func helperProblem(cc *ClientConfig) *Problem {
 	for i, p := range cc.Problems {
-		if p.Code == "credential-helper-failed" {
+		if p.Kind == clientconf.HelperFailed {
 			return &cc.Problems[i]
 		}
 	}

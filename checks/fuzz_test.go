@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/regdoctor/regdoctor/clientconf"
 )
 
 func FuzzParseChallenge(f *testing.F) {
@@ -142,7 +144,7 @@ func FuzzLoadAuthFile(f *testing.F) {
 		var parsed authFileJSON
 		if err := json.Unmarshal(data, &parsed); err != nil {
 			lines := bytes.Count(data, []byte("\n")) + 1
-			if len(cc.Problems) != 1 || cc.Problems[0].Code != "config-invalid" || cc.Problems[0].Line < 1 || cc.Problems[0].Line > lines {
+			if len(cc.Problems) != 1 || cc.Problems[0].Kind != clientconf.Unparsable || cc.Problems[0].Line < 1 || cc.Problems[0].Line > lines {
 				t.Errorf("unparseable file (%v): problems %+v, want one config-invalid within lines 1..%d", err, cc.Problems, lines)
 			}
 			if cc.Creds != nil {

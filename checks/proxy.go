@@ -6,13 +6,15 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+
+	"github.com/regdoctor/regdoctor/clientconf"
 )
 
 func (cc *ClientConfig) loadProxy(t Target, o Options) {
 	req := &http.Request{URL: &url.URL{Scheme: "https", Host: t.Host}}
 	u, err := proxyFunc(o)(req)
 	if err != nil {
-		cc.problem("proxy-misconfigured", "environment", 0, "the proxy settings do not parse: %v", err)
+		cc.problem(clientconf.ProxyInvalid, "environment", 0, "the proxy settings do not parse: %v", err)
 		return
 	}
 	if u != nil {
@@ -26,7 +28,7 @@ func (cc *ClientConfig) loadProxy(t Target, o Options) {
 			cc.ProxyAddr = net.JoinHostPort(u.Hostname(), port)
 		}
 		if internalHost(t.Hostname()) {
-			cc.problem("proxy-misconfigured", "environment", 0,
+			cc.problem(clientconf.ProxyInvalid, "environment", 0,
 				"%s looks internal but is not in NO_PROXY, so its traffic goes through proxy %s", t.Hostname(), cc.Proxy)
 		}
 	}

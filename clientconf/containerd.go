@@ -145,7 +145,7 @@ func (h *ContainerdHost) load() {
 	}
 	h.Exists = true
 	if err != nil {
-		h.Problems = append(h.Problems, Problem{Code: "config-invalid", File: h.File, Message: err.Error(), Clients: []string{"containerd"}})
+		h.Problems = append(h.Problems, Problem{Kind: Unparsable, File: h.File, Message: err.Error(), Clients: []string{"containerd"}})
 		return
 	}
 	if len(data) == 0 {

@@ -32,7 +32,7 @@ func LoadDockerDaemon(s Sys) *DockerDaemon {
 	}
 	d.Exists = true
 	if err != nil {
-		d.Problems = append(d.Problems, Problem{Code: "config-invalid", File: d.File, Message: err.Error(), Clients: []string{"docker"}})
+		d.Problems = append(d.Problems, Problem{Kind: Unparsable, File: d.File, Message: err.Error(), Clients: []string{"docker"}})
 		return d
 	}
 	var v struct {
@@ -40,7 +40,7 @@ func LoadDockerDaemon(s Sys) *DockerDaemon {
 		Mirrors  []string `json:"registry-mirrors"`
 	}
 	if err := json.Unmarshal(data, &v); err != nil {
-		d.Problems = append(d.Problems, Problem{Code: "config-invalid", File: d.File, Line: jsonLine(data, err),
+		d.Problems = append(d.Problems, Problem{Kind: Unparsable, File: d.File, Line: jsonLine(data, err),
 			Message: fmt.Sprintf("%s does not parse: %v; dockerd refuses to start with it", d.File, err), Clients: []string{"docker"}})
 		return d
 	}

@@ -47,12 +47,39 @@ func (s Sys) path(p string) string {
 
 func (s Sys) home() string { return s.env("HOME") }
 
-// Problem is a configuration mistake with the diagnosis code it maps to.
+// ProblemKind says what is wrong with a configuration. It names the
+// mistake, not its diagnosis: diagnose alone maps kinds to codes.
+type ProblemKind string
+
+const (
+	// Unparsable: a file cannot be read or does not parse (or a field in
+	// it cannot be decoded); the clients that read it refuse to run.
+	Unparsable ProblemKind = "unparsable"
+	// MissingFile: a setting names a file that does not exist.
+	MissingFile ProblemKind = "missing-file"
+	// HelperMissing: a credential helper named in a config is not in PATH.
+	HelperMissing ProblemKind = "helper-missing"
+	// HelperFailed: a credential helper hangs, floods its output, or
+	// leaves it open.
+	HelperFailed ProblemKind = "helper-failed"
+	// CredentialsElsewhere: credentials are stored under a key the
+	// clients do not look up for this registry.
+	CredentialsElsewhere ProblemKind = "credentials-elsewhere"
+	// CertsDirBroken: a certs.d directory holds an unreadable or
+	// unpaired certificate or key.
+	CertsDirBroken ProblemKind = "certs-dir-broken"
+	// ProxyInvalid: the proxy environment does not parse or names a
+	// proxy that cannot work.
+	ProxyInvalid ProblemKind = "proxy-invalid"
+)
+
+// Problem is a configuration mistake: its kind, where it is, and which
+// clients it stops.
 type Problem struct {
-	Code    string `json:"code"`
-	File    string `json:"file"`
-	Line    int    `json:"line,omitempty"`
-	Message string `json:"message"`
+	Kind    ProblemKind `json:"kind"`
+	File    string      `json:"file"`
+	Line    int         `json:"line,omitempty"`
+	Message string      `json:"message"`
 	// Clients are the clients the mistake stops; empty means every one.
 	Clients []string `json:"clients,omitempty"`
 }
@@ -286,7 +313,7 @@ func (rc *RegistriesConf) decode(file string, v any) bool {
 		return false
 	}
 	if err != nil {
-		rc.Problems = append(rc.Problems, Problem{Code: "config-invalid", File: file, Message: err.Error()})
+		rc.Problems = append(rc.Problems, Problem{Kind: Unparsable, File: file, Message: err.Error()})
 		return false
 	}
 	if _, err := toml.Decode(string(data), v); err != nil {
@@ -295,7 +322,7 @@ func (rc *RegistriesConf) decode(file string, v any) bool {
 		if errors.As(err, &pe) {
 			line = pe.Position.Line
 		}
-		rc.Problems = append(rc.Problems, Problem{Code: "config-invalid", File: file, Line: line,
+		rc.Problems = append(rc.Problems, Problem{Kind: Unparsable, File: file, Line: line,
 			Message: fmt.Sprintf("%s does not parse: %v; podman, skopeo and buildah refuse to run until it is fixed", file, firstLine(err.Error()))})
 		return false
 	}

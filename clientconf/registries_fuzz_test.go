@@ -34,7 +34,7 @@ func FuzzLoadRegistriesConf(f *testing.F) {
 		}})
 		var probe registriesFile
 		if _, err := toml.Decode(conf, &probe); err != nil {
-			if len(rc.Problems) != 1 || rc.Problems[0].Code != "config-invalid" || rc.Problems[0].File != path || len(rc.Registries) != 0 {
+			if len(rc.Problems) != 1 || rc.Problems[0].Kind != Unparsable || rc.Problems[0].File != path || len(rc.Registries) != 0 {
 				t.Errorf("unparseable file (%v): problems %+v, %d registries", err, rc.Problems, len(rc.Registries))
 			}
 		}

@@ -120,11 +120,11 @@ func blobAnswer(f facts, what string, x *checks.Exchange) []Diagnosis {
 		if f.rep.Product.Name == "Nexus" {
 			rem[0], rem[2] = rem[2], rem[0]
 		}
-		return one(newDiagnosis("blob-unknown",
+		return one(newDiagnosis(BlobUnknown,
 			fmt.Sprintf("%s resolves %s, but %s is not there: %s. Clients fail the pull at that blob.", f.t.Registry, f.t.ImageRef(), what, at), rem...))
 	case x.Status == http.StatusUnauthorized || x.Status == http.StatusForbidden:
 		detail := fmt.Sprintf("The manifest of %s downloads, but %s is refused: %s. The token or credentials that read the manifest do not cover the blob.", f.t.ImageRef(), what, at)
-		return one(newDiagnosis("access-denied", detail,
+		return one(newDiagnosis(AccessDenied, detail,
 			"The registry grants the manifest but not its blobs: on Harbor and Artifactory check the project's or repository's permissions for blobs (some set-ups scope them per repository the blob was first pushed to); on Nexus, that the role has read on every repository of the group.",
 			"A proxy in front may route /v2/*/blobs/ to another backend or require other credentials there: check its routes for the blob paths."))
 	}
@@ -150,7 +150,7 @@ func storageDiagnosis(f facts, what string, x *checks.Exchange, storage, why str
 	case x.ErrorKind == checks.KindUnknownCA:
 		rem = append([]string{"The storage host's certificate is not trusted here: a TLS-inspecting proxy, or a private object store whose CA must be installed system-wide (certs.d applies to the registry's host only)."}, rem...)
 	}
-	return newDiagnosis("blob-storage-unreachable", detail, rem...)
+	return newDiagnosis(BlobStorageUnreachable, detail, rem...)
 }
 
 // corruptBlob: the bytes served do not hash to the digest that names them.
@@ -159,7 +159,7 @@ func corruptBlob(f facts, what string, n int, storage string) Diagnosis {
 	if storage != "" {
 		via = " from " + storage
 	}
-	return newDiagnosis("blob-corrupt",
+	return newDiagnosis(BlobCorrupt,
 		fmt.Sprintf("%s downloads (%d bytes%s), but its content does not hash to that digest: every client verifies it and refuses the pull.", what, n, via),
 		"Corrupt storage, or a proxy or cache that alters content: compare `curl -sL` of the blob with its digest (`sha256sum`), and check that the proxy neither compresses nor rewrites /v2/ bodies (nginx `gzip off;` for them).",
 		"If the stored copy is corrupt, push the image again; on a pull-through cache, purge the cached blob so it is fetched again.")

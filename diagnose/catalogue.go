@@ -41,100 +41,217 @@ const (
 	docsExtension       = ".md"
 )
 
-// Code is one entry of the catalogue. Codes are a contract: never rename
-// one; add a new code and retire the old one in the docs instead.
-type Code struct {
-	Code     string
+// Code names one root cause. Codes are a contract (the JSON's "code", the
+// docs pages, the metrics' labels): never rename one; add a new code and
+// retire the old one in the docs instead. Rules, verdicts and explain use
+// the constants below, never a literal (TestNoCodeLiterals).
+type Code string
+
+// The codes, in catalogue order.
+const (
+	ConfigInvalid           Code = "config-invalid"
+	CredentialHelperFailed  Code = "credential-helper-failed"
+	CertsDirInvalid         Code = "certs-dir-invalid"
+	ShortNameUnresolved     Code = "short-name-unresolved"
+	RegistryBlocked         Code = "registry-blocked"
+	CredentialsForOtherHost Code = "credentials-for-other-host"
+	MirrorFailing           Code = "mirror-failing"
+	DNSLookupFailed         Code = "dns-lookup-failed"
+	ProxyMisconfigured      Code = "proxy-misconfigured"
+	ConnectionRefused       Code = "connection-refused"
+	ConnectionTimeout       Code = "connection-timeout"
+	ServerNotResponding     Code = "server-not-responding"
+	PlainHTTPRegistry       Code = "plain-http-registry"
+	TLSUnknownAuthority     Code = "tls-unknown-authority"
+	TLSCertExpired          Code = "tls-cert-expired"
+	TLSHostnameMismatch     Code = "tls-hostname-mismatch"
+	TLSProtocolMismatch     Code = "tls-protocol-mismatch"
+	TLSClientCertRequired   Code = "tls-client-cert-required"
+	NotARegistry            Code = "not-a-registry"
+	RegistryMisbehaving     Code = "registry-misbehaving"
+	RateLimited             Code = "rate-limited"
+	TokenRealmMisconfigured Code = "token-realm-misconfigured"
+	TokenRealmUnreachable   Code = "token-realm-unreachable"
+	NotLoggedIn             Code = "not-logged-in"
+	BadCredentials          Code = "bad-credentials"
+	AccessDenied            Code = "access-denied"
+	ClockSkew               Code = "clock-skew"
+	RepositoryNotFound      Code = "repository-not-found"
+	TagNotFound             Code = "tag-not-found"
+	NotAnImage              Code = "not-an-image"
+	ManifestSchema1         Code = "manifest-schema1"
+	ManifestInvalid         Code = "manifest-invalid"
+	BlobUnknown             Code = "blob-unknown"
+	BlobCorrupt             Code = "blob-corrupt"
+	BlobStorageUnreachable  Code = "blob-storage-unreachable"
+	HeadGetMismatch         Code = "head-get-mismatch"
+	PlatformNotAvailable    Code = "platform-not-available"
+	UploadTooLarge          Code = "upload-too-large"
+	UploadRefused           Code = "upload-refused"
+	PullStepFailed          Code = "pull-step-failed"
+)
+
+// Entry is everything regdoctor knows about one code: its catalogue line
+// (severity, layer, title), which clients it fails, the check that
+// confirms it and the generic fix. Its rule lives in the rules file of its
+// layer, its page in docs/codes, its client messages in explain's table.
+type Entry struct {
+	Code     Code
 	Severity Severity // default; a rule may lower it when only some clients fail
 	Layer    Layer
 	Title    string
+	// lowered says when a rule lowers the severity: the code tables
+	// (docs/codes/README.md, README.md) print it beside the default.
+	lowered string
+	// decides, for a code that does not break every client, whether it
+	// breaks client c, and why not; nil: it breaks every client.
+	decides func(f facts, c string) (fails bool, why string)
+	// serverSide: a fault of the registry that only some clients trip
+	// over. When the judged clients cope it stays a warning, not info,
+	// because other machines (a Kubernetes node) pull the same image.
+	serverSide bool
 }
 
 // Docs is the path of the code's documentation page in the repository
 // (the JSON's "docs", a contract); the binary carries the page too.
-func (c Code) Docs() string { return docsBase + c.Code + docsExtension }
+func (c Entry) Docs() string { return docsBase + string(c.Code) + docsExtension }
 
 //go:generate go test -run TestCodeTablesFollowTheCatalogue -update-tables .
 
 // The catalogue, in the order a user should fix things: the first layer
 // that broke comes first.
-var catalogue = []Code{
-	{"config-invalid", Error, LayerConfig, "A client configuration file does not parse"},
-	{"credential-helper-failed", Error, LayerConfig, "The credential helper hangs, floods its output, or leaves it open"},
-	{"certs-dir-invalid", Error, LayerConfig, "A certs.d directory holds a client key without its certificate"},
-	{"short-name-unresolved", Error, LayerConfig, "A short image name resolves to no registry"},
-	{"registry-blocked", Error, LayerConfig, "registries.conf blocks this registry"},
-	{"credentials-for-other-host", Warning, LayerConfig, "Credentials are stored under a key the client does not look up"},
-	{"mirror-failing", Warning, LayerConfig, "A configured mirror fails while the registry works, or the other way round"},
-	{"dns-lookup-failed", Error, LayerNetwork, "The registry host name does not resolve"},
-	{"proxy-misconfigured", Error, LayerNetwork, "HTTP(S)_PROXY routes registry traffic through a proxy that fails"},
-	{"connection-refused", Error, LayerNetwork, "Nothing listens on the registry port"},
-	{"connection-timeout", Error, LayerNetwork, "The connection attempt got no answer"},
-	{"server-not-responding", Error, LayerNetwork, "The server accepts connections but never answers"},
-	{"plain-http-registry", Error, LayerTLS, "The registry speaks plain HTTP where the client uses HTTPS"},
-	{"tls-unknown-authority", Error, LayerTLS, "The certificate is signed by an authority the client does not trust"},
-	{"tls-cert-expired", Error, LayerTLS, "The certificate has expired or is not yet valid"},
-	{"tls-hostname-mismatch", Error, LayerTLS, "The certificate does not name the registry host"},
-	{"tls-protocol-mismatch", Error, LayerTLS, "The server offers no TLS version or cipher suite the client accepts"},
-	{"tls-client-cert-required", Error, LayerTLS, "The registry requires a client certificate that the client does not present"},
-	{"not-a-registry", Error, LayerAPI, "The address answers HTTP but is not a registry API"},
-	{"registry-misbehaving", Error, LayerAPI, "The registry answers, but not as the registry API specifies"},
-	{"rate-limited", Error, LayerAPI, "The registry is rate-limiting requests"},
-	{"token-realm-misconfigured", Error, LayerAuth, "The token realm URL in the challenge is malformed"},
-	{"token-realm-unreachable", Error, LayerAuth, "The token realm named by the registry cannot be reached"},
-	{"not-logged-in", Error, LayerAuth, "The registry refuses anonymous access, and the client has no credentials for it"},
-	{"bad-credentials", Error, LayerAuth, "The stored credentials are refused"},
-	{"access-denied", Error, LayerAuth, "The credentials are valid but grant no access to this repository"},
-	{"clock-skew", Warning, LayerAuth, "The token's validity window disagrees with the local clock"},
-	{"repository-not-found", Error, LayerAPI, "The repository does not exist"},
-	{"tag-not-found", Error, LayerAPI, "The repository exists but the tag does not"},
-	{"not-an-image", Error, LayerAPI, "The reference names an OCI artifact, not a container image"},
-	{"manifest-schema1", Error, LayerAPI, "The image is stored as a Docker schema 1 manifest, which current clients refuse"},
-	{"manifest-invalid", Error, LayerAPI, "The manifest the registry serves is not one clients accept"},
-	{"blob-unknown", Error, LayerAPI, "Content the manifest names is missing from the registry"},
-	{"blob-corrupt", Error, LayerAPI, "A blob's content does not match its digest"},
-	{"blob-storage-unreachable", Error, LayerAPI, "The registry sends blob downloads to storage the client cannot use"},
-	{"head-get-mismatch", Error, LayerAPI, "HEAD on the manifest fails while GET succeeds"},
-	{"platform-not-available", Error, LayerAPI, "The image index has no manifest for the requested platform"},
-	{"upload-too-large", Error, LayerPush, "A proxy rejects the upload body as too large"},
-	{"upload-refused", Error, LayerPush, "The upload is refused by a proxy or by a group repository"},
+var catalogue = []Entry{
+	{Code: ConfigInvalid, Severity: Error, Layer: LayerConfig,
+		Title:   "A client configuration file does not parse",
+		decides: problemDecides(ConfigInvalid)},
+	{Code: CredentialHelperFailed, Severity: Error, Layer: LayerConfig,
+		Title:   "The credential helper hangs, floods its output, or leaves it open",
+		decides: problemDecides(CredentialHelperFailed)},
+	{Code: CertsDirInvalid, Severity: Error, Layer: LayerConfig,
+		Title:   "A certs.d directory holds a client key without its certificate",
+		decides: onlyContainersImage},
+	{Code: ShortNameUnresolved, Severity: Error, Layer: LayerConfig,
+		Title:   "A short image name resolves to no registry",
+		decides: shortNameDecides},
+	{Code: RegistryBlocked, Severity: Error, Layer: LayerConfig,
+		Title:   "registries.conf blocks this registry",
+		decides: blockedDecides},
+	{Code: CredentialsForOtherHost, Severity: Warning, Layer: LayerConfig,
+		Title: "Credentials are stored under a key the client does not look up"},
+	{Code: MirrorFailing, Severity: Warning, Layer: LayerConfig,
+		Title: "A configured mirror fails while the registry works, or the other way round"},
+	{Code: DNSLookupFailed, Severity: Error, Layer: LayerNetwork,
+		Title: "The registry host name does not resolve"},
+	{Code: ProxyMisconfigured, Severity: Error, Layer: LayerNetwork,
+		Title: "HTTP(S)_PROXY routes registry traffic through a proxy that fails"},
+	{Code: ConnectionRefused, Severity: Error, Layer: LayerNetwork,
+		Title: "Nothing listens on the registry port"},
+	{Code: ConnectionTimeout, Severity: Error, Layer: LayerNetwork,
+		Title: "The connection attempt got no answer"},
+	{Code: ServerNotResponding, Severity: Error, Layer: LayerNetwork,
+		Title: "The server accepts connections but never answers"},
+	{Code: PlainHTTPRegistry, Severity: Error, Layer: LayerTLS,
+		Title:   "The registry speaks plain HTTP where the client uses HTTPS",
+		lowered: "info under `--tls-verify=false`",
+		decides: insecureDecides},
+	{Code: TLSUnknownAuthority, Severity: Error, Layer: LayerTLS,
+		Title:   "The certificate is signed by an authority the client does not trust",
+		decides: authorityDecides},
+	{Code: TLSCertExpired, Severity: Error, Layer: LayerTLS,
+		Title:   "The certificate has expired or is not yet valid",
+		decides: verifyDecides},
+	{Code: TLSHostnameMismatch, Severity: Error, Layer: LayerTLS,
+		Title:   "The certificate does not name the registry host",
+		decides: verifyDecides},
+	{Code: TLSProtocolMismatch, Severity: Error, Layer: LayerTLS,
+		Title: "The server offers no TLS version or cipher suite the client accepts"},
+	{Code: TLSClientCertRequired, Severity: Error, Layer: LayerTLS,
+		Title:   "The registry requires a client certificate that the client does not present",
+		lowered: "info when every judged client presents the certificate",
+		decides: clientCertDecides},
+	{Code: NotARegistry, Severity: Error, Layer: LayerAPI,
+		Title: "The address answers HTTP but is not a registry API"},
+	{Code: RegistryMisbehaving, Severity: Error, Layer: LayerAPI,
+		Title: "The registry answers, but not as the registry API specifies"},
+	{Code: RateLimited, Severity: Error, Layer: LayerAPI,
+		Title: "The registry is rate-limiting requests"},
+	{Code: TokenRealmMisconfigured, Severity: Error, Layer: LayerAuth,
+		Title:   "The token realm URL in the challenge is malformed",
+		lowered: "warning for an http realm, info for crane-only problems",
+		decides: realmDecides},
+	{Code: TokenRealmUnreachable, Severity: Error, Layer: LayerAuth,
+		Title: "The token realm named by the registry cannot be reached"},
+	{Code: NotLoggedIn, Severity: Error, Layer: LayerAuth,
+		Title:   "The registry refuses anonymous access, and the client has no credentials for it",
+		decides: notLoggedInDecides},
+	{Code: BadCredentials, Severity: Error, Layer: LayerAuth,
+		Title: "The stored credentials are refused"},
+	{Code: AccessDenied, Severity: Error, Layer: LayerAuth,
+		Title: "The credentials are valid but grant no access to this repository"},
+	{Code: ClockSkew, Severity: Warning, Layer: LayerAuth,
+		Title: "The token's validity window disagrees with the local clock"},
+	{Code: RepositoryNotFound, Severity: Error, Layer: LayerAPI,
+		Title: "The repository does not exist"},
+	{Code: TagNotFound, Severity: Error, Layer: LayerAPI,
+		Title: "The repository exists but the tag does not"},
+	{Code: NotAnImage, Severity: Error, Layer: LayerAPI,
+		Title: "The reference names an OCI artifact, not a container image"},
+	{Code: ManifestSchema1, Severity: Error, Layer: LayerAPI,
+		Title:   "The image is stored as a Docker schema 1 manifest, which current clients refuse",
+		lowered: "info when no judged client refuses schema 1",
+		decides: schema1Decides},
+	{Code: ManifestInvalid, Severity: Error, Layer: LayerAPI,
+		Title:   "The manifest the registry serves is not one clients accept",
+		lowered: "only containerd and regctl for a wrong `Docker-Content-Digest` alone",
+		decides: manifestPerClient},
+	{Code: BlobUnknown, Severity: Error, Layer: LayerAPI,
+		Title: "Content the manifest names is missing from the registry"},
+	{Code: BlobCorrupt, Severity: Error, Layer: LayerAPI,
+		Title: "A blob's content does not match its digest"},
+	{Code: BlobStorageUnreachable, Severity: Error, Layer: LayerAPI,
+		Title: "The registry sends blob downloads to storage the client cannot use"},
+	{Code: HeadGetMismatch, Severity: Error, Layer: LayerAPI,
+		Title:      "HEAD on the manifest fails while GET succeeds",
+		lowered:    "a warning when no judged client sends HEAD: the pull works here, a containerd node would fail",
+		decides:    headDecides,
+		serverSide: true},
+	{Code: PlatformNotAvailable, Severity: Error, Layer: LayerAPI,
+		Title:   "The image index has no manifest for the requested platform",
+		lowered: "warning for a single-platform image for another platform: it pulls, but does not run"},
+	{Code: UploadTooLarge, Severity: Error, Layer: LayerPush,
+		Title: "A proxy rejects the upload body as too large"},
+	{Code: UploadRefused, Severity: Error, Layer: LayerPush,
+		Title: "The upload is refused by a proxy or by a group repository"},
 	// The last resort: a step of the pull failed and no rule above knew
 	// the failure. Its layer is the failed step's.
-	{"pull-step-failed", Error, LayerAPI, "A step of the pull failed in a way regdoctor has no specific diagnosis for"},
+	{Code: PullStepFailed, Severity: Error, Layer: LayerAPI,
+		Title:   "A step of the pull failed in a way regdoctor has no specific diagnosis for",
+		decides: ownFailureDecides},
 }
 
-var byCode = func() map[string]Code {
-	m := make(map[string]Code, len(catalogue))
+var byCode = func() map[Code]Entry {
+	m := make(map[Code]Entry, len(catalogue))
 	for _, c := range catalogue {
 		m[c.Code] = c
 	}
 	return m
 }()
 
-// lowered says, for the codes whose severity a rule lowers, when it does:
-// the code tables (docs/codes/README.md, README.md) print it beside the
-// default severity.
-var lowered = map[string]string{
-	"plain-http-registry":       "info under `--tls-verify=false`",
-	"tls-client-cert-required":  "info when every judged client presents the certificate",
-	"token-realm-misconfigured": "warning for an http realm, info for crane-only problems",
-	"manifest-schema1":          "info when no judged client refuses schema 1",
-	"manifest-invalid":          "only containerd and regctl for a wrong `Docker-Content-Digest` alone",
-	"head-get-mismatch":         "a warning when no judged client sends HEAD: the pull works here, a containerd node would fail",
-	"platform-not-available":    "warning for a single-platform image for another platform: it pulls, but does not run",
-}
-
 // Catalogue returns every code, in fix-first order.
-func Catalogue() []Code { return append([]Code(nil), catalogue...) }
+func Catalogue() []Entry { return append([]Entry(nil), catalogue...) }
+
+// entryOf is code's entry; every code a rule emits has one (newDiagnosis
+// panics otherwise).
+func entryOf(code Code) Entry { return byCode[code] }
 
 // Lookup returns the catalogue entry for code.
-func Lookup(code string) (Code, bool) {
+func Lookup(code Code) (Entry, bool) {
 	c, ok := byCode[code]
 	return c, ok
 }
 
 // order is a code's position in the catalogue, used to put root causes first.
-func order(code string) int {
+func order(code Code) int {
 	for i, c := range catalogue {
 		if c.Code == code {
 			return i
@@ -145,7 +262,7 @@ func order(code string) int {
 
 // Diagnosis is one named root cause found in a run. Part of the JSON contract.
 type Diagnosis struct {
-	Code        string   `json:"code"`
+	Code        Code     `json:"code"`
 	Severity    Severity `json:"severity"`
 	Title       string   `json:"title"`
 	Detail      string   `json:"detail"`
@@ -158,12 +275,12 @@ type Diagnosis struct {
 }
 
 // newDiagnosis fills title, docs, layer and default severity from the catalogue.
-func newDiagnosis(code, detail string, remediation ...string) Diagnosis {
+func newDiagnosis(code Code, detail string, remediation ...string) Diagnosis {
 	c, ok := byCode[code]
 	if !ok {
-		panic("diagnosis code not in catalogue: " + code)
+		panic("diagnosis code not in catalogue: " + string(code))
 	}
-	return Diagnosis{Code: code, Severity: c.Severity, Title: c.Title, Detail: detail, Remediation: remediation, Docs: c.Docs(), DocsURL: docs.URL(code), Layer: c.Layer}
+	return Diagnosis{Code: code, Severity: c.Severity, Title: c.Title, Detail: detail, Remediation: remediation, Docs: c.Docs(), DocsURL: docs.URL(string(code)), Layer: c.Layer}
 }
 
 func (d Diagnosis) withSeverity(s Severity) Diagnosis { d.Severity = s; return d }

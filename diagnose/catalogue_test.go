@@ -1,9 +1,13 @@
 package diagnose
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -15,9 +19,9 @@ import (
 var codeShape = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
 func TestCatalogueCodesAreWellFormedAndUnique(t *testing.T) {
-	seen := map[string]bool{}
+	seen := map[Code]bool{}
 	for _, c := range Catalogue() {
-		if !codeShape.MatchString(c.Code) {
+		if !codeShape.MatchString(string(c.Code)) {
 			t.Errorf("code %q is not lower-case-with-dashes", c.Code)
 		}
 		if seen[c.Code] {
@@ -43,7 +47,7 @@ func TestEveryCodeHasADocsPage(t *testing.T) {
 			continue
 		}
 		text := string(page)
-		if !strings.HasPrefix(text, "# "+c.Code+"\n") {
+		if !strings.HasPrefix(text, "# "+string(c.Code)+"\n") {
 			t.Errorf("%s: page must start with '# %s'", c.Code, c.Code)
 		}
 		if !strings.Contains(text, "- **Severity:** "+string(c.Severity)) {
@@ -57,7 +61,7 @@ func TestEveryCodeHasADocsPage(t *testing.T) {
 				t.Errorf("%s: page lacks section %q", c.Code, section)
 			}
 		}
-		if !strings.Contains(string(index), c.Code) {
+		if !strings.Contains(string(index), string(c.Code)) {
 			t.Errorf("%s: missing from docs/codes/README.md", c.Code)
 		}
 	}
@@ -73,7 +77,7 @@ func TestNoDocsPageWithoutCode(t *testing.T) {
 		if name == "README" {
 			continue
 		}
-		if _, ok := Lookup(name); !ok {
+		if _, ok := Lookup(Code(name)); !ok {
 			t.Errorf("docs page %s documents no catalogue code", p)
 		}
 	}
@@ -88,23 +92,105 @@ func TestNewDiagnosisRejectsUnknownCodes(t *testing.T) {
 	newDiagnosis("no-such-code", "")
 }
 
-// Every code a rule can emit must be in the catalogue; newDiagnosis panics
-// otherwise, so scan the rule sources for literal codes as well.
-func TestRulesUseOnlyCatalogueCodes(t *testing.T) {
-	files, _ := filepath.Glob("*.go")
-	lit := regexp.MustCompile(`newDiagnosis\("([a-z0-9-]+)"`)
+// sources parses the package's non-test files.
+func sources(t *testing.T) map[string]*ast.File {
+	t.Helper()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]*ast.File{}
+	fset := token.NewFileSet()
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {
 			continue
 		}
-		src, err := os.ReadFile(f)
+		af, err := parser.ParseFile(fset, f, nil, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, m := range lit.FindAllStringSubmatch(string(src), -1) {
-			if _, ok := Lookup(m[1]); !ok {
-				t.Errorf("%s uses code %q, which is not in the catalogue", f, m[1])
+		out[f] = af
+	}
+	return out
+}
+
+// A string typed Code still takes an untyped literal, so the compiler
+// alone would let newDiagnosis("tag-not-fuond") through: outside the
+// constants, no literal may spell a code.
+func TestNoCodeLiterals(t *testing.T) {
+	for name, f := range sources(t) {
+		if name == "catalogue.go" {
+			continue
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			lit, ok := n.(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
+				return true
 			}
+			if s, err := strconv.Unquote(lit.Value); err == nil {
+				if _, isCode := Lookup(Code(s)); isCode {
+					t.Errorf("%s: the literal %s spells a code; use its constant", name, lit.Value)
+				}
+			}
+			return true
+		})
+	}
+}
+
+// Every code has every part: its entry (checked above), a docs page
+// (above), a rule that emits it, a fix explain can give without a run,
+// and either the clients' words for it or the reason there are none. A
+// fixture (or the test that stands in for one) is checked by
+// TestEveryCodeHasAFixture in scenarios_test.go.
+func TestEveryCodeHasEveryPart(t *testing.T) {
+	used := map[string]bool{} // constant names referred to outside the catalogue and explain's tables
+	for name, f := range sources(t) {
+		if name == "catalogue.go" || strings.HasPrefix(name, "explain") {
+			continue
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if id, ok := n.(*ast.Ident); ok {
+				used[id.Name] = true
+			}
+			return true
+		})
+	}
+	names := map[Code]string{}
+	for _, f := range sources(t) {
+		for _, d := range f.Decls {
+			g, ok := d.(*ast.GenDecl)
+			if !ok || g.Tok != token.CONST {
+				continue
+			}
+			for _, s := range g.Specs {
+				v := s.(*ast.ValueSpec)
+				if len(v.Values) == 1 {
+					if lit, ok := v.Values[0].(*ast.BasicLit); ok {
+						if s, err := strconv.Unquote(lit.Value); err == nil {
+							names[Code(s)] = v.Names[0].Name
+						}
+					}
+				}
+			}
+		}
+	}
+	messages := map[Code]bool{}
+	for _, m := range clientMessages {
+		messages[m.code] = true
+	}
+	for _, c := range Catalogue() {
+		name, ok := names[c.Code]
+		if !ok {
+			t.Errorf("%s: no constant", c.Code)
+		}
+		if !used[name] {
+			t.Errorf("%s: no rule emits it (%s is used nowhere outside the catalogue and explain)", c.Code, name)
+		}
+		if r := explainRemediation(c.Code, placeholderTarget, groups{}, false); len(r) == 0 || r[0] == "" {
+			t.Errorf("%s: no generic fix for explain", c.Code)
+		}
+		if why, none := noClientMessage[c.Code]; messages[c.Code] == none {
+			t.Errorf("%s: needs either client messages or a reason for having none (has messages: %v, reason: %q)", c.Code, messages[c.Code], why)
 		}
 	}
 }

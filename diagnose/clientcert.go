@@ -82,7 +82,7 @@ func ruleClientCert(f facts) []Diagnosis {
 	if req != nil && len(req.AcceptableCAs) > 0 {
 		detail += " The server accepts certificates issued by: " + strings.Join(req.AcceptableCAs, "; ") + "."
 	}
-	return one(newDiagnosis("tls-client-cert-required", detail, clientCertRemedies(f.t)...))
+	return one(newDiagnosis(TLSClientCertRequired, detail, clientCertRemedies(f.t)...))
 }
 
 // clientCertRemedies says where each client takes its client certificate from.
@@ -108,7 +108,7 @@ func clientCertOnlySome(f facts) []Diagnosis {
 		return nil
 	}
 	hp := f.t.Registry
-	return one(newDiagnosis("tls-client-cert-required",
+	return one(newDiagnosis(TLSClientCertRequired,
 		fmt.Sprintf("%s requires a client certificate (without one, GET /v2/ got: %s). certs.d supplies %s (issued by %s), which podman, skopeo, buildah and docker present; crane cannot present one, and containerd only one named in its hosts.toml.",
 			hp, t.ClientCert.WithoutCert, t.ClientCert.Sent.Subject, t.ClientCert.Sent.Issuer),
 		clientCertRemedies(f.t)...))

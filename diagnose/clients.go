@@ -29,64 +29,56 @@ type ClientVerdict struct {
 	spared bool
 }
 
-// clientSpecific lists, for codes that do not break every client, which
-// clients they break. Codes absent here break every client.
-var clientSpecific = map[string]func(f facts, client string) (fails bool, why string){
-	"plain-http-registry":      insecureDecides,
-	"tls-unknown-authority":    authorityDecides,
-	"tls-client-cert-required": clientCertDecides,
-	"tls-cert-expired":         verifyDecides,
-	"tls-hostname-mismatch":    verifyDecides,
-	"head-get-mismatch":        headDecides,
-	"pull-step-failed":         ownFailureDecides,
-	"not-logged-in": func(f facts, c string) (bool, string) {
-		if f.rep.Config.CredsFor(c) != nil && f.creds() == nil {
-			return false, c + " has its own stored credentials"
-		}
-		if f.rep.Config.CredsFor(c) == nil {
-			return true, c + " has no stored credentials for " + f.t.Registry
-		}
-		return false, c + " uses the stored credentials"
-	},
-	"token-realm-misconfigured": func(f facts, c string) (bool, string) {
-		if realmNotFound(f) {
-			return true, "" // no token service there: no client gets a token
-		}
-		if ev := f.realm(); ev != nil && len(ev.Problems) == 0 {
-			return c == "crane", "only go-containerregistry refuses this realm"
-		}
-		return true, ""
-	},
-	"manifest-schema1": func(_ facts, c string) (bool, string) {
-		switch c {
-		case "podman", "buildah", "skopeo":
-			return false, c + " still converts schema 1 images"
-		case "docker":
-			return true, "docker 26 and later refuse schema 1 by default"
-		case "containerd":
-			return true, "containerd 2.0 and later refuse schema 1 by default"
-		}
+// notLoggedInDecides: a client with credentials of its own pulls.
+func notLoggedInDecides(f facts, c string) (bool, string) {
+	if f.rep.Config.CredsFor(c) != nil && f.creds() == nil {
+		return false, c + " has its own stored credentials"
+	}
+	if f.rep.Config.CredsFor(c) == nil {
+		return true, c + " has no stored credentials for " + f.t.Registry
+	}
+	return false, c + " uses the stored credentials"
+}
+
+// realmDecides: a realm that answers but that go-containerregistry's
+// stricter parse refuses fails crane only.
+func realmDecides(f facts, c string) (bool, string) {
+	if realmNotFound(f) {
+		return true, "" // no token service there: no client gets a token
+	}
+	if ev := f.realm(); ev != nil && len(ev.Problems) == 0 {
+		return c == "crane", "only go-containerregistry refuses this realm"
+	}
+	return true, ""
+}
+
+func schema1Decides(_ facts, c string) (bool, string) {
+	switch c {
+	case "podman", "buildah", "skopeo":
 		return false, c + " still converts schema 1 images"
-	},
-	"manifest-invalid": manifestPerClient,
-	"short-name-unresolved": func(_ facts, c string) (bool, string) {
-		if clientconf.ResolvesShortNames(c) {
-			return true, ""
-		}
-		return false, c + " does not resolve short names: it sends them to docker.io"
-	},
-	"registry-blocked": func(f facts, c string) (bool, string) {
-		if r := f.rep.Config.RegistryFor(c); r != nil && r.Blocked {
-			return true, "blocked = true in " + r.File
-		}
-		if clientconf.ContainersImage(c) {
-			return false, c + " reads another registries.conf, which does not block it"
-		}
-		return false, c + " does not read registries.conf"
-	},
-	"certs-dir-invalid":        onlyContainersImage,
-	"config-invalid":           problemDecides("config-invalid"),
-	"credential-helper-failed": problemDecides("credential-helper-failed"),
+	case "docker":
+		return true, "docker 26 and later refuse schema 1 by default"
+	case "containerd":
+		return true, "containerd 2.0 and later refuse schema 1 by default"
+	}
+	return false, c + " still converts schema 1 images"
+}
+
+func shortNameDecides(_ facts, c string) (bool, string) {
+	if clientconf.ResolvesShortNames(c) {
+		return true, ""
+	}
+	return false, c + " does not resolve short names: it sends them to docker.io"
+}
+
+func blockedDecides(f facts, c string) (bool, string) {
+	if r := f.rep.Config.RegistryFor(c); r != nil && r.Blocked {
+		return true, "blocked = true in " + r.File
+	}
+	if clientconf.ContainersImage(c) {
+		return false, c + " reads another registries.conf, which does not block it"
+	}
+	return false, c + " does not read registries.conf"
 }
 
 // manifestPerClient refines manifestDecides for a Content-Type that
@@ -130,11 +122,11 @@ var knownManifestType = map[string]bool{
 
 // problemDecides: a configuration problem stops the clients that read
 // the file or setting (checks.Problem.Clients), and only them.
-func problemDecides(code string) func(f facts, c string) (bool, string) {
+func problemDecides(code Code) func(f facts, c string) (bool, string) {
 	return func(f facts, c string) (bool, string) {
 		var hit []string
 		for _, p := range f.rep.Config.Problems {
-			if p.Code != code {
+			if problemCode(p.Kind) != code {
 				continue
 			}
 			if p.Stops(c) {
@@ -149,11 +141,6 @@ func problemDecides(code string) func(f facts, c string) (bool, string) {
 		return false, c + " does not read it (it stops " + strings.Join(hit, ", ") + ")"
 	}
 }
-
-// serverSide codes are faults of the registry that only some clients
-// trip over; when the clients judged for cope they stay warnings, not
-// info, because other machines (a Kubernetes node) pull the same image.
-var serverSide = map[string]bool{"head-get-mismatch": true}
 
 // headDecides: who sends HEAD for the manifest, and what they do when it
 // fails. containerd 1.6 resolves with HEAD only (remotes/docker/resolver.go
@@ -239,21 +226,21 @@ func verdicts(f facts, ds []Diagnosis) ([]ClientVerdict, []Diagnosis) {
 			if m := mirrorServes(f, c); m != nil && d.Layer != LayerConfig && d.Layer != LayerPush {
 				// The mirror answers the pull before the registry is asked;
 				// the diagnosis stays an error for everyone else.
-				v.Reason = "pulls through mirror " + m.Location + ", which has the image; " + d.Code + " hits only the registry itself"
+				v.Reason = "pulls through mirror " + m.Location + ", which has the image; " + string(d.Code) + " hits only the registry itself"
 				v.spared = true
 				continue
 			}
 			fails, why := true, ""
-			if decide, ok := clientSpecific[d.Code]; ok {
+			if decide := entryOf(d.Code).decides; decide != nil {
 				fails, why = decide(f, c)
 			}
 			if !fails {
 				// Say why a problem others have does not touch this client.
-				v.Reason = "not affected by " + d.Code + ": " + why
+				v.Reason = "not affected by " + string(d.Code) + ": " + why
 				v.spared = true
 				continue
 			}
-			v.Verdict, v.Reason = "fails", d.Code+": "+d.Title
+			v.Verdict, v.Reason = "fails", string(d.Code)+": "+d.Title
 			if why != "" {
 				v.Reason += " (" + why + ")"
 			}
@@ -267,8 +254,8 @@ func verdicts(f facts, ds []Diagnosis) ([]ClientVerdict, []Diagnosis) {
 		out = append(out, v)
 	}
 	for i, d := range ds {
-		decide, ok := clientSpecific[d.Code]
-		if !ok || d.Severity != Error || len(clients) == 0 {
+		decide := entryOf(d.Code).decides
+		if decide == nil || d.Severity != Error || len(clients) == 0 {
 			continue
 		}
 		var spared []string
@@ -286,7 +273,7 @@ func verdicts(f facts, ds []Diagnosis) ([]ClientVerdict, []Diagnosis) {
 			// the registry's own stays a warning: other machines (a
 			// Kubernetes node) pull the same image with other clients.
 			ds[i].Severity = Info
-			if serverSide[d.Code] {
+			if entryOf(d.Code).serverSide {
 				ds[i].Severity = Warning
 			}
 			ds[i].Detail += fmt.Sprintf(" Not a problem for %s (%s).", strings.Join(clients, ", "), strings.Join(spared, "; "))
@@ -400,7 +387,7 @@ func ruleOwnFailures(f facts, verdicts []ClientVerdict, ds []Diagnosis) []Diagno
 	if len(failing) == 0 {
 		return nil
 	}
-	return one(newDiagnosis("pull-step-failed",
+	return one(newDiagnosis(PullStepFailed,
 		"regdoctor's own pull passed every step, but a judged client breaks where it does not: "+strings.Join(failing, "; ")+".",
 		"Follow the client's reason above; `regdoctor check --client NAME -o json --trace "+f.t.Input+"` shows that client's verdict and every exchange."))
 }
@@ -607,7 +594,7 @@ func fixLoginFile(f facts, ds []Diagnosis) {
 		where += " ($XDG_RUNTIME_DIR/containers/auth.json, lost at reboot: `--authfile ~/.config/containers/auth.json` keeps it)"
 	}
 	for i := range ds {
-		if ds[i].Code != "not-logged-in" && ds[i].Code != "bad-credentials" {
+		if ds[i].Code != NotLoggedIn && ds[i].Code != BadCredentials {
 			continue
 		}
 		for j, r := range ds[i].Remediation {
@@ -634,22 +621,22 @@ func ruleClientConfig(f facts) []Diagnosis {
 				who = append(who, c)
 			}
 		}
-		out = append(out, newDiagnosis("registry-blocked",
+		out = append(out, newDiagnosis(RegistryBlocked,
 			fmt.Sprintf("%s matches [[registry]] location %q in %s, which has blocked = true: %s refuse to pull from it.", f.t.Registry, r.Location, r.File, strings.Join(who, ", ")),
 			"Remove `blocked = true` from that [[registry]] entry in "+r.File+", if the block is not intended."))
 	}
 	if h := cc.Containerd; h != nil && h.Ignored != "" && cc.Judges("containerd") {
 		// containerd pulls on with its defaults: a warning, and the
 		// verdict follows what the defaults do.
-		out = append(out, newDiagnosis("config-invalid", capitalize(h.Ignored)+".",
+		out = append(out, newDiagnosis(ConfigInvalid, capitalize(h.Ignored)+".",
 			"Fix "+h.File+": containerd 1.6 needs at least one [host.\"URL\"] table (server alone is not enough), e.g.\nserver = \"https://"+f.t.Registry+"\"\n[host.\"https://"+f.t.Registry+"\"]\n  capabilities = [\"pull\", \"resolve\"]").withSeverity(Warning))
 	}
 	if sn := cc.ShortName; sn != nil && sn.Error != "" && sn.Mode == "enforcing" {
-		out = append(out, newDiagnosis("short-name-unresolved", sn.Error+".",
+		out = append(out, newDiagnosis(ShortNameUnresolved, sn.Error+".",
 			"Use a fully qualified name: `podman pull REGISTRY/"+sn.Input+"`, REGISTRY the one of the search registries meant.",
 			"Or run podman on a terminal, where it asks which registry to use, or set short-name-mode = \"permissive\" in "+f.rep.Config.Containers.SearchFile+", or add an alias:\n[aliases]\n\""+sn.Input+"\" = \"REGISTRY/"+sn.Input+"\""))
 	} else if sn := cc.ShortName; sn != nil && sn.Error != "" {
-		out = append(out, newDiagnosis("short-name-unresolved", sn.Error+".",
+		out = append(out, newDiagnosis(ShortNameUnresolved, sn.Error+".",
 			"Use a fully qualified name, e.g. `podman pull docker.io/library/"+sn.Input+"` or `podman pull REGISTRY/"+sn.Input+"`.",
 			"Or add a search registry to /etc/containers/registries.conf (or ~/.config/containers/registries.conf):\nunqualified-search-registries = [\"docker.io\"]",
 			"Or an alias:\n[aliases]\n\""+sn.Input+"\" = \"docker.io/library/"+sn.Input+"\""))
@@ -671,11 +658,11 @@ func ruleMirrors(f facts) []Diagnosis {
 		case m.NotUsed != "":
 			// Not tried for this reference: not this pull's problem.
 		case !m.Works && registryWorks:
-			out = append(out, newDiagnosis("mirror-failing",
+			out = append(out, newDiagnosis(MirrorFailing,
 				fmt.Sprintf("Mirror %s (configured in %s) fails: %s; %s itself answers, so clients fall back to it after trying the mirror, and every pull pays for the failed attempt.", m.Location, m.From, m.Ping.Summary(), f.t.Registry),
 				"Fix the mirror, or remove its "+mirrorEntry(m)+" from "+m.From+"."))
 		case m.Image == checks.MirrorLacksImage && registryWorks:
-			out = append(out, newDiagnosis("mirror-failing",
+			out = append(out, newDiagnosis(MirrorFailing,
 				fmt.Sprintf("Mirror %s (configured in %s) answers but has no %s:%s (HEAD %s: %s): clients ask it first and fall back to %s, so the pull works, slower, and not at all once %s is unreachable.",
 					m.Location, m.From, m.Repository, ref, m.Manifest.URL, m.Manifest.Outcome(), f.t.Registry, f.t.Registry),
 				"Check the mirror's location: registries.conf maps "+f.t.Registry+"/"+f.t.Repository+" to "+strings.TrimPrefix(strings.TrimPrefix(m.Location, "https://"), "http://")+"/"+m.Repository+"; a path in the mirror's location must match how the mirror stores the images.",
@@ -685,7 +672,7 @@ func ruleMirrors(f facts) []Diagnosis {
 			if m.Image == checks.MirrorHasImage {
 				has = ", and has the image"
 			}
-			out = append(out, newDiagnosis("mirror-failing",
+			out = append(out, newDiagnosis(MirrorFailing,
 				fmt.Sprintf("%s fails, but mirror %s (configured in %s) answers%s: %s pulls through the mirror, while clients without the mirror, and pushes, fail.", f.t.Registry, m.Location, m.From, has, m.Client),
 				"Fix the registry itself; the mirror only hides the failure for pulls by clients configured with it."))
 		}
@@ -731,7 +718,7 @@ func credentialsPerClient(f facts, ds []Diagnosis) []Diagnosis {
 		return nil
 	}
 	for _, d := range ds {
-		if d.Code == "not-logged-in" {
+		if d.Code == NotLoggedIn {
 			return nil
 		}
 	}
@@ -748,7 +735,7 @@ func credentialsPerClient(f facts, ds []Diagnosis) []Diagnosis {
 	if len(without) > 1 {
 		read, has = "do not read", "they have no credentials"
 	}
-	return one(newDiagnosis("not-logged-in",
+	return one(newDiagnosis(NotLoggedIn,
 		fmt.Sprintf("%s refuses anonymous access. Credentials for %s are stored in %s, which %s %s, so %s for it.",
 			f.t.Registry, f.t.Registry, cc.Creds.Source, strings.Join(without, " and "), read, has),
 		loginRemedies(f)...))

@@ -42,7 +42,7 @@ type ExplainMatch struct {
 	Evidence     string    `json:"evidence"` // the matched text
 	Line         int       `json:"line"`     // first line it appears on, from 1
 	Count        int       `json:"count"`    // lines it appears on
-	Alternatives []string  `json:"alternatives,omitempty"`
+	Alternatives []Code    `json:"alternatives,omitempty"`
 
 	pattern  int // index in clientMessages, for tests
 	lastLine int
@@ -123,7 +123,7 @@ func (e *explainer) segment(n int, raw string) {
 	s := checks.RedactText(normalizeLine(raw))
 	targets := lineTargets(s)
 	var hits []rawMatch
-	have := map[string]bool{}
+	have := map[Code]bool{}
 	for i := range clientMessages {
 		cm := &clientMessages[i]
 		if have[cm.code] || !containsAny(s, cm.keys) {
@@ -139,7 +139,7 @@ func (e *explainer) segment(n int, raw string) {
 			break
 		}
 	}
-	drop := map[string]bool{}
+	drop := map[Code]bool{}
 	for _, h := range hits {
 		for _, c := range clientMessages[h.pattern].over {
 			drop[c] = true
@@ -195,10 +195,10 @@ func (e *explainer) targetFor(ctx found, g groups) found {
 }
 
 func (e *explainer) add(n int, line string, cm *clientMessage, h rawMatch, tg found) {
-	if cm.code == "short-name-unresolved" {
+	if cm.code == ShortNameUnresolved {
 		tg = shortTarget(h.g["short"], tg)
 	}
-	key := cm.code + "\x00" + tg.arg
+	key := string(cm.code) + "\x00" + tg.arg
 	if i, ok := e.byKey[key]; ok {
 		if m := &e.out.Matches[i]; m.lastLine != n {
 			m.Count++
@@ -244,7 +244,7 @@ func (e *explainer) add(n int, line string, cm *clientMessage, h rawMatch, tg fo
 		Evidence:     evidence,
 		Line:         n,
 		Count:        1,
-		Alternatives: append([]string(nil), cm.maybe...),
+		Alternatives: append([]Code(nil), cm.maybe...),
 		pattern:      h.pattern,
 		lastLine:     n,
 	}

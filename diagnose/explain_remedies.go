@@ -9,17 +9,17 @@ import (
 
 // What explain tells the user to do, and the check that confirms it.
 
-func checkCommand(code string, tg found, g groups, push bool) string {
+func checkCommand(code Code, tg found, g groups, push bool) string {
 	cmd := "regdoctor check"
-	if code == "short-name-unresolved" || code == "registry-blocked" {
+	if code == ShortNameUnresolved || code == RegistryBlocked {
 		cmd += " --client podman" // only containers/image reads registries.conf
 	}
-	if code == "platform-not-available" {
+	if code == PlatformNotAvailable {
 		if p := platformOf(g); p != "" {
 			cmd += " --platform " + p
 		}
 	}
-	if code == "upload-too-large" || code == "upload-refused" || (code == "access-denied" && push) {
+	if code == UploadTooLarge || code == UploadRefused || (code == AccessDenied && push) {
 		cmd += " --push-check"
 	}
 	if tg.ok {
@@ -32,11 +32,11 @@ func checkCommand(code string, tg found, g groups, push bool) string {
 // text names (or placeholders). It shares its wording with the rules that
 // diagnose a live run; where a rule's text needs run evidence, this says
 // how to find that evidence instead.
-func explainRemediation(code string, t checks.Target, g groups, push bool) []string {
+func explainRemediation(code Code, t checks.Target, g groups, push bool) []string {
 	f := facts{rep: &Report{Target: t}, t: t}
 	hp := t.Registry
 	host := t.Hostname()
-	if h := g["host"]; h != "" && code == "dns-lookup-failed" {
+	if h := g["host"]; h != "" && code == DNSLookupFailed {
 		host = strings.Trim(h, "[]")
 		if hh, _, err := net.SplitHostPort(h); err == nil {
 			host = hh
@@ -44,7 +44,7 @@ func explainRemediation(code string, t checks.Target, g groups, push bool) []str
 	}
 	file := g["file"]
 	switch code {
-	case "config-invalid":
+	case ConfigInvalid:
 		if strings.HasPrefix(file, "docker-credential-") {
 			return []string{
 				"Install " + file + ", or remove credsStore / credHelpers naming it from ~/.docker/config.json (or the auth file podman reads), then log in again.",
@@ -63,14 +63,14 @@ func explainRemediation(code string, t checks.Target, g groups, push bool) []str
 			"Fix or remove " + file + "; `podman login` rewrites a valid file, and `jq . " + file + "` shows where a JSON file breaks.",
 			"Until then podman, skopeo and docker fail before they contact any registry.",
 		}
-	case "credential-helper-failed":
+	case CredentialHelperFailed:
 		return []string{
 			"Run the helper as the clients do: `echo " + hp + " | docker-credential-NAME get` (NAME as credsStore / credHelpers in ~/.docker/config.json give it) must print one small JSON object and exit at once.",
 			"Fix or reinstall the helper (a locked keychain or a stuck agent is the usual cause), or remove the credsStore / credHelpers entry and log in again, so the credentials are stored in the file.",
 		}
-	case "certs-dir-invalid":
+	case CertsDirInvalid:
 		return []string{"Give every client key X.key its certificate X.cert in the same directory, or remove the key: podman refuses the whole directory (/etc/containers/certs.d/" + hp + "); CA certificates must be named *.crt."}
-	case "short-name-unresolved":
+	case ShortNameUnresolved:
 		name := t.Repository
 		if name == "" || t.Registry != "" {
 			name = "NAME"
@@ -81,7 +81,7 @@ func explainRemediation(code string, t checks.Target, g groups, push bool) []str
 			"Or an alias:\n[aliases]\n\"" + name + "\" = \"docker.io/library/" + name + "\"",
 			"In CI, where no terminal can answer podman's prompt, prefer aliases or fully qualified names.",
 		}
-	case "registry-blocked":
+	case RegistryBlocked:
 		if file == "" {
 			file = "registries.conf (or a drop-in in registries.conf.d)"
 		}
@@ -89,9 +89,9 @@ func explainRemediation(code string, t checks.Target, g groups, push bool) []str
 			"Remove `blocked = true` from the [[registry]] entry for " + hp + " in " + file + ", if the block is not intended.",
 			"If it is intended, pull through the registry or mirror your platform team provides.",
 		}
-	case "credentials-for-other-host":
+	case CredentialsForOtherHost:
 		return []string{"Log in again with the exact registry name the image reference uses: `podman login " + hp + "` / `docker login " + hp + "`; that stores the entry under the right key."}
-	case "mirror-failing":
+	case MirrorFailing:
 		mirror := "the mirror"
 		if m := parseFound(g["mirror"], true); m.ok {
 			mirror = m.t.Registry
@@ -100,18 +100,18 @@ func explainRemediation(code string, t checks.Target, g groups, push bool) []str
 			"Fix " + mirror + ", or remove its [[registry.mirror]] entry from /etc/containers/registries.conf or the drop-in under registries.conf.d that adds it (docker: \"registry-mirrors\" in daemon.json).",
 			"When the registry is what fails, fix the registry: the mirror only serves pulls of content it already has, and only for clients configured with it.",
 		}
-	case "dns-lookup-failed":
+	case DNSLookupFailed:
 		return []string{
 			"Check the spelling of " + host + " in the image reference and in registries.conf.",
 			"For an internal registry, add it to the internal DNS zone, or map it in /etc/hosts: `echo 'IP " + host + "' | sudo tee -a /etc/hosts`.",
 			"Test with `getent hosts " + host + "` (what the clients use) and `dig " + host + "`, on the machine that pulls (the docker daemon's host, the podman machine VM, the Kubernetes node).",
 		}
-	case "proxy-misconfigured":
+	case ProxyMisconfigured:
 		return []string{
 			"If " + host + " is internal, add it to NO_PROXY (and no_proxy) for the client and its service: `NO_PROXY=" + host + ",$NO_PROXY`.",
 			"Otherwise fix the proxy address in HTTPS_PROXY / HTTP_PROXY; for the docker daemon set it in /etc/systemd/system/docker.service.d/http-proxy.conf.",
 		}
-	case "connection-refused":
+	case ConnectionRefused:
 		port := t.Port()
 		if port == "" {
 			port = "443"
@@ -121,17 +121,17 @@ func explainRemediation(code string, t checks.Target, g groups, push bool) []str
 			"Check the port in the reference. Usual ports: " + usualPorts + ".",
 			"A reference without a port means 443; add `:PORT` when the registry listens elsewhere. A plain-HTTP registry with nothing on 443 also fails this way: see plain-http-registry.",
 		}
-	case "connection-timeout":
+	case ConnectionTimeout:
 		return []string{
 			"Check firewalls between this machine and " + t.HostPort("https") + " (iptables/nftables, cloud security groups).",
 			"Compare with `nc -vz -w 5 " + host + " " + portOr443(t) + "` from another machine.",
 		}
-	case "server-not-responding":
+	case ServerNotResponding:
 		return []string{
 			"The process behind the port is hung or overloaded, or a load balancer accepts connections for a dead backend: check the registry's health and logs.",
 			"If a proxy sits in front, check its upstream (nginx: `proxy_connect_timeout`, upstream address).",
 		}
-	case "plain-http-registry":
+	case PlainHTTPRegistry:
 		return []string{
 			"podman, skopeo, buildah: add to /etc/containers/registries.conf (or ~/.config/containers/registries.conf):\n[[registry]]\nlocation = \"" + hp + "\"\ninsecure = true",
 			"docker: add to /etc/docker/daemon.json, then `systemctl restart docker`:\n{ \"insecure-registries\": [\"" + hp + "\"] }",
@@ -139,30 +139,30 @@ func explainRemediation(code string, t checks.Target, g groups, push bool) []str
 			"skopeo and crane for a one-off: `--tls-verify=false` / `--insecure`.",
 			"Better: serve TLS (a certificate from your CA, or terminate TLS in nginx in front of the registry), then none of the above is needed.",
 		}
-	case "tls-unknown-authority":
+	case TLSUnknownAuthority:
 		d, _ := tlsDiagnosis(f, checks.KindUnknownCA, "", nil)
 		return d.Remediation
-	case "tls-cert-expired":
+	case TLSCertExpired:
 		d, _ := tlsDiagnosis(f, checks.KindCertExpired, "", nil)
 		return append(d.Remediation, "See the dates: `echo | openssl s_client -connect "+t.HostPort("https")+" -servername "+host+" 2>/dev/null | openssl x509 -noout -dates`.")
-	case "tls-hostname-mismatch":
+	case TLSHostnameMismatch:
 		d, _ := tlsDiagnosis(f, checks.KindHostname, "", nil)
 		return d.Remediation
-	case "tls-client-cert-required":
+	case TLSClientCertRequired:
 		return clientCertRemedies(t)
-	case "tls-protocol-mismatch":
+	case TLSProtocolMismatch:
 		return legacyTLSRemedies()
-	case "not-an-image":
+	case NotAnImage:
 		return []string{
 			"Use the tool the artifact is for: `helm pull oci://REGISTRY/REPOSITORY --version TAG` for a Helm chart (application/vnd.cncf.helm.config.v1+json), `oras pull` for others, `cosign` for signatures.",
 			"If an image was meant, the tag points at the wrong thing: `skopeo inspect --raw docker://REF` shows the manifest and its config media type.",
 		}
-	case "manifest-schema1":
+	case ManifestSchema1:
 		return []string{
 			"Convert the image once with a client that still reads schema 1: `skopeo copy --format v2s2 docker://REF docker://REF`, then pull again.",
 			"Until then: DOCKER_ENABLE_DEPRECATED_PULL_SCHEMA_1_IMAGE=1 in dockerd's environment (CONTAINERD_ENABLE_DEPRECATED_PULL_SCHEMA_1_IMAGE=1 for containerd), while releases that still have the code last.",
 		}
-	case "blob-storage-unreachable":
+	case BlobStorageUnreachable:
 		storage := "the storage host in the message"
 		if h := g["storage"]; h != "" {
 			storage = h
@@ -172,46 +172,46 @@ func explainRemediation(code string, t checks.Target, g groups, push bool) []str
 			"Or have the registry serve blobs itself: distribution `storage: redirect: disable: true`, Harbor `storage_service: redirect: disable: true`.",
 			"A 403 from storage: an expired or skewed pre-signed URL (check clocks), or a proxy that rewrites the query string.",
 		}
-	case "blob-unknown":
+	case BlobUnknown:
 		return []string{
 			"The registry lost content an image still points at: push the image again, which uploads what is missing; on a pull-through cache (Nexus proxy, Harbor proxy cache), purge the cached image so it is fetched again.",
 			"Nexus: a \"Docker - Delete unused manifests and images\" or compact task, or a blob store restored from an older backup: run Repair - Reconcile component database from blob store. distribution: run `registry garbage-collect` only with the registry read-only.",
 		}
-	case "blob-corrupt":
+	case BlobCorrupt:
 		return []string{
 			"Compare what is served with the digest: `curl -sL` the blob (with the token or credentials) through `sha256sum`; `regdoctor check --pull REF` downloads and verifies every layer.",
 			"A proxy that compresses or rewrites /v2/ bodies (nginx `gzip`, `sub_filter`) alters blobs: turn it off for /v2/. A corrupt stored copy: push the image again.",
 		}
-	case "manifest-invalid":
+	case ManifestInvalid:
 		return []string{
 			"Look at what is served: `curl -sS -D- -H 'Accept: " + checks.ManifestAccept + "' https://" + hp + "/v2/REPOSITORY/manifests/TAG`; `regdoctor check REF` names what is wrong with it.",
 			"An HTML page or a generic Content-Type comes from a proxy answering in the registry's place or rewriting headers: route /v2/ to the registry unchanged. A digest that does not match: push the image again.",
 		}
-	case "pull-step-failed":
+	case PullStepFailed:
 		return []string{"Run `regdoctor check -o json --trace REF` and hand its output (secrets redacted) to the registry's operators."}
-	case "not-a-registry":
+	case NotARegistry:
 		return []string{
 			"Use the address and port of the registry API, not of a web page: `curl -i https://" + hp + "/v2/` must answer 200 or 401 with `Docker-Distribution-API-Version: registry/2.0`.",
 			"Nexus: port 8081 is the web UI. Give the docker repository an HTTP or HTTPS connector port (Repository → your docker repo → Repository Connectors), or route /v2/ to it in the reverse proxy, and use that port.",
 		}
-	case "registry-misbehaving":
+	case RegistryMisbehaving:
 		return []string{
 			"Check the registry's (and any proxy's) logs at the time of the failure; `regdoctor check --trace` shows every exchange.",
 			"If a reverse proxy sits in front, check that it passes /v2/ through unchanged (no rewrites, no HTML error pages, proxy_buffering settings).",
 		}
-	case "rate-limited":
+	case RateLimited:
 		rem := []string{"Wait for the window to reset (Retry-After / RateLimit headers), and log in: authenticated pulls get a higher limit."}
 		if isDockerHub(t) {
 			return append(rem, "Docker Hub: pull through a mirror or a proxy repository (Nexus docker proxy, Harbor proxy cache) and point clients at it: registries.conf [[registry.mirror]] or daemon.json \"registry-mirrors\".")
 		}
 		return append(rem, "Spread pulls over time, or cache images in a proxy repository closer to the clients.")
-	case "token-realm-misconfigured":
+	case TokenRealmMisconfigured:
 		return []string{
 			"The realm comes from the registry's configuration: distribution `auth.token.realm`, Harbor `external_url`, Nexus the Base URL capability (System → Capabilities → Base URL) and the X-Forwarded-* headers your reverse proxy sets.",
 			"See the realm the registry sends: `curl -si https://" + hp + "/v2/ | grep -i www-authenticate`.",
 			"Nexus 3.77 can send a realm with a \"null\" scheme: set the Base URL capability to the external https URL, or upgrade.",
 		}
-	case "token-realm-unreachable":
+	case TokenRealmUnreachable:
 		realm := "the realm host"
 		if r := g["realm"]; r != "" {
 			realm = realmHost(r)
@@ -220,14 +220,14 @@ func explainRemediation(code string, t checks.Target, g groups, push bool) []str
 			"Check the realm as a target of its own: `regdoctor check " + realm + "`.",
 			"A realm often names an internal host name or a wrong external URL: fix the registry's token realm setting (distribution `auth.token.realm`, Nexus Base URL, Harbor `external_url`) to an address clients can reach.",
 		}
-	case "not-logged-in":
+	case NotLoggedIn:
 		return loginRemedies(f)
-	case "bad-credentials":
+	case BadCredentials:
 		return []string{
 			"Log in again: `podman login " + hp + "` (or `docker login " + hp + "`), which replaces the stored entry.",
 			"If the password was changed or the account locked, ask the registry administrator; for Nexus, check the user is active and that \"Docker Bearer Token Realm\" is active under Security → Realms.",
 		}
-	case "access-denied":
+	case AccessDenied:
 		if push {
 			return []string{"Log in with an account that may push to " + t.Repository + ", or ask for the push (write) right."}
 		}
@@ -235,28 +235,28 @@ func explainRemediation(code string, t checks.Target, g groups, push bool) []str
 			"Ask the registry administrator to grant your user read (pull) on " + t.Repository + ": Nexus: a role with nx-repository-view-docker-REPO-read/browse; Harbor: project member; distribution token server: the account's ACL.",
 			"Check the repository path: a typo in it also looks like a denial on registries that hide unknown repositories.",
 		}
-	case "clock-skew":
+	case ClockSkew:
 		return []string{
 			"Synchronise clocks with NTP on this machine, the registry and its token server: `timedatectl set-ntp true`, `chronyc tracking`.",
 			"Registries reject tokens outside nbf/exp; a few minutes of skew is enough to fail.",
 		}
-	case "repository-not-found":
+	case RepositoryNotFound:
 		return []string{
 			"Check the repository path in the reference; on Docker Hub–style registries official images live under library/.",
 			"List what exists: `crane catalog " + hp + "` (where the registry allows it), or look in the registry's UI; a private repository you cannot read looks the same on Docker Hub: `docker login` first.",
 		}
-	case "tag-not-found":
+	case TagNotFound:
 		return []string{
 			"List the tags with `skopeo list-tags docker://" + hp + "/" + t.Repository + "` (or `crane ls " + hp + "/" + t.Repository + "`) and pick an existing one; `regdoctor check` suggests the closest.",
 			"If the tag should exist, push it (to the hosted repository, not to a group).",
 		}
-	case "head-get-mismatch":
+	case HeadGetMismatch:
 		manifest := "https://" + hp + "/v2/" + t.Repository + "/manifests/" + t.Reference
 		return []string{
 			"A reverse proxy routes HEAD elsewhere. In the nginx split from the usual Nexus guide, route HEAD with GET:\nif ($request_method ~* '^(GET|HEAD)$') { set $upstream \"nexus_docker_group\"; }",
 			"Verify with `curl -I -H 'Accept: " + checks.ManifestAccept + "' " + manifest + "` (add the token or -u user).",
 		}
-	case "platform-not-available":
+	case PlatformNotAvailable:
 		p := platformOf(g)
 		if p == "" {
 			p = "OS/ARCH"
@@ -267,18 +267,18 @@ func explainRemediation(code string, t checks.Target, g groups, push bool) []str
 			"Pull a platform the image has (`podman pull --platform OS/ARCH`, `docker pull --platform OS/ARCH`), or build and push the image for " + p + " (`podman build --platform " + p + "`, `docker buildx build --platform " + p + " --push`).",
 			"On a proxy repository (Nexus, Harbor), the upstream may have more platforms than the cached index: re-fetch it.",
 		}
-	case "upload-too-large":
+	case UploadTooLarge:
 		return []string{
 			"nginx: in the server block that proxies the registry set\nclient_max_body_size 0;\nchunked_transfer_encoding on;\n(nginx's default is 1m, far below a layer).",
 			"Other proxies: raise the request body limit (HAProxy, ingress-nginx `nginx.ingress.kubernetes.io/proxy-body-size: \"0\"`).",
 		}
-	case "upload-refused":
+	case UploadRefused:
 		return []string{
 			"Nexus group repositories cannot be pushed to (\"Deploying to groups is a PRO-licensed feature\"): push to the hosted repository's connector port, or route non-GET methods to it in the proxy as the usual nginx split does.",
 			"nginx answering 411 Length Required: add `chunked_transfer_encoding on;`. 405 from a proxy: allow POST, PATCH, PUT and DELETE on /v2/.",
 		}
 	}
-	return []string{"Read `regdoctor docs " + code + "`."}
+	return []string{"Read `regdoctor docs " + string(code) + "`."}
 }
 
 func portOr443(t checks.Target) string {

@@ -450,20 +450,20 @@ var explainCases = []explainCase{
 
 func TestExplainTable(t *testing.T) {
 	hit := map[int]bool{}
-	codes := map[string]bool{}
+	codes := map[Code]bool{}
 	for _, c := range explainCases {
 		t.Run(c.name, func(t *testing.T) {
 			e := Explain(c.in)
 			var got []string
 			for _, m := range e.Matches {
-				got = append(got, m.Diagnosis.Code)
+				got = append(got, string(m.Diagnosis.Code))
 				hit[m.pattern] = true
 			}
 			want := append([]string{c.code}, c.also...)
 			if !slices.Equal(got, want) {
 				t.Fatalf("codes = %v, want %v\n%s", got, want, dump(e))
 			}
-			codes[c.code] = true
+			codes[Code(c.code)] = true
 			m := e.Matches[0]
 			if m.Registry != c.registry {
 				t.Errorf("registry = %q, want %q\n%s", m.Registry, c.registry, dump(e))
@@ -547,7 +547,7 @@ func dump(e Explanation) string {
 
 // The table of messages and the catalogue must not drift apart.
 func TestClientMessagesMatchCatalogue(t *testing.T) {
-	patterns := map[string]int{}
+	patterns := map[Code]int{}
 	for i, cm := range clientMessages {
 		if _, ok := Lookup(cm.code); !ok {
 			t.Errorf("clientMessages[%d]: code %q is not in the catalogue", i, cm.code)
@@ -618,7 +618,7 @@ func TestExplainTargetPerMessage(t *testing.T) {
 	e := Explain(`initializing source docker://quay.io/org/app:1: (Mirrors also failed: [mirror.example.com/org/app:1: reading manifest 1 in mirror.example.com/org/app: manifest unknown]): quay.io/org/app:1: pinging container registry quay.io: Get "https://quay.io/v2/": dial tcp 1.2.3.4:443: i/o timeout`)
 	got := map[string]string{}
 	for _, m := range e.Matches {
-		got[m.Diagnosis.Code] = m.Target
+		got[string(m.Diagnosis.Code)] = m.Target
 	}
 	want := map[string]string{"mirror-failing": "quay.io/org/app:1", "connection-timeout": "quay.io/org/app:1", "tag-not-found": "mirror.example.com/org/app:1"}
 	if !maps.Equal(got, want) {
@@ -635,7 +635,7 @@ func TestExplainAlternativesAndRemediation(t *testing.T) {
 		}
 	}
 	e = Explain(`Error response from daemon: pull access denied for myorg/privateapp, repository does not exist or may require 'docker login': denied: requested access to the resource is denied`)
-	if got := e.Matches[0].Alternatives; !slices.Equal(got, []string{"not-logged-in", "access-denied"}) {
+	if got := e.Matches[0].Alternatives; !slices.Equal(got, []Code{NotLoggedIn, AccessDenied}) {
 		t.Errorf("alternatives = %v", got)
 	}
 	e = Explain(`failed to resolve reference "registry.example.com/team/app:1.0": failed to authorize: failed to fetch anonymous token: Get "https://auth.example.com/token?scope=x": dial tcp: lookup auth.example.com: no such host`)

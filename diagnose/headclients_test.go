@@ -67,7 +67,7 @@ func TestHeadFailureFailsOnlyHeadClients(t *testing.T) {
 	}
 }
 
-func detailOf(rep *Report, code string) string {
+func detailOf(rep *Report, code Code) string {
 	for _, d := range rep.Diagnoses {
 		if d.Code == code {
 			return d.Detail

@@ -14,7 +14,7 @@ func ruleLegacyTLS(f facts) []Diagnosis {
 	if why == "" {
 		why = "the refusal is not explained by the version or the suite alone"
 	}
-	return one(newDiagnosis("tls-protocol-mismatch",
+	return one(newDiagnosis(TLSProtocolMismatch,
 		fmt.Sprintf("%s refused the handshake clients make (%s), but completes one with %s and %s: %s.", t.Address, t.Error, l.Version, l.CipherSuite, why),
 		legacyTLSRemedies()...))
 }

@@ -23,17 +23,17 @@ func ruleManifestInvalid(f facts) []Diagnosis {
 	}
 	switch {
 	case m.Invalid != "":
-		return one(newDiagnosis("manifest-invalid",
+		return one(newDiagnosis(ManifestInvalid,
 			fmt.Sprintf("GET %s answered 200, but %s. Clients refuse it and the pull fails.", m.URL, m.Invalid), rem...))
 	case m.InvalidType != "":
-		return one(newDiagnosis("manifest-invalid",
+		return one(newDiagnosis(ManifestInvalid,
 			fmt.Sprintf("GET %s answered 200, but %s. podman, skopeo, buildah, containerd and docker choose how to read a manifest by its Content-Type and refuse it; crane reads the body and pulls.", m.URL, m.InvalidType), rem...))
 	case m.DigestMismatch:
-		return one(newDiagnosis("manifest-invalid",
+		return one(newDiagnosis(ManifestInvalid,
 			fmt.Sprintf("GET %s answered Docker-Content-Digest %s, but the body it served hashes to %s. containerd resolves the tag to the header's digest and verifies the content against it, so it refuses the pull; podman, skopeo, docker and crane read the body and pull.", m.URL, m.Digest, m.BodyDigest), rem...))
 	}
 	if b := f.blob(); b != nil && b.InvalidType != "" {
-		return one(newDiagnosis("manifest-invalid",
+		return one(newDiagnosis(ManifestInvalid,
 			fmt.Sprintf("The %s manifest %s answered 200, but %s. podman, skopeo, buildah, containerd and docker choose how to read a manifest by its Content-Type and refuse it; crane reads the body and pulls.", b.Platform, b.Manifest.URL, b.InvalidType), rem...))
 	}
 	return nil

@@ -34,7 +34,7 @@ func ruleMediaType(f facts) []Diagnosis {
 	var out []Diagnosis
 	ref := f.t.ImageRef()
 	if m := f.manifest(); m != nil && isSchema1(m.MediaType) {
-		out = append(out, newDiagnosis("manifest-schema1",
+		out = append(out, newDiagnosis(ManifestSchema1,
 			fmt.Sprintf("%s is a Docker schema 1 manifest (%s). docker since 26 and containerd since 2.0 refuse schema 1 by default; podman, skopeo and crane still convert it.", ref, m.MediaType),
 			"Convert it to a current manifest once, with a client that still reads schema 1: `skopeo copy --format v2s2 docker://"+ref+" docker://"+ref+"` (or `--format oci`), then pull again.",
 			"Until then, dockerd and containerd read it again with DOCKER_ENABLE_DEPRECATED_PULL_SCHEMA_1_IMAGE=1 / CONTAINERD_ENABLE_DEPRECATED_PULL_SCHEMA_1_IMAGE=1 in their environment, while the releases that still have the code last.",
@@ -56,7 +56,7 @@ func ruleMediaType(f facts) []Diagnosis {
 	if b.ArtifactType != "" {
 		types = "artifactType " + b.ArtifactType + ", " + types
 	}
-	return append(out, newDiagnosis("not-an-image",
+	return append(out, newDiagnosis(NotAnImage,
 		fmt.Sprintf("%s is %s (%s), not a container image: podman, docker and containerd refuse to pull or run it.", ref, what, types),
 		"Use the tool the artifact is for: "+tool+".",
 		"If an image was meant, the tag points at the wrong thing: `regdoctor check` another tag, or ask whoever pushed it; `skopeo inspect --raw docker://"+ref+"` shows the manifest."))

@@ -29,8 +29,8 @@ func runWithEnv(t *testing.T, target string, env map[string]string) *Report {
 	return Run(context.Background(), e, checks.All(), nil)
 }
 
-func codes(rep *Report) map[string]Severity {
-	m := map[string]Severity{}
+func codes(rep *Report) map[Code]Severity {
+	m := map[Code]Severity{}
 	for _, d := range rep.Diagnoses {
 		m[d.Code] = d.Severity
 	}

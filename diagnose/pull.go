@@ -144,34 +144,34 @@ func ruleFailedStep(f facts, s *PullStep) Diagnosis {
 	what := fmt.Sprintf("The %s step of the pull failed: %s.", s.Step, s.Summary)
 	operators := "Hand the registry's operators the output of `regdoctor check -o json --trace " + f.t.Input + "` (secrets are redacted): it holds every request and answer of this run."
 	if x == nil {
-		d := newDiagnosis("pull-step-failed", what+" A client stops there, so the pull fails.", operators)
+		d := newDiagnosis(PullStepFailed, what+" A client stops there, so the pull fails.", operators)
 		d.Layer = stepLayers[s.Step]
 		return d
 	}
 	at := x.Method + " " + x.URL
 	switch {
 	case x.ErrorKind == checks.KindNoResponse:
-		return newDiagnosis("server-not-responding",
+		return newDiagnosis(ServerNotResponding,
 			fmt.Sprintf("%s accepted the request %s but %s; clients give up there and the pull fails.", f.t.Registry, at, stalled(x, f.rep.Options.Timeout)),
 			"The registry (or a proxy in front of it) hangs on this request: check its logs and its storage backend at the time of this run; a proxy's upstream timeout (nginx `proxy_read_timeout`) shows as a 504 instead.",
 			operators)
 	case x.Error != "" && x.RedirectedTo != "":
-		return newDiagnosis("registry-misbehaving",
+		return newDiagnosis(RegistryMisbehaving,
 			fmt.Sprintf("%s redirects to %s, which fails: %s. Clients follow the redirect and the pull fails.", at, x.RedirectedTo, x.Error),
 			"The registry's redirect target is wrong or down: its external URL (distribution `http.host`, Harbor `external_url`, Nexus Base URL) or the X-Forwarded-* headers of a proxy in front of it name an address clients cannot reach.",
 			operators)
 	case x.Error != "":
-		return newDiagnosis("registry-misbehaving",
+		return newDiagnosis(RegistryMisbehaving,
 			fmt.Sprintf("%s failed: %s (%s). Clients fail the pull at the %s step.", at, x.Error, x.ErrorKind, s.Step),
 			"Check the registry's (and any proxy's) logs at the time of this run: an answer that breaks off, or a body that is not what its headers say (Content-Encoding, Content-Length), comes from the server or a proxy that rewrites it.",
 			operators)
 	case x.Status >= 300 && x.Status < 400 && x.Header("Location") == "":
-		return newDiagnosis("registry-misbehaving",
+		return newDiagnosis(RegistryMisbehaving,
 			fmt.Sprintf("%s answered %d %s without a Location header: a redirect to nowhere, which clients cannot follow.", at, x.Status, http.StatusText(x.Status)),
 			"A proxy in front of the registry strips or fails to rewrite Location (nginx `proxy_redirect`, a load balancer's header rules); check it passes the registry's redirects through.",
 			operators)
 	}
-	return newDiagnosis("registry-misbehaving",
+	return newDiagnosis(RegistryMisbehaving,
 		fmt.Sprintf("%s answered %s at the %s step, which no client accepts there: the pull fails.", at, x.Outcome(), s.Step),
 		"Check the registry's (and any proxy's) logs for this request, and what answers it: `curl -i` it with the token or credentials the client uses.",
 		operators)

@@ -45,7 +45,7 @@ var rules = []rule{
 func Diagnose(rep *Report) []Diagnosis {
 	f := facts{rep: rep, t: rep.Target}
 	var out []Diagnosis
-	at := map[string]int{}
+	at := map[Code]int{}
 	for _, r := range rules {
 		for _, d := range r(f) {
 			i, dup := at[d.Code]
@@ -91,7 +91,7 @@ func ruleNoRegistry(f facts, ds []Diagnosis) []Diagnosis {
 			return nil
 		}
 	}
-	return one(newDiagnosis("registry-misbehaving",
+	return one(newDiagnosis(RegistryMisbehaving,
 		fmt.Sprintf("Neither HTTPS nor plain HTTP answered as a registry: HTTPS %s; HTTP %s.", f.res(checks.IDPingHTTPS).Summary, f.res(checks.IDPingHTTP).Summary),
 		"Check that the registry runs behind this address and that any proxy passes /v2/ through; `regdoctor check --trace` shows every exchange."))
 }

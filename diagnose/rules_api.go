@@ -26,7 +26,7 @@ func ruleNotARegistry(f facts) []Diagnosis {
 			continue // the proxy's page is about the missing certificate
 		}
 		detail := fmt.Sprintf("%s answered %d (%s) without the Docker-Distribution-API-Version header", p.URL, p.Status, orNone(p.Shown("Content-Type")))
-		return one(newDiagnosis("not-a-registry", detail+serverOf(p.Exchange)+".", notARegistryRemedies(f, p.Exchange, p.URL)...))
+		return one(newDiagnosis(NotARegistry, detail+serverOf(p.Exchange)+".", notARegistryRemedies(f, p.Exchange, p.URL)...))
 	}
 	return notARegistryPage(f)
 }
@@ -40,7 +40,7 @@ func ruleNotARegistry(f facts) []Diagnosis {
 // on /v2/ alone is only a note.
 func notARegistryPage(f facts) []Diagnosis {
 	if m := f.manifest(); m != nil && m.Get != nil && isPage(m.Get) && (m.Get.Status == http.StatusOK && f.pagePing() || f.pagesOnly()) {
-		return one(newDiagnosis("not-a-registry",
+		return one(newDiagnosis(NotARegistry,
 			fmt.Sprintf("GET %s answered %d with a web page (%s)%s, not a manifest: clients take the 200 on /v2/ for a registry, then fail to read the page as a manifest.", m.URL, m.Get.Status, orNone(m.Get.Shown("Content-Type")), serverOf(m.Get)),
 			notARegistryRemedies(f, m.Get, strings.SplitN(m.URL, "/v2/", 2)[0]+"/v2/")...))
 	}
@@ -51,11 +51,11 @@ func notARegistryPage(f facts) []Diagnosis {
 	if p == f.http() {
 		// HTTPS failed, so clients fail before they get here; the page
 		// says why, where plain-http-registry would only suggest insecure.
-		return one(newDiagnosis("not-a-registry",
+		return one(newDiagnosis(NotARegistry,
 			fmt.Sprintf("HTTPS does not answer, and %s answered 200 with a web page (%s)%s and no Docker-Distribution-API-Version header.", p.URL, orNone(p.Shown("Content-Type")), serverOf(p.Exchange)),
 			notARegistryRemedies(f, p.Exchange, p.URL)...))
 	}
-	return one(newDiagnosis("not-a-registry",
+	return one(newDiagnosis(NotARegistry,
 		fmt.Sprintf("%s answered 200 with a web page (%s)%s and no Docker-Distribution-API-Version header. Clients accept any 200 there, so nothing fails until a pull asks for a manifest; check an image reference to see whether one is served.", p.URL, orNone(p.Shown("Content-Type")), serverOf(p.Exchange)),
 		notARegistryRemedies(f, p.Exchange, p.URL)...).withSeverity(Info))
 }
@@ -133,7 +133,7 @@ func ruleMisbehaving(f facts) []Diagnosis {
 	if len(reasons) == 0 {
 		return nil
 	}
-	return one(newDiagnosis("registry-misbehaving",
+	return one(newDiagnosis(RegistryMisbehaving,
 		"The registry does not follow the distribution API: "+strings.Join(uniq(reasons), "; ")+".",
 		append(uniq(remedies),
 			"Check the registry's (and any proxy's) logs at the time of this run; `regdoctor check --trace` shows every exchange.",
@@ -188,7 +188,7 @@ func ruleRateLimited(f facts) []Diagnosis {
 	} else {
 		rem = append(rem, "Spread pulls over time, or cache images in a proxy repository closer to the clients.")
 	}
-	return one(newDiagnosis("rate-limited", detail+".", rem...))
+	return one(newDiagnosis(RateLimited, detail+".", rem...))
 }
 
 func ruleHeadGet(f facts) []Diagnosis {
@@ -201,14 +201,14 @@ func ruleHeadGet(f facts) []Diagnosis {
 		"Verify with `curl -I -H 'Accept: " + checks.ManifestAccept + "' " + m.URL + "` (add the token or -u user).",
 	}
 	if m.Head.Status == http.StatusMethodNotAllowed {
-		return one(newDiagnosis("head-get-mismatch",
+		return one(newDiagnosis(HeadGetMismatch,
 			fmt.Sprintf("GET %s answers 200 but HEAD answers 405. No client fails over it: containerd retries a 405 on HEAD with GET, docker falls back to GET, podman, skopeo and crane use GET.", m.URL), rem...).withSeverity(Info))
 	}
 	dockerToo := "classic docker falls back to GET"
 	if m.Head.Status == 0 {
 		dockerToo = "so does classic docker, which falls back to GET only on an answer, not on a failed request"
 	}
-	return one(newDiagnosis("head-get-mismatch",
+	return one(newDiagnosis(HeadGetMismatch,
 		fmt.Sprintf("GET %s answers 200 but HEAD %s. containerd, nerdctl, Kubernetes, BuildKit and docker with the containerd image store resolve tags with HEAD and fail; %s; podman, skopeo and crane use GET and work.", m.URL, headOutcome(m.Head), dockerToo),
 		rem...))
 }
@@ -224,7 +224,7 @@ func rulePlatform(f facts) []Diagnosis {
 	if b := f.blob(); b != nil && b.ConfigPlatform != "" {
 		// A single-platform image pulls whatever it is for; it fails
 		// when run ("exec format error"), unless emulation is set up.
-		return one(newDiagnosis("platform-not-available",
+		return one(newDiagnosis(PlatformNotAvailable,
 			fmt.Sprintf("%s is a single-platform image for %s, not %s: clients pull it (podman warns that the platform does not match), but it does not run here without emulation.", f.t.ImageRef(), b.ConfigPlatform, b.WantPlatform),
 			"Build and push the image for "+b.WantPlatform+" too, as an index (`podman build --platform "+b.WantPlatform+",...  --manifest`, `docker buildx build --platform "+b.WantPlatform+" --push`), or pull another tag that has it.",
 			"To run it anyway, install emulation (qemu-user-static / binfmt: `docker run --privileged --rm tonistiigi/binfmt --install all`).").withSeverity(Warning))
@@ -234,11 +234,11 @@ func rulePlatform(f facts) []Diagnosis {
 		return nil
 	}
 	if len(m.Platforms) == 0 {
-		return one(newDiagnosis("platform-not-available",
+		return one(newDiagnosis(PlatformNotAvailable,
 			fmt.Sprintf("%s is an index that lists no image for any platform, so there is no %s to pull.", f.t.ImageRef(), m.Platform),
 			"The index was pushed empty or its manifests were deleted: push the image again (`podman manifest push`, `docker buildx build --push`), and check the tool that assembles the index."))
 	}
-	return one(newDiagnosis("platform-not-available",
+	return one(newDiagnosis(PlatformNotAvailable,
 		fmt.Sprintf("%s is an index for %s; it has no %s.", f.t.ImageRef(), listSome(m.Platforms), m.Platform),
 		"Pull a platform the image has (`podman pull --platform "+m.Platforms[0]+"`, `docker pull --platform "+m.Platforms[0]+"`), or build and push the image for "+m.Platform+" (`podman build --platform "+m.Platform+"`, `docker buildx build --platform "+m.Platform+" --push`).",
 		"On a proxy repository (Nexus, Harbor), the upstream may have more platforms than the cached index: re-fetch it."))

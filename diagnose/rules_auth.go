@@ -24,11 +24,11 @@ func ruleRealm(f facts) []Diagnosis {
 	}
 	switch {
 	case len(ev.Problems) > 0:
-		return one(newDiagnosis("token-realm-misconfigured", fmt.Sprintf("The challenge names realm %q: %s.", ev.Realm, strings.Join(ev.Problems, "; ")), rem...))
+		return one(newDiagnosis(TokenRealmMisconfigured, fmt.Sprintf("The challenge names realm %q: %s.", ev.Realm, strings.Join(ev.Problems, "; ")), rem...))
 	case len(ev.Warnings) > 0:
-		return one(newDiagnosis("token-realm-misconfigured", fmt.Sprintf("Realm %q: %s.", ev.Realm, strings.Join(ev.Warnings, "; ")), rem...).withSeverity(Warning))
+		return one(newDiagnosis(TokenRealmMisconfigured, fmt.Sprintf("Realm %q: %s.", ev.Realm, strings.Join(ev.Warnings, "; ")), rem...).withSeverity(Warning))
 	case len(ev.Notes) > 0:
-		return one(newDiagnosis("token-realm-misconfigured", fmt.Sprintf("Realm %q: %s. podman, skopeo and docker accept it.", ev.Realm, strings.Join(ev.Notes, "; ")), rem...).withSeverity(Info))
+		return one(newDiagnosis(TokenRealmMisconfigured, fmt.Sprintf("Realm %q: %s. podman, skopeo and docker accept it.", ev.Realm, strings.Join(ev.Notes, "; ")), rem...).withSeverity(Info))
 	}
 	return nil
 }
@@ -55,7 +55,7 @@ func ruleRealmUnreachable(f facts) []Diagnosis {
 			probe = " Probing the realm host on its own: " + why + "."
 		}
 	}
-	return one(newDiagnosis("token-realm-unreachable",
+	return one(newDiagnosis(TokenRealmUnreachable,
 		fmt.Sprintf("The registry sends clients to realm %s for tokens, but it cannot be reached: %s (%s). The registry itself answers, so only the token step fails.%s", tk.Realm, x.Error, x.ErrorKind, probe),
 		"Check the realm as a target of its own: `regdoctor check "+realmHost(tk.Realm)+"`.",
 		"A realm often names an internal host name or a wrong external URL: fix the registry's token realm setting (distribution `auth.token.realm`, Nexus Base URL, Harbor `external_url`) to an address clients can reach."))
@@ -91,7 +91,7 @@ func ruleAuth(f facts) []Diagnosis {
 		} else {
 			x = m.Get
 		}
-		return one(newDiagnosis("not-logged-in",
+		return one(newDiagnosis(NotLoggedIn,
 			fmt.Sprintf("%s answered %d %s to an anonymous request, and no credentials for %s are stored in any of: %s.",
 				capitalize(where), x.Status, http.StatusText(x.Status), f.t.Registry, authFileList(f)),
 			loginRemedies(f)...))
@@ -102,7 +102,7 @@ func ruleAuth(f facts) []Diagnosis {
 			// `docker login -u robot$ci` in a shell logs in as "robot".
 			first = append(first, fmt.Sprintf("Harbor robot accounts are named robot$NAME (robot$PROJECT+NAME); the stored user %q has no $, the mark of a shell that expanded $NAME: log in again with the name in single quotes, `podman login -u 'robot$NAME' %s`.", cr.Username, f.t.Registry))
 		}
-		return one(newDiagnosis("bad-credentials",
+		return one(newDiagnosis(BadCredentials,
 			fmt.Sprintf("The credentials for %q stored in %s (user %q) are refused with 401.", cr.Key, cr.Source, cr.Username),
 			append(first, "Log in again: `podman login "+f.t.Registry+"` (or `docker login "+f.t.Registry+"`), which replaces the entry in "+cr.Source+".",
 				"If the password was changed or the account locked, ask the registry administrator; for Nexus, check the user is active and that \"Docker Bearer Token Realm\" is active under Security → Realms.")...))
@@ -112,7 +112,7 @@ func ruleAuth(f facts) []Diagnosis {
 		if m != nil && m.Get != nil && m.Get.Status != 0 {
 			detail += fmt.Sprintf(": the manifest request got %d", m.Get.Status)
 		}
-		return one(newDiagnosis("access-denied", detail+".",
+		return one(newDiagnosis(AccessDenied, detail+".",
 			"Ask the registry administrator to grant user "+cr.Username+" read (pull) on "+f.t.Repository+": Nexus: a role with nx-repository-view-docker-REPO-read/browse; Harbor: project member; distribution token server: the account's ACL.",
 			"Check the repository path: a typo in it also looks like a denial on registries that hide unknown repositories."))
 	}
@@ -182,7 +182,7 @@ func ruleClockSkew(f facts) []Diagnosis {
 			detail += " The registry's Date header agrees with the local clock, so the token server's clock is off."
 		}
 	}
-	return one(newDiagnosis("clock-skew", detail,
+	return one(newDiagnosis(ClockSkew, detail,
 		"Synchronise clocks with NTP on this machine, the registry and its token server: `timedatectl set-ntp true`, `chronyc tracking`.",
 		"Registries reject tokens outside nbf/exp; a few minutes of skew is enough to fail."))
 }

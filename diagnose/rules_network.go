@@ -19,7 +19,7 @@ func ruleDNS(f facts) []Diagnosis {
 	if len(ev.Resolvers) > 0 {
 		resolver = "nameserver " + strings.Join(ev.Resolvers, ", ") + " (/etc/resolv.conf)"
 	}
-	return one(newDiagnosis("dns-lookup-failed",
+	return one(newDiagnosis(DNSLookupFailed,
 		fmt.Sprintf("%s does not resolve: %s answered %q.", ev.Host, resolver, ev.Error),
 		"Check the spelling of "+ev.Host+" in the image reference and in registries.conf.",
 		"For an internal registry, add it to the internal DNS zone, or map it in /etc/hosts: `echo 'IP "+ev.Host+"' | sudo tee -a /etc/hosts`.",
@@ -36,7 +36,7 @@ func ruleProxy(f facts) []Diagnosis {
 			case strings.Contains(p.Error, " with 403 "):
 				first = append(first, "The proxy refuses to connect to "+f.t.Host+": an allow-list without the registry, or a port other than 443 that the proxy blocks for CONNECT. Ask for "+f.t.Host+" to be allowed, or add it to NO_PROXY if it is reachable directly.")
 			}
-			return one(newDiagnosis("proxy-misconfigured",
+			return one(newDiagnosis(ProxyMisconfigured,
 				fmt.Sprintf("Requests to %s go through proxy %s, which fails: %s.", f.t.Host, orNone(f.rep.Config.Proxy), p.Error),
 				append(first,
 					"If "+f.t.Hostname()+" is internal, add it to NO_PROXY (and no_proxy) for the client and its service: `NO_PROXY="+f.t.Hostname()+",$NO_PROXY`.",
@@ -64,13 +64,13 @@ func ruleConnection(f facts) []Diagnosis {
 	}
 	switch tcp.ErrorKind {
 	case checks.KindRefused:
-		return one(newDiagnosis("connection-refused",
+		return one(newDiagnosis(ConnectionRefused,
 			fmt.Sprintf("Nothing accepts connections on %s (port %s): %s.", tcp.Address, tcp.Port, tcp.Error),
 			"Check that the registry is running and listening on port "+tcp.Port+": `ss -ltnp 'sport = :"+tcp.Port+"'` on the registry host lists what listens there.",
 			"Check the port in the reference. Usual ports: "+usualPorts+".",
 			"A reference without a port means 443; add `:PORT` when the registry listens elsewhere."))
 	case checks.KindConnectTimeout:
-		return one(newDiagnosis("connection-timeout",
+		return one(newDiagnosis(ConnectionTimeout,
 			fmt.Sprintf("Connecting to %s got no answer in %s: packets are dropped on the way (firewall, security group, wrong route).", tcp.Address, time.Duration(tcp.DurationMS)*time.Millisecond),
 			"Check firewalls between this machine and "+tcp.Address+" (iptables/nftables, cloud security groups).",
 			"Compare with `nc -vz -w 5 "+f.t.Hostname()+" "+tcp.Port+"` from another machine."))
@@ -97,7 +97,7 @@ func ruleNoResponse(f facts) []Diagnosis {
 	}
 	for _, k := range kinds {
 		if k == checks.KindNoResponse || k == checks.KindConnectTimeout {
-			return one(newDiagnosis("server-not-responding",
+			return one(newDiagnosis(ServerNotResponding,
 				fmt.Sprintf("%s accepts TCP connections but %s.", f.t.HostPort("https"), noAnswer(f.https(), f.rep.Options.Timeout)),
 				"The process behind the port is hung or overloaded, or a load balancer accepts connections for a dead backend: check the registry's health and logs.",
 				"If a proxy sits in front, check its upstream (nginx: `proxy_connect_timeout`, upstream address)."))
@@ -136,10 +136,10 @@ func rulePlainHTTP(f facts) []Diagnosis {
 		why = "HTTPS fails: " + s.Error
 	}
 	if !f.rep.Options.TLSVerify {
-		return one(newDiagnosis("plain-http-registry",
+		return one(newDiagnosis(PlainHTTPRegistry,
 			fmt.Sprintf("%s answers only plain HTTP; accepted because --tls-verify=false.", hp)).withSeverity(Info))
 	}
-	return one(newDiagnosis("plain-http-registry",
+	return one(newDiagnosis(PlainHTTPRegistry,
 		fmt.Sprintf("%s answers the registry API over plain HTTP (%s), but clients use HTTPS unless told otherwise: %s.", hp, f.http().URL, why),
 		"podman, skopeo, buildah: add to /etc/containers/registries.conf (or ~/.config/containers/registries.conf):\n[[registry]]\nlocation = \""+hp+"\"\ninsecure = true",
 		"docker: add to /etc/docker/daemon.json, then `systemctl restart docker`:\n{ \"insecure-registries\": [\""+hp+"\"] }",

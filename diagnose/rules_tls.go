@@ -60,7 +60,7 @@ func tlsDiagnosis(f facts, kind checks.ErrKind, msg string, t *checks.TLSEvidenc
 			chain += why
 			first = append(first, remedy)
 		}
-		return newDiagnosis("tls-unknown-authority", msg+"."+chain, append(first,
+		return newDiagnosis(TLSUnknownAuthority, msg+"."+chain, append(first,
 			"podman, skopeo, buildah: put the CA certificate (PEM) at /etc/containers/certs.d/"+hp+"/ca.crt (or ~/.config/containers/certs.d/"+hp+"/ca.crt for rootless).",
 			"docker: /etc/docker/certs.d/"+hp+"/ca.crt (no restart needed).",
 			"containerd: /etc/containerd/certs.d/"+hp+"/hosts.toml with\nserver = \"https://"+hp+"\"\n[host.\"https://"+hp+"\"]\n  ca = \"/etc/containerd/certs.d/"+hp+"/ca.crt\"",
@@ -83,11 +83,11 @@ func tlsDiagnosis(f facts, kind checks.ErrKind, msg string, t *checks.TLSEvidenc
 				}
 			}
 		}
-		return newDiagnosis("tls-cert-expired", detail,
+		return newDiagnosis(TLSCertExpired, detail,
 			"Renew the registry's certificate (and restart the registry or the proxy that terminates TLS).",
 			"If the dates look right, check this machine's clock: `timedatectl` and enable NTP (`timedatectl set-ntp true`)."), true
 	case checks.KindHostname:
-		return newDiagnosis("tls-hostname-mismatch", msg+"."+chain,
+		return newDiagnosis(TLSHostnameMismatch, msg+"."+chain,
 			"Use a name the certificate holds in the image reference, or reissue the certificate with a subjectAltName for "+host+" (an IP address needs an IP SAN: `subjectAltName = IP:"+host+"` when it is an IP).",
 			"Go clients (podman, docker, crane) ignore the Common Name; only SANs count."), true
 	}

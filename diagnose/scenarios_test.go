@@ -79,8 +79,8 @@ func bareOptions(t *testing.T) checks.Options {
 func problemCodes(rep *diagnose.Report) []string {
 	var out []string
 	for _, d := range rep.Diagnoses {
-		if d.Severity != diagnose.Info && !slices.Contains(out, d.Code) {
-			out = append(out, d.Code)
+		if d.Severity != diagnose.Info && !slices.Contains(out, string(d.Code)) {
+			out = append(out, string(d.Code))
 		}
 	}
 	slices.Sort(out)
@@ -93,7 +93,7 @@ func problemCodes(rep *diagnose.Report) []string {
 // and the integration suite holds the verdicts to real pulls.
 func pullWorks(rep *diagnose.Report, expect []string) bool {
 	for _, d := range rep.Diagnoses {
-		if d.Severity == diagnose.Error && slices.Contains(expect, d.Code) {
+		if d.Severity == diagnose.Error && slices.Contains(expect, string(d.Code)) {
 			return false
 		}
 	}

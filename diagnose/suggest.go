@@ -38,16 +38,16 @@ func ruleRepoAndTag(f facts) []Diagnosis {
 		if f.rep.Product.Name == "Nexus" {
 			rem = append(rem, "Nexus: a proxy repository fetches on demand; a hosted one only has what was pushed to it. Pull through the group or proxy repository's port.")
 		}
-		return one(newDiagnosis("repository-not-found", detail, rem...))
+		return one(newDiagnosis(RepositoryNotFound, detail, rem...))
 	}
 	want := f.t.Reference
 	if f.t.IsDigest {
-		return one(newDiagnosis("tag-not-found",
+		return one(newDiagnosis(TagNotFound,
 			fmt.Sprintf("%s answered %s: no manifest with digest %s in %s.", m.URL, codesOf(m.Get), want, f.t.Repository),
 			"Digests change when an image is rebuilt or re-pushed; look up the current digest with `skopeo inspect docker://"+f.t.Registry+"/"+f.t.Repository+":TAG`."))
 	}
 	if list == nil || f.res(checks.IDTags).Status != checks.Pass {
-		return one(newDiagnosis("tag-not-found",
+		return one(newDiagnosis(TagNotFound,
 			fmt.Sprintf("%s answered %s. The tags list could not be read, so a missing repository cannot be ruled out.", m.URL, codesOf(m.Get)),
 			"List the tags with `skopeo list-tags docker://"+f.t.Registry+"/"+f.t.Repository+"` and pick an existing one."))
 	}
@@ -57,7 +57,7 @@ func ruleRepoAndTag(f facts) []Diagnosis {
 		}
 		// Listed but not served: the tag's manifest is gone while the
 		// tag is not, which is the registry's inconsistency, not a typo.
-		return one(newDiagnosis("registry-misbehaving",
+		return one(newDiagnosis(RegistryMisbehaving,
 			fmt.Sprintf("The tags list of %s names %q, but its manifest answers %s (%s): the registry lost the manifest the tag points at.", f.t.Repository, want, codesOf(m.Get), m.URL),
 			"Push the image again to restore the manifest.",
 			"Nexus: a cleanup policy or \"Docker - Delete unused manifests and images\" task removed it, or the blob store was restored from an older backup than the database: run Repair - Rebuild repository browse and Reconcile component database from blob store. A proxy repository: invalidate its cache so the tag is fetched again.",
@@ -74,7 +74,7 @@ func ruleRepoAndTag(f facts) []Diagnosis {
 		rem = append(rem, "Push the image first, or check you are pulling from the repository it was pushed to (Nexus: hosted vs group).")
 	}
 	rem = append(rem, "List the tags with `skopeo list-tags docker://"+f.t.Registry+"/"+f.t.Repository+"`.")
-	return one(newDiagnosis("tag-not-found", detail, rem...))
+	return one(newDiagnosis(TagNotFound, detail, rem...))
 }
 
 func codesOf(x *checks.Exchange) string {

@@ -83,7 +83,7 @@ func TestTimeoutCoversCredentialHelper(t *testing.T) {
 			}
 			got := map[string]diagnose.Severity{}
 			for _, d := range rep.Diagnoses {
-				got[d.Code] = d.Severity
+				got[string(d.Code)] = d.Severity
 			}
 			if rep.Healthy() || got["credential-helper-failed"] != diagnose.Error {
 				t.Errorf("healthy %v, diagnoses %v; want credential-helper-failed as an error", rep.Healthy(), got)

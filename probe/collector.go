@@ -90,7 +90,7 @@ func (c *Collector) collect(ch chan<- prometheus.Metric, o Outcome) {
 	}
 	seen := map[[2]string]bool{}
 	for _, d := range rep.Diagnoses {
-		key := [2]string{d.Code, string(d.Severity)}
+		key := [2]string{string(d.Code), string(d.Severity)}
 		if !seen[key] {
 			seen[key] = true
 			gauge(c.diagnosis, 1, key[:]...)

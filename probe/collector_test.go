@@ -34,7 +34,7 @@ func outcome(t *testing.T, ref string, labels map[string]string, ds ...diagnose.
 }
 
 func diag(code string, sev diagnose.Severity) diagnose.Diagnosis {
-	return diagnose.Diagnosis{Code: code, Severity: sev}
+	return diagnose.Diagnosis{Code: diagnose.Code(code), Severity: sev}
 }
 
 // series renders gathered metrics as `name{k="v",...} value` lines.

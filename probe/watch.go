@@ -11,8 +11,8 @@ import (
 func Codes(rep *diagnose.Report) []string {
 	var codes []string
 	for _, d := range rep.Diagnoses {
-		if !slices.Contains(codes, d.Code) {
-			codes = append(codes, d.Code)
+		if !slices.Contains(codes, string(d.Code)) {
+			codes = append(codes, string(d.Code))
 		}
 	}
 	return codes

@@ -55,7 +55,7 @@ func WriteExplanation(w io.Writer, ex diagnose.Explanation, p Palette) error {
 			b.WriteString(dim.Sprint("               (the text names no registry: put yours in place of REGISTRY/REPOSITORY:TAG)") + "\n")
 		}
 		if len(m.Alternatives) > 0 {
-			fmt.Fprintf(&b, "   could also be: %s (the check tells them apart)\n", strings.Join(m.Alternatives, ", "))
+			fmt.Fprintf(&b, "   could also be: %s (the check tells them apart)\n", joinCodes(m.Alternatives))
 		}
 		b.WriteString("   fix:\n")
 		for _, r := range d.Remediation {
@@ -74,4 +74,12 @@ func WriteExplanation(w io.Writer, ex diagnose.Explanation, p Palette) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func joinCodes(codes []diagnose.Code) string {
+	s := make([]string, len(codes))
+	for i, c := range codes {
+		s[i] = string(c)
+	}
+	return strings.Join(s, ", ")
 }

@@ -109,7 +109,7 @@ func WriteTable(w io.Writer, rep *diagnose.Report, p Palette) error {
 	}
 	for _, d := range rep.Diagnoses {
 		head := fmt.Sprintf("%s  %s  ", p.severity(d.Severity), p.bold.Sprint(d.Code))
-		headW := runewidth.StringWidth(severityText(d.Severity)) + 2 + runewidth.StringWidth(d.Code) + 2
+		headW := runewidth.StringWidth(severityText(d.Severity)) + 2 + runewidth.StringWidth(string(d.Code)) + 2
 		title := wrap(d.Title, avail(p.width, headW))
 		fmt.Fprintln(w, head+title[0])
 		for _, l := range title[1:] {

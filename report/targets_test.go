@@ -37,7 +37,7 @@ func outcome(t *testing.T, ref string, err error, ds ...diagnose.Diagnosis) prob
 }
 
 func diag(code string, sev diagnose.Severity) diagnose.Diagnosis {
-	return diagnose.Diagnosis{Code: code, Severity: sev, Title: code}
+	return diagnose.Diagnosis{Code: diagnose.Code(code), Severity: sev, Title: code}
 }
 
 var errNotRun = errors.New("context canceled")

@@ -225,8 +225,8 @@ var emptyRoot = os.TempDir() + "/regdoctor-demo-empty-root"
 func problemCodes(rep *diagnose.Report) []string {
 	codes := []string{}
 	for _, d := range rep.Diagnoses {
-		if d.Severity != diagnose.Info && !slices.Contains(codes, d.Code) {
-			codes = append(codes, d.Code)
+		if d.Severity != diagnose.Info && !slices.Contains(codes, string(d.Code)) {
+			codes = append(codes, string(d.Code))
 		}
 	}
 	slices.Sort(codes)

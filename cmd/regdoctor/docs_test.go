@@ -15,7 +15,7 @@ func TestDocsCommand(t *testing.T) {
 		t.Fatalf("docs: exit %d, %s", r.code, r.stderr)
 	}
 	for _, c := range diagnose.Catalogue() {
-		if !strings.Contains(r.stdout, c.Code+" ") || !strings.Contains(r.stdout, c.Title) {
+		if !strings.Contains(r.stdout, string(c.Code)+" ") || !strings.Contains(r.stdout, c.Title) {
 			t.Errorf("the list lacks %s", c.Code)
 		}
 	}
@@ -44,7 +44,7 @@ func TestDocsCommand(t *testing.T) {
 // table prints.
 func TestEveryDiagnosisNamesItsDocs(t *testing.T) {
 	for _, c := range diagnose.Catalogue() {
-		if _, ok := docs.Page(c.Code); !ok {
+		if _, ok := docs.Page(string(c.Code)); !ok {
 			t.Errorf("%s: no embedded page", c.Code)
 		}
 	}
