@@ -2,6 +2,8 @@ package diagnose_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -137,5 +139,47 @@ func TestScenarios(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// standIns are the codes no fixture registry produces, because the cause
+// is on the client machine or before any registry, and the test that
+// builds that machine instead.
+var standIns = map[diagnose.Code]string{
+	diagnose.ConfigInvalid:           "cmd/regdoctor/clients_test.go",
+	diagnose.CredentialHelperFailed:  "cmd/regdoctor/helper_test.go",
+	diagnose.CertsDirInvalid:         "cmd/regdoctor/clients_test.go",
+	diagnose.ShortNameUnresolved:     "cmd/regdoctor/perclient_test.go",
+	diagnose.RegistryBlocked:         "cmd/regdoctor/perclient_test.go",
+	diagnose.CredentialsForOtherHost: "cmd/regdoctor/clients_test.go",
+	diagnose.MirrorFailing:           "cmd/regdoctor/clients_test.go",
+	diagnose.DNSLookupFailed:         "diagnose/network_test.go",
+	diagnose.ProxyMisconfigured:      "diagnose/network_test.go",
+	diagnose.PullStepFailed:          "diagnose/verdict_test.go",
+}
+
+// Every code is shown by a fixture scenario (the demo's, or a pull fault the
+// integration suite also pulls with the real clients), or by the test
+// named in standIns.
+func TestEveryCodeHasAFixture(t *testing.T) {
+	byFixture := map[diagnose.Code]bool{}
+	for _, s := range append(fixtures.Scenarios(), fixtures.PullFaults()...) {
+		for _, c := range s.Expect {
+			byFixture[diagnose.Code(c)] = true
+		}
+	}
+	for _, c := range diagnose.Catalogue() {
+		file, stand := standIns[c.Code]
+		switch {
+		case byFixture[c.Code] && stand:
+			t.Errorf("%s has a fixture now; drop its stand-in %s", c.Code, file)
+		case !byFixture[c.Code] && !stand:
+			t.Errorf("%s: no fixture scenario expects it, and no stand-in test is named", c.Code)
+		case stand:
+			src, err := os.ReadFile(filepath.Join("..", file))
+			if err != nil || !strings.Contains(string(src), `"`+string(c.Code)+`"`) {
+				t.Errorf("%s: its stand-in %s does not test it (%v)", c.Code, file, err)
+			}
+		}
 	}
 }
