@@ -18,7 +18,7 @@ import (
 var updateTables = flag.Bool("update-tables", false, "rewrite the code tables in docs/codes/README.md and README.md from the catalogue")
 
 const (
-	tablesBegin = "<!-- code table: generated from diagnose/catalogue.go by `go generate ./diagnose`; do not edit -->\n"
+	tablesBegin = "<!-- code table: generated from the catalogue (diagnose/codes_*.go) by `go generate ./diagnose`; do not edit -->\n"
 	tablesEnd   = "<!-- end of code table -->\n"
 )
 

@@ -489,7 +489,7 @@ func TestExplainTable(t *testing.T) {
 		}
 	}
 	for _, c := range catalogue {
-		if _, none := noClientMessage[c.Code]; !none && !codes[c.Code] {
+		if len(c.messages) > 0 && !codes[c.Code] {
 			t.Errorf("code %s has client messages but no case in explainCases", c.Code)
 		}
 	}
@@ -545,44 +545,24 @@ func dump(e Explanation) string {
 	return string(b)
 }
 
-// The table of messages and the catalogue must not drift apart.
+// Each message lives in its code's entry and names only catalogue codes.
 func TestClientMessagesMatchCatalogue(t *testing.T) {
-	patterns := map[Code]int{}
-	for i, cm := range clientMessages {
-		if _, ok := Lookup(cm.code); !ok {
-			t.Errorf("clientMessages[%d]: code %q is not in the catalogue", i, cm.code)
-		}
-		for _, c := range append(slices.Clone(cm.maybe), cm.over...) {
-			if _, ok := Lookup(c); !ok {
-				t.Errorf("clientMessages[%d] (%s): names code %q, not in the catalogue", i, cm.code, c)
+	for _, e := range catalogue {
+		for i, cm := range e.messages {
+			if cm.code != e.Code {
+				t.Errorf("%s.messages[%d] means %s: it belongs in that entry", e.Code, i, cm.code)
 			}
-		}
-		if len(cm.keys) == 0 {
-			t.Errorf("clientMessages[%d] (%s): no keys", i, cm.code)
-		}
-		if cm.client != clientAnyGo && !slices.Contains([]string{clientContainersImage, clientDocker, clientContainerd, clientCrane}, cm.client) {
-			t.Errorf("clientMessages[%d]: client %q", i, cm.client)
-		}
-		patterns[cm.code]++
-	}
-	for code, why := range noClientMessage {
-		if _, ok := Lookup(code); !ok {
-			t.Errorf("noClientMessage names %q, not in the catalogue", code)
-		}
-		if patterns[code] > 0 {
-			t.Errorf("noClientMessage names %q, but clientMessages has %d patterns for it", code, patterns[code])
-		}
-		if why == "" {
-			t.Errorf("noClientMessage[%q] gives no reason", code)
-		}
-	}
-	for _, c := range catalogue {
-		if _, none := noClientMessage[c.Code]; !none && patterns[c.Code] == 0 {
-			t.Errorf("catalogue code %s has no client message: add one to clientMessages, or to noClientMessage with the reason", c.Code)
-		}
-		rem := explainRemediation(c.Code, placeholderTarget, nil, false)
-		if len(rem) == 0 || strings.HasPrefix(rem[0], "See docs/") {
-			t.Errorf("explainRemediation has no remediation of its own for %s", c.Code)
+			for _, c := range append(slices.Clone(cm.maybe), cm.over...) {
+				if _, ok := Lookup(c); !ok {
+					t.Errorf("%s.messages[%d]: names code %q, not in the catalogue", e.Code, i, c)
+				}
+			}
+			if len(cm.keys) == 0 {
+				t.Errorf("%s.messages[%d]: no keys", e.Code, i)
+			}
+			if cm.client != clientAnyGo && !slices.Contains([]string{clientContainersImage, clientDocker, clientContainerd, clientCrane}, cm.client) {
+				t.Errorf("%s.messages[%d]: client %q", e.Code, i, cm.client)
+			}
 		}
 	}
 }
