@@ -111,15 +111,7 @@ func blobAnswer(f facts, what string, x *checks.Exchange) []Diagnosis {
 	at := fmt.Sprintf("GET %s answered %s", x.URL, x.Outcome())
 	switch {
 	case x.Status == http.StatusNotFound || x.HasCode("BLOB_UNKNOWN") || x.HasCode("MANIFEST_UNKNOWN"):
-		rem := []string{
-			"The registry lost content an image still points at. Push the image again (`skopeo copy` from where it was built, or `podman push`), which uploads what is missing.",
-			"A pull-through cache (Nexus proxy, Harbor proxy cache, distribution `proxy`) that stored the manifest but not everything it names: purge the cached image so it is fetched again, and check the cache's upstream.",
-			"Nexus: a \"Docker - Delete unused manifests and images\" or blob store compact task run while the image was in use, or a blob store restored from an older backup than the database; run Repair - Reconcile component database from blob store.",
-			"distribution: run `registry garbage-collect` only with the registry read-only or stopped; a bucket lifecycle rule that expires objects deletes layers too.",
-		}
-		if f.rep.Product.Name == "Nexus" {
-			rem[0], rem[2] = rem[2], rem[0]
-		}
+		rem := fixOf(BlobUnknown, fixArgs{t: f.t, g: groups{"product": f.rep.Product.Name}})
 		return one(newDiagnosis(BlobUnknown,
 			fmt.Sprintf("%s resolves %s, but %s is not there: %s. Clients fail the pull at that blob.", f.t.Registry, f.t.ImageRef(), what, at), rem...))
 	case x.Status == http.StatusUnauthorized || x.Status == http.StatusForbidden:
@@ -136,10 +128,7 @@ func blobAnswer(f facts, what string, x *checks.Exchange) []Diagnosis {
 func storageDiagnosis(f facts, what string, x *checks.Exchange, storage, why string) Diagnosis {
 	detail := fmt.Sprintf("%s resolves %s, but sends blob downloads to %s, and the download of %s there failed: %s. Pulls fail at that blob. (GET %s)",
 		f.t.Registry, f.t.Reference, storage, what, why, x.RedirectedTo)
-	rem := []string{
-		"Let clients reach " + storage + ": a firewall or proxy allow-list that names the registry must name its storage host too, and NO_PROXY must not send one through a proxy that cannot reach it.",
-		"Or have the registry serve blobs itself: distribution `storage: redirect: disable: true`, Harbor `storage_service: redirect: disable: true` (Helm `persistence.imageChartStorage.disableredirect`), Nexus and Artifactory proxying blob downloads instead of redirecting.",
-	}
+	rem := fixOf(BlobStorageUnreachable, fixArgs{t: f.t, g: groups{"storage": storage}})[:2] // the third guesses at a 403; the cases below know
 	switch code := storageErrorCode(x.Body); {
 	case code == "NoSuchKey" || x.Status == http.StatusNotFound:
 		rem = append([]string{"Storage answers, but holds no object for this blob: the registry's storage lost it (a lifecycle rule on the bucket, a cleanup, a restore from an older backup) or the registry points at another bucket or prefix than it wrote to. Push the image again, and check the bucket's lifecycle rules and the registry's storage settings."}, rem...)
@@ -161,6 +150,5 @@ func corruptBlob(f facts, what string, n int, storage string) Diagnosis {
 	}
 	return newDiagnosis(BlobCorrupt,
 		fmt.Sprintf("%s downloads (%d bytes%s), but its content does not hash to that digest: every client verifies it and refuses the pull.", what, n, via),
-		"Corrupt storage, or a proxy or cache that alters content: compare `curl -sL` of the blob with its digest (`sha256sum`), and check that the proxy neither compresses nor rewrites /v2/ bodies (nginx `gzip off;` for them).",
-		"If the stored copy is corrupt, push the image again; on a pull-through cache, purge the cached blob so it is fetched again.")
+		fixOf(BlobCorrupt, fixArgs{t: f.t})...)
 }

@@ -95,8 +95,12 @@ var authCodes = []Entry{
 		Title: "The stored credentials are refused",
 		fix: func(a fixArgs) []string {
 			hp := a.t.Registry
+			entry := "the stored entry"
+			if f := a.g["file"]; f != "" {
+				entry = "the entry in " + f
+			}
 			return []string{
-				"Log in again: `podman login " + hp + "` (or `docker login " + hp + "`), which replaces the stored entry.",
+				"Log in again: `podman login " + hp + "` (or `docker login " + hp + "`), which replaces " + entry + ".",
 				"If the password was changed or the account locked, ask the registry administrator; for Nexus, check the user is active and that \"Docker Bearer Token Realm\" is active under Security → Realms.",
 			}
 		},
@@ -120,8 +124,12 @@ var authCodes = []Entry{
 			if push {
 				return []string{"Log in with an account that may push to " + t.Repository + ", or ask for the push (write) right."}
 			}
+			user := "your user"
+			if u := a.g["user"]; u != "" {
+				user = "user " + u
+			}
 			return []string{
-				"Ask the registry administrator to grant your user read (pull) on " + t.Repository + ": Nexus: a role with nx-repository-view-docker-REPO-read/browse; Harbor: project member; distribution token server: the account's ACL.",
+				"Ask the registry administrator to grant " + user + " read (pull) on " + t.Repository + ": Nexus: a role with nx-repository-view-docker-REPO-read/browse; Harbor: project member; distribution token server: the account's ACL.",
 				"Check the repository path: a typo in it also looks like a denial on registries that hide unknown repositories.",
 			}
 		},

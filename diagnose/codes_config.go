@@ -38,7 +38,7 @@ var configCodes = []Entry{
 				file = "the file named in the message"
 			}
 			return []string{
-				"Fix or remove " + file + "; `podman login` rewrites a valid file, and `jq . " + file + "` shows where a JSON file breaks.",
+				"Fix or remove " + file + a.g["line"] + "; `podman login` rewrites a valid file, and `jq . " + file + "` shows where a JSON file breaks.",
 				"Until then podman, skopeo and docker fail before they contact any registry.",
 			}
 		},
@@ -62,9 +62,13 @@ var configCodes = []Entry{
 		decides: problemDecides(CredentialHelperFailed),
 		fix: func(a fixArgs) []string {
 			hp := a.t.Registry
+			config, from := "~/.docker/config.json", ""
+			if f := a.g["file"]; f != "" {
+				config, from = f, " from "+f
+			}
 			return []string{
-				"Run the helper as the clients do: `echo " + hp + " | docker-credential-NAME get` (NAME as credsStore / credHelpers in ~/.docker/config.json give it) must print one small JSON object and exit at once.",
-				"Fix or reinstall the helper (a locked keychain or a stuck agent is the usual cause), or remove the credsStore / credHelpers entry and log in again, so the credentials are stored in the file.",
+				"Run the helper as the clients do: `echo " + hp + " | docker-credential-NAME get` (NAME as credsStore / credHelpers in " + config + " give it) must print one small JSON object and exit at once.",
+				"Fix or reinstall the helper (a locked keychain or a stuck agent is the usual cause), or remove the credsStore / credHelpers entry" + from + " and log in again, so the credentials are stored in the file.",
 			}
 		},
 		noMessages: "a helper that hangs, or whose background process holds its output open, makes the client hang without a word; one that floods ends in a bare JSON decode error that names no helper; only `regdoctor check` runs the helper with a limit",
@@ -73,8 +77,11 @@ var configCodes = []Entry{
 		Title:   "A certs.d directory holds a client key without its certificate",
 		decides: onlyContainersImage,
 		fix: func(a fixArgs) []string {
-			hp := a.t.Registry
-			return []string{"Give every client key X.key its certificate X.cert in the same directory, or remove the key: podman refuses the whole directory (/etc/containers/certs.d/" + hp + "); CA certificates must be named *.crt."}
+			dir := a.g["dir"]
+			if dir == "" {
+				dir = "/etc/containers/certs.d/" + a.t.Registry
+			}
+			return []string{"Give every client key X.key its certificate X.cert in the same directory, or remove the key: podman refuses the whole directory (" + dir + "); CA certificates must be named *.crt."}
 		},
 		messages: []clientMessage{
 			msg(CertsDirInvalid, clientContainersImage, `missing client certificate (?P<file>\S+) for key \S+`, "missing client certificate"),

@@ -83,9 +83,11 @@ var contentCodes = []Entry{
 		lowered: "info when no judged client refuses schema 1",
 		decides: schema1Decides,
 		fix: func(a fixArgs) []string {
+			ref := imageRef(a.t)
 			return []string{
-				"Convert the image once with a client that still reads schema 1: `skopeo copy --format v2s2 docker://REF docker://REF`, then pull again.",
-				"Until then: DOCKER_ENABLE_DEPRECATED_PULL_SCHEMA_1_IMAGE=1 in dockerd's environment (CONTAINERD_ENABLE_DEPRECATED_PULL_SCHEMA_1_IMAGE=1 for containerd), while releases that still have the code last.",
+				"Convert it to a current manifest once, with a client that still reads schema 1: `skopeo copy --format v2s2 docker://" + ref + " docker://" + ref + "` (or `--format oci`), then pull again.",
+				"Until then, dockerd and containerd read it again with DOCKER_ENABLE_DEPRECATED_PULL_SCHEMA_1_IMAGE=1 / CONTAINERD_ENABLE_DEPRECATED_PULL_SCHEMA_1_IMAGE=1 in their environment, while the releases that still have the code last.",
+				"Find the others: images pushed by docker before 1.10 (2016) or by tools that still write schema 1; `skopeo inspect --raw` shows \"schemaVersion\": 1.",
 			}
 		},
 		messages: []clientMessage{
@@ -98,10 +100,14 @@ var contentCodes = []Entry{
 		lowered: "only containerd and regctl for a wrong `Docker-Content-Digest` alone",
 		decides: manifestPerClient,
 		fix: func(a fixArgs) []string {
-			hp := a.t.Registry
+			url := a.g["url"]
+			if url == "" {
+				url = "https://" + a.t.Registry + "/v2/REPOSITORY/manifests/TAG"
+			}
 			return []string{
-				"Look at what is served: `curl -sS -D- -H 'Accept: " + checks.ManifestAccept + "' https://" + hp + "/v2/REPOSITORY/manifests/TAG`; `regdoctor check REF` names what is wrong with it.",
-				"An HTML page or a generic Content-Type comes from a proxy answering in the registry's place or rewriting headers: route /v2/ to the registry unchanged. A digest that does not match: push the image again.",
+				"Look at what the registry serves: `curl -sS -D- -H 'Accept: " + checks.ManifestAccept + "' " + url + "` (add the token or -u user).",
+				"An HTML page or an empty document comes from a proxy or web server answering in the registry's place (a catch-all location, an error page with status 200): route /v2/ to the registry unchanged.",
+				"A Content-Type that contradicts the body, or a digest that is not the body's, comes from a proxy that rewrites manifests or their headers, or a registry bug: push the image again, and compare with `skopeo inspect --raw`.",
 			}
 		},
 		messages: []clientMessage{
@@ -138,10 +144,16 @@ var contentCodes = []Entry{
 	{Code: BlobUnknown, Severity: Error, Layer: LayerAPI,
 		Title: "Content the manifest names is missing from the registry",
 		fix: func(a fixArgs) []string {
-			return []string{
-				"The registry lost content an image still points at: push the image again, which uploads what is missing; on a pull-through cache (Nexus proxy, Harbor proxy cache), purge the cached image so it is fetched again.",
-				"Nexus: a \"Docker - Delete unused manifests and images\" or compact task, or a blob store restored from an older backup: run Repair - Reconcile component database from blob store. distribution: run `registry garbage-collect` only with the registry read-only.",
+			rem := []string{
+				"The registry lost content an image still points at. Push the image again (`skopeo copy` from where it was built, or `podman push`), which uploads what is missing.",
+				"A pull-through cache (Nexus proxy, Harbor proxy cache, distribution `proxy`) that stored the manifest but not everything it names: purge the cached image so it is fetched again, and check the cache's upstream.",
+				"Nexus: a \"Docker - Delete unused manifests and images\" or blob store compact task run while the image was in use, or a blob store restored from an older backup than the database; run Repair - Reconcile component database from blob store.",
+				"distribution: run `registry garbage-collect` only with the registry read-only or stopped; a bucket lifecycle rule that expires objects deletes layers too.",
 			}
+			if a.g["product"] == "Nexus" {
+				rem[0], rem[2] = rem[2], rem[0]
+			}
+			return rem
 		},
 		messages: []clientMessage{
 			// blob-unknown: a blob (or an index's platform manifest) the manifest
@@ -165,8 +177,8 @@ var contentCodes = []Entry{
 		Title: "A blob's content does not match its digest",
 		fix: func(a fixArgs) []string {
 			return []string{
-				"Compare what is served with the digest: `curl -sL` the blob (with the token or credentials) through `sha256sum`; `regdoctor check --pull REF` downloads and verifies every layer.",
-				"A proxy that compresses or rewrites /v2/ bodies (nginx `gzip`, `sub_filter`) alters blobs: turn it off for /v2/. A corrupt stored copy: push the image again.",
+				"Corrupt storage, or a proxy or cache that alters content: compare `curl -sL` of the blob with its digest (`sha256sum`), and check that the proxy neither compresses nor rewrites /v2/ bodies (nginx `gzip off;` for them).",
+				"If the stored copy is corrupt, push the image again; on a pull-through cache, purge the cached blob so it is fetched again.",
 			}
 		},
 		messages: []clientMessage{
@@ -189,14 +201,13 @@ var contentCodes = []Entry{
 	{Code: BlobStorageUnreachable, Severity: Error, Layer: LayerAPI,
 		Title: "The registry sends blob downloads to storage the client cannot use",
 		fix: func(a fixArgs) []string {
-			g := a.g
-			storage := "the storage host in the message"
-			if h := g["storage"]; h != "" {
-				storage = h
+			storage := a.g["storage"]
+			if storage == "" {
+				storage = "the storage host in the message"
 			}
 			return []string{
 				"Let clients reach " + storage + ": a firewall or proxy allow-list that names the registry must name its storage host too, and NO_PROXY must not send one through a proxy that cannot reach it.",
-				"Or have the registry serve blobs itself: distribution `storage: redirect: disable: true`, Harbor `storage_service: redirect: disable: true`.",
+				"Or have the registry serve blobs itself: distribution `storage: redirect: disable: true`, Harbor `storage_service: redirect: disable: true` (Helm `persistence.imageChartStorage.disableredirect`), Nexus and Artifactory proxying blob downloads instead of redirecting.",
 				"A 403 from storage: an expired or skewed pre-signed URL (check clocks), or a proxy that rewrites the query string.",
 			}
 		},
@@ -217,8 +228,10 @@ var contentCodes = []Entry{
 		serverSide: true,
 		fix: func(a fixArgs) []string {
 			t := a.t
-			hp := a.t.Registry
-			manifest := "https://" + hp + "/v2/" + t.Repository + "/manifests/" + t.Reference
+			manifest := a.g["url"]
+			if manifest == "" {
+				manifest = "https://" + t.Registry + "/v2/" + t.Repository + "/manifests/" + t.Reference
+			}
 			return []string{
 				"A reverse proxy routes HEAD elsewhere. In the nginx split from the usual Nexus guide, route HEAD with GET:\nif ($request_method ~* '^(GET|HEAD)$') { set $upstream \"nexus_docker_group\"; }",
 				"Verify with `curl -I -H 'Accept: " + checks.ManifestAccept + "' " + manifest + "` (add the token or -u user).",

@@ -50,10 +50,9 @@ var networkCodes = []Entry{
 	{Code: ConnectionRefused, Severity: Error, Layer: LayerNetwork,
 		Title: "Nothing listens on the registry port",
 		fix: func(a fixArgs) []string {
-			t := a.t
-			port := t.Port()
+			port := a.g["port"]
 			if port == "" {
-				port = "443"
+				port = portOr443(a.t)
 			}
 			return []string{
 				"Check that the registry is running and listening on port " + port + ": `ss -ltnp 'sport = :" + port + "'` on the registry host lists what listens there.",
@@ -69,10 +68,16 @@ var networkCodes = []Entry{
 		Title: "The connection attempt got no answer",
 		fix: func(a fixArgs) []string {
 			t := a.t
-			host := a.t.Hostname()
+			dialled, port := a.g["dialled"], a.g["port"]
+			if dialled == "" {
+				dialled = t.HostPort("https")
+			}
+			if port == "" {
+				port = portOr443(t)
+			}
 			return []string{
-				"Check firewalls between this machine and " + t.HostPort("https") + " (iptables/nftables, cloud security groups).",
-				"Compare with `nc -vz -w 5 " + host + " " + portOr443(t) + "` from another machine.",
+				"Check firewalls between this machine and " + dialled + " (iptables/nftables, cloud security groups).",
+				"Compare with `nc -vz -w 5 " + t.Hostname() + " " + port + "` from another machine.",
 			}
 		},
 		messages: []clientMessage{

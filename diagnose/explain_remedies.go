@@ -68,6 +68,9 @@ func (a fixArgs) dnsHost() string {
 // remedy (TLS, login) read it and fall back to their generic text.
 func (a fixArgs) facts() facts { return facts{rep: &Report{Target: a.t}, t: a.t} }
 
+// fixOf is code's generic fix for what a run found.
+func fixOf(code Code, a fixArgs) []string { return entryOf(code).fix(a) }
+
 // explainRemediation is the generic fix for a code, with the registry the
 // text names (or placeholders).
 func explainRemediation(code Code, t checks.Target, g groups, push bool) []string {

@@ -2,8 +2,6 @@ package diagnose
 
 import (
 	"fmt"
-
-	"github.com/regdoctor/regdoctor/checks"
 )
 
 // ruleManifestInvalid: the manifest request answers 200, but with
@@ -16,11 +14,7 @@ func ruleManifestInvalid(f facts) []Diagnosis {
 	if m == nil || m.Get == nil || f.pagePing() {
 		return nil // a web site, not a registry: not-a-registry says so
 	}
-	rem := []string{
-		"Look at what the registry serves: `curl -sS -D- -H 'Accept: " + checks.ManifestAccept + "' " + m.URL + "` (add the token or -u user).",
-		"An HTML page or an empty document comes from a proxy or web server answering in the registry's place (a catch-all location, an error page with status 200): route /v2/ to the registry unchanged.",
-		"A Content-Type that contradicts the body, or a digest that is not the body's, comes from a proxy that rewrites manifests or their headers, or a registry bug: push the image again, and compare with `skopeo inspect --raw`.",
-	}
+	rem := fixOf(ManifestInvalid, fixArgs{t: f.t, g: groups{"url": m.URL}})
 	switch {
 	case m.Invalid != "":
 		return one(newDiagnosis(ManifestInvalid,

@@ -36,9 +36,7 @@ func ruleMediaType(f facts) []Diagnosis {
 	if m := f.manifest(); m != nil && isSchema1(m.MediaType) {
 		out = append(out, newDiagnosis(ManifestSchema1,
 			fmt.Sprintf("%s is a Docker schema 1 manifest (%s). docker since 26 and containerd since 2.0 refuse schema 1 by default; podman, skopeo and crane still convert it.", ref, m.MediaType),
-			"Convert it to a current manifest once, with a client that still reads schema 1: `skopeo copy --format v2s2 docker://"+ref+" docker://"+ref+"` (or `--format oci`), then pull again.",
-			"Until then, dockerd and containerd read it again with DOCKER_ENABLE_DEPRECATED_PULL_SCHEMA_1_IMAGE=1 / CONTAINERD_ENABLE_DEPRECATED_PULL_SCHEMA_1_IMAGE=1 in their environment, while the releases that still have the code last.",
-			"Find the others: images pushed by docker before 1.10 (2016) or by tools that still write schema 1; `skopeo inspect --raw` shows \"schemaVersion\": 1."))
+			fixOf(ManifestSchema1, fixArgs{t: f.t})...))
 	}
 	b := f.blob()
 	if b == nil || b.ConfigMediaType == "" || imageConfigTypes[b.ConfigMediaType] {

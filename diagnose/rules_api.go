@@ -135,9 +135,7 @@ func ruleMisbehaving(f facts) []Diagnosis {
 	}
 	return one(newDiagnosis(RegistryMisbehaving,
 		"The registry does not follow the distribution API: "+strings.Join(uniq(reasons), "; ")+".",
-		append(uniq(remedies),
-			"Check the registry's (and any proxy's) logs at the time of this run; `regdoctor check --trace` shows every exchange.",
-			"If a reverse proxy sits in front, check that it passes /v2/ through unchanged (no rewrites, no HTML error pages, proxy_buffering settings).")...))
+		append(uniq(remedies), fixOf(RegistryMisbehaving, fixArgs{t: f.t})...)...))
 }
 
 func (f facts) httpsExchange() *checks.Exchange {
@@ -182,13 +180,7 @@ func ruleRateLimited(f facts) []Diagnosis {
 	for _, e := range x.Errors {
 		detail += fmt.Sprintf(" (%s: %s)", e.Code, e.Message)
 	}
-	rem := []string{"Wait for the window to reset (Retry-After / RateLimit headers), and log in: authenticated pulls get a higher limit."}
-	if f.t.Host == "registry-1.docker.io" {
-		rem = append(rem, "Docker Hub: pull through a mirror or a proxy repository (Nexus docker proxy, Harbor proxy cache) and point clients at it: registries.conf [[registry.mirror]] or daemon.json \"registry-mirrors\".")
-	} else {
-		rem = append(rem, "Spread pulls over time, or cache images in a proxy repository closer to the clients.")
-	}
-	return one(newDiagnosis(RateLimited, detail+".", rem...))
+	return one(newDiagnosis(RateLimited, detail+".", fixOf(RateLimited, fixArgs{t: f.t})...))
 }
 
 func ruleHeadGet(f facts) []Diagnosis {
@@ -196,10 +188,7 @@ func ruleHeadGet(f facts) []Diagnosis {
 	if m == nil || m.Get == nil || m.Head == nil || m.Get.Status != http.StatusOK || m.Get.Error != "" || m.Head.Status == http.StatusOK || (m.Head.Status == 0 && m.Head.Error == "") {
 		return nil
 	}
-	rem := []string{
-		"A reverse proxy routes HEAD elsewhere. In the nginx split from the usual Nexus guide, route HEAD with GET:\nif ($request_method ~* '^(GET|HEAD)$') { set $upstream \"nexus_docker_group\"; }",
-		"Verify with `curl -I -H 'Accept: " + checks.ManifestAccept + "' " + m.URL + "` (add the token or -u user).",
-	}
+	rem := fixOf(HeadGetMismatch, fixArgs{t: f.t, g: groups{"url": m.URL}})
 	if m.Head.Status == http.StatusMethodNotAllowed {
 		return one(newDiagnosis(HeadGetMismatch,
 			fmt.Sprintf("GET %s answers 200 but HEAD answers 405. No client fails over it: containerd retries a 405 on HEAD with GET, docker falls back to GET, podman, skopeo and crane use GET.", m.URL), rem...).withSeverity(Info))

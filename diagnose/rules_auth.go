@@ -57,8 +57,7 @@ func ruleRealmUnreachable(f facts) []Diagnosis {
 	}
 	return one(newDiagnosis(TokenRealmUnreachable,
 		fmt.Sprintf("The registry sends clients to realm %s for tokens, but it cannot be reached: %s (%s). The registry itself answers, so only the token step fails.%s", tk.Realm, x.Error, x.ErrorKind, probe),
-		"Check the realm as a target of its own: `regdoctor check "+realmHost(tk.Realm)+"`.",
-		"A realm often names an internal host name or a wrong external URL: fix the registry's token realm setting (distribution `auth.token.realm`, Nexus Base URL, Harbor `external_url`) to an address clients can reach."))
+		fixOf(TokenRealmUnreachable, fixArgs{t: f.t, g: groups{"realm": tk.Realm}})...))
 }
 
 func realmHost(realm string) string {
@@ -104,17 +103,14 @@ func ruleAuth(f facts) []Diagnosis {
 		}
 		return one(newDiagnosis(BadCredentials,
 			fmt.Sprintf("The credentials for %q stored in %s (user %q) are refused with 401.", cr.Key, cr.Source, cr.Username),
-			append(first, "Log in again: `podman login "+f.t.Registry+"` (or `docker login "+f.t.Registry+"`), which replaces the entry in "+cr.Source+".",
-				"If the password was changed or the account locked, ask the registry administrator; for Nexus, check the user is active and that \"Docker Bearer Token Realm\" is active under Security → Realms.")...))
+			append(first, fixOf(BadCredentials, fixArgs{t: f.t, g: groups{"file": cr.Source}})...)...))
 	case manifestDenied || (tk != nil && tk.Credentials != nil && tk.Credentials.Exchange != nil && tk.Credentials.Exchange.Status == http.StatusForbidden) ||
 		(tk != nil && tk.Credentials != nil && tk.Credentials.Claims != nil && f.t.Repository != "" && !tk.Credentials.Claims.Grants(f.t.Repository, "pull")):
 		detail := fmt.Sprintf("The credentials from %s (user %q) are accepted, but grant no pull on %s", cr.Source, cr.Username, f.t.Repository)
 		if m != nil && m.Get != nil && m.Get.Status != 0 {
 			detail += fmt.Sprintf(": the manifest request got %d", m.Get.Status)
 		}
-		return one(newDiagnosis(AccessDenied, detail+".",
-			"Ask the registry administrator to grant user "+cr.Username+" read (pull) on "+f.t.Repository+": Nexus: a role with nx-repository-view-docker-REPO-read/browse; Harbor: project member; distribution token server: the account's ACL.",
-			"Check the repository path: a typo in it also looks like a denial on registries that hide unknown repositories."))
+		return one(newDiagnosis(AccessDenied, detail+".", fixOf(AccessDenied, fixArgs{t: f.t, g: groups{"user": cr.Username}})...))
 	}
 	return nil
 }
@@ -183,6 +179,5 @@ func ruleClockSkew(f facts) []Diagnosis {
 		}
 	}
 	return one(newDiagnosis(ClockSkew, detail,
-		"Synchronise clocks with NTP on this machine, the registry and its token server: `timedatectl set-ntp true`, `chronyc tracking`.",
-		"Registries reject tokens outside nbf/exp; a few minutes of skew is enough to fail."))
+		fixOf(ClockSkew, fixArgs{t: f.t})...))
 }

@@ -21,9 +21,7 @@ func ruleDNS(f facts) []Diagnosis {
 	}
 	return one(newDiagnosis(DNSLookupFailed,
 		fmt.Sprintf("%s does not resolve: %s answered %q.", ev.Host, resolver, ev.Error),
-		"Check the spelling of "+ev.Host+" in the image reference and in registries.conf.",
-		"For an internal registry, add it to the internal DNS zone, or map it in /etc/hosts: `echo 'IP "+ev.Host+"' | sudo tee -a /etc/hosts`.",
-		"Test with `getent hosts "+ev.Host+"` (what the clients use) and `dig "+ev.Host+"`."))
+		fixOf(DNSLookupFailed, fixArgs{t: f.t, g: groups{"host": ev.Host}})...))
 }
 
 func ruleProxy(f facts) []Diagnosis {
@@ -38,9 +36,7 @@ func ruleProxy(f facts) []Diagnosis {
 			}
 			return one(newDiagnosis(ProxyMisconfigured,
 				fmt.Sprintf("Requests to %s go through proxy %s, which fails: %s.", f.t.Host, orNone(f.rep.Config.Proxy), p.Error),
-				append(first,
-					"If "+f.t.Hostname()+" is internal, add it to NO_PROXY (and no_proxy) for the client and its service: `NO_PROXY="+f.t.Hostname()+",$NO_PROXY`.",
-					"Otherwise fix the proxy address in HTTPS_PROXY / HTTP_PROXY; for the docker daemon set it in /etc/systemd/system/docker.service.d/http-proxy.conf.")...,
+				append(first, fixOf(ProxyMisconfigured, fixArgs{t: f.t})...)...,
 			))
 		}
 	}
@@ -66,14 +62,11 @@ func ruleConnection(f facts) []Diagnosis {
 	case checks.KindRefused:
 		return one(newDiagnosis(ConnectionRefused,
 			fmt.Sprintf("Nothing accepts connections on %s (port %s): %s.", tcp.Address, tcp.Port, tcp.Error),
-			"Check that the registry is running and listening on port "+tcp.Port+": `ss -ltnp 'sport = :"+tcp.Port+"'` on the registry host lists what listens there.",
-			"Check the port in the reference. Usual ports: "+usualPorts+".",
-			"A reference without a port means 443; add `:PORT` when the registry listens elsewhere."))
+			fixOf(ConnectionRefused, fixArgs{t: f.t, g: groups{"port": tcp.Port}})...))
 	case checks.KindConnectTimeout:
 		return one(newDiagnosis(ConnectionTimeout,
 			fmt.Sprintf("Connecting to %s got no answer in %s: packets are dropped on the way (firewall, security group, wrong route).", tcp.Address, time.Duration(tcp.DurationMS)*time.Millisecond),
-			"Check firewalls between this machine and "+tcp.Address+" (iptables/nftables, cloud security groups).",
-			"Compare with `nc -vz -w 5 "+f.t.Hostname()+" "+tcp.Port+"` from another machine."))
+			fixOf(ConnectionTimeout, fixArgs{t: f.t, g: groups{"dialled": tcp.Address, "port": tcp.Port}})...))
 	}
 	return nil
 }
@@ -99,8 +92,7 @@ func ruleNoResponse(f facts) []Diagnosis {
 		if k == checks.KindNoResponse || k == checks.KindConnectTimeout {
 			return one(newDiagnosis(ServerNotResponding,
 				fmt.Sprintf("%s accepts TCP connections but %s.", f.t.HostPort("https"), noAnswer(f.https(), f.rep.Options.Timeout)),
-				"The process behind the port is hung or overloaded, or a load balancer accepts connections for a dead backend: check the registry's health and logs.",
-				"If a proxy sits in front, check its upstream (nginx: `proxy_connect_timeout`, upstream address)."))
+				fixOf(ServerNotResponding, fixArgs{t: f.t})...))
 		}
 	}
 	return nil
@@ -141,11 +133,7 @@ func rulePlainHTTP(f facts) []Diagnosis {
 	}
 	return one(newDiagnosis(PlainHTTPRegistry,
 		fmt.Sprintf("%s answers the registry API over plain HTTP (%s), but clients use HTTPS unless told otherwise: %s.", hp, f.http().URL, why),
-		"podman, skopeo, buildah: add to /etc/containers/registries.conf (or ~/.config/containers/registries.conf):\n[[registry]]\nlocation = \""+hp+"\"\ninsecure = true",
-		"docker: add to /etc/docker/daemon.json, then `systemctl restart docker`:\n{ \"insecure-registries\": [\""+hp+"\"] }",
-		"containerd: /etc/containerd/certs.d/"+hp+"/hosts.toml:\nserver = \"http://"+hp+"\"\n[host.\"http://"+hp+"\"]\n  capabilities = [\"pull\", \"resolve\", \"push\"]",
-		"skopeo and crane for a one-off: `--tls-verify=false` / `--insecure`.",
-		"Better: serve TLS (a certificate from your CA, or terminate TLS in nginx in front of the registry), then none of the above is needed."))
+		fixOf(PlainHTTPRegistry, fixArgs{t: f.t})...))
 }
 
 // usualPorts names the ports registry products listen on, to help spot a

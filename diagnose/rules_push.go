@@ -23,20 +23,18 @@ func rulePush(f facts) []Diagnosis {
 		case x.Status == http.StatusRequestEntityTooLarge:
 			return one(newDiagnosis(UploadTooLarge,
 				fmt.Sprintf("%s %s with %d MiB answered 413 Request Entity Too Large (Server: %s): a proxy limits the request body.", x.Method, x.URL, p.Bytes>>20, orNone(x.Shown("Server"))),
-				"nginx: in the server block that proxies the registry set\nclient_max_body_size 0;\nchunked_transfer_encoding on;\n(nginx's default is 1m, far below a layer).",
-				"Other proxies: raise the request body limit (HAProxy, ingress-nginx `nginx.ingress.kubernetes.io/proxy-body-size: \"0\"`)."))
+				fixOf(UploadTooLarge, fixArgs{t: f.t})...))
 		case x.Status == http.StatusMethodNotAllowed || x.Status == http.StatusLengthRequired || groupRefusal(x):
 			detail := fmt.Sprintf("%s %s answered %d", x.Method, x.URL, x.Status)
 			for _, e := range x.Errors {
 				detail += fmt.Sprintf(" (%s: %s)", e.Code, e.Message)
 			}
 			return one(newDiagnosis(UploadRefused, detail+".",
-				"Nexus group repositories cannot be pushed to (\"Deploying to groups is a PRO-licensed feature\"): push to the hosted repository's connector port, or route non-GET methods to it in the proxy as the usual nginx split does.",
-				"nginx answering 411 Length Required: add `chunked_transfer_encoding on;`. 405 from a proxy: allow POST, PATCH, PUT and DELETE on /v2/."))
+				fixOf(UploadRefused, fixArgs{t: f.t})...))
 		case denied(x):
 			return one(newDiagnosis(AccessDenied,
 				fmt.Sprintf("%s %s answered %d: no push right on %s.", x.Method, x.URL, x.Status, f.t.Repository),
-				"Log in with an account that may push to "+f.t.Repository+", or ask for the push (write) right."))
+				fixOf(AccessDenied, fixArgs{t: f.t, push: true})...))
 		}
 	}
 	return nil
