@@ -7,7 +7,7 @@ import (
 
 // runClock is the one clock of a run. NewEnv starts it before it reads any
 // configuration, so that --timeout bounds configuration loading and
-// credential helpers as well as the network checks (diagnose.Run keeps the
+// credential helpers as well as the network checks (checks.Run keeps the
 // same deadline), and the report's duration covers all of it.
 type runClock struct {
 	started  time.Time

@@ -29,9 +29,7 @@ func TestPlainHTTPBadGatewayIsNotHealthy(t *testing.T) {
 		}
 		o := checks.Options{Timeout: 5 * time.Second, TLSVerify: verify, CertsDirs: []string{}, Clients: []string{"podman"},
 			SysRoot: t.TempDir(), Env: func(string) string { return "" }}
-		env := checks.NewEnv(context.Background(), tg, o)
-		rep := Run(context.Background(), env, checks.All(), nil)
-		env.Close()
+		rep := Check(context.Background(), tg, o, Hooks{})
 		if got := codes(rep); rep.Healthy() || got["registry-misbehaving"] != Error {
 			t.Errorf("tls-verify=%v: want registry-misbehaving and unhealthy, got %v", verify, got)
 		}

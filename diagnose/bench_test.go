@@ -37,9 +37,7 @@ func BenchmarkDiagnose(b *testing.B) {
 		}
 		o := checks.Options{Timeout: 5 * time.Second, TLSVerify: true, CertDir: reg.CertDir, AuthFile: reg.AuthFile,
 			CertsDirs: []string{}, Clients: []string{"podman"}, SysRoot: b.TempDir(), Env: func(string) string { return "" }}
-		env := checks.NewEnv(context.Background(), t, o)
-		rep := Run(context.Background(), env, checks.All(), nil)
-		env.Close()
+		rep := Check(context.Background(), t, o, Hooks{})
 		reg.Close()
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()

@@ -51,9 +51,7 @@ func TestExpiredCertificateOrWrongLocalClock(t *testing.T) {
 			}
 			o := checks.Options{Timeout: 5 * time.Second, TLSVerify: true, CertDir: certDir, Clients: []string{"podman"},
 				SysRoot: t.TempDir(), Env: func(string) string { return "" }}
-			env := checks.NewEnv(context.Background(), tg, o)
-			rep := Run(context.Background(), env, checks.All(), nil)
-			env.Close()
+			rep := Check(context.Background(), tg, o, Hooks{})
 			for _, d := range rep.Diagnoses {
 				if d.Code == "tls-cert-expired" {
 					if !strings.Contains(d.Detail, tc.want) {

@@ -171,9 +171,7 @@ func runMini(t *testing.T, m *miniRegistry, clients ...string) *Report {
 	}
 	o := checks.Options{Timeout: 5 * time.Second, TLSVerify: false, CertsDirs: []string{}, Clients: clients,
 		SysRoot: t.TempDir(), Env: func(string) string { return "" }}
-	env := checks.NewEnv(context.Background(), tg, o)
-	defer env.Close()
-	return Run(context.Background(), env, checks.All(), nil)
+	return Check(context.Background(), tg, o, Hooks{})
 }
 
 // explainReport lists the results and diagnoses, for failure messages.

@@ -24,9 +24,7 @@ func runWithEnv(t *testing.T, target string, env map[string]string) *Report {
 		t.Fatal(err)
 	}
 	o := checks.Options{Timeout: 5 * time.Second, TLSVerify: true, CertsDirs: []string{}, Env: func(k string) string { return env[k] }}
-	e := checks.NewEnv(context.Background(), tg, o)
-	defer e.Close()
-	return Run(context.Background(), e, checks.All(), nil)
+	return Check(context.Background(), tg, o, Hooks{})
 }
 
 func codes(rep *Report) map[Code]Severity {

@@ -154,9 +154,7 @@ func TestWebUIIsNotARegistry(t *testing.T) {
 			}
 			o := checks.Options{Timeout: 5 * time.Second, TLSVerify: tc.plainHTTP, CertsDirs: []string{}, Clients: []string{"podman"},
 				SysRoot: t.TempDir(), Env: func(string) string { return "" }}
-			env := checks.NewEnv(context.Background(), tg, o)
-			defer env.Close()
-			rep := Run(context.Background(), env, checks.All(), nil)
+			rep := Check(context.Background(), tg, o, Hooks{})
 			got := codes(rep)
 			if got["not-a-registry"] != tc.want {
 				t.Errorf("not-a-registry %q, want %q:%s", got["not-a-registry"], tc.want, explainReport(rep))

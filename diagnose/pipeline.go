@@ -1,15 +1,17 @@
-// Package diagnose runs the checks as a dependency graph, and turns what
-// they observed into named root causes from one catalogue of stable codes.
+// Package diagnose runs a check of one target (Check: the configuration,
+// the graph of checks, which package checks executes, the diagnosis) and
+// turns what the checks observed into named root causes from one
+// catalogue of stable codes, and into a verdict per client.
 package diagnose
 
 import (
 	"context"
-	"fmt"
-	"runtime/debug"
-	"strings"
+	"io"
+	"slices"
 	"time"
 
 	"github.com/regdoctor/regdoctor/checks"
+	"github.com/regdoctor/regdoctor/clientconf"
 )
 
 // Report is the outcome of one run against one target.
@@ -70,129 +72,89 @@ func (r *Report) Result(id string) *checks.Result {
 }
 
 // Observer receives each result as soon as its check finishes.
-type Observer func(*checks.Result)
+type Observer = checks.Observer
 
-// grace is how long the pipeline waits past the deadline for checks to
-// notice cancellation before it reports them as timed out itself.
-const grace = 200 * time.Millisecond
+// Hooks are what a caller attaches to a run; the zero value runs the
+// whole graph quietly.
+type Hooks struct {
+	// Observe receives each result as soon as its check finishes.
+	Observe Observer
+	// Trace receives every exchange, redacted (--trace).
+	Trace io.Writer
+	// Checks replaces the graph (tests of the executor); nil: checks.All,
+	// or the configuration alone when podman's short-name rules stop
+	// the pull before the network.
+	Checks []checks.Check
+	// Versions asks the judged clients' binaries for their versions,
+	// beside the checks and within bound (clientconf.Versions; tests
+	// replace it so that goldens do not depend on what is installed).
+	// nil: no versions.
+	Versions func(ctx context.Context, clients []string, lookPath func(string) (string, error), bound time.Duration) map[string]string
+}
 
-// Run executes list against env concurrently, respecting dependencies, and
-// diagnoses the results. The run's clock started in checks.NewEnv, before
-// the configuration was read: Run keeps that deadline, so the whole run,
-// configuration included, ends within env.Opts.Timeout plus a short grace
-// period whatever the network or a credential helper does.
-func Run(ctx context.Context, env *checks.Env, list []checks.Check, observe Observer) *Report {
-	start := env.Started()
-	ctx, cancel := context.WithDeadline(ctx, env.Deadline())
-	defer cancel()
-
-	done := make(map[string]chan struct{}, len(list))
-	// Each check writes only its own slot, before closing its channel.
-	results := make([]*checks.Result, len(list))
-	slot := make(map[string]int, len(list))
-	for i, c := range list {
-		done[c.ID] = make(chan struct{})
-		slot[c.ID] = i
+// Check is one run against t, from start to report: the configuration
+// (read inside the run's deadline, by checks.NewEnv), the short-name
+// gate, the graph of checks, the diagnosis and the clients' verdicts.
+// Every command, the demo, serve and the probe runner go through it.
+func Check(ctx context.Context, t checks.Target, o checks.Options, h Hooks) *Report {
+	env := checks.NewEnv(ctx, t, o)
+	env.Trace = h.Trace
+	defer env.Close()
+	var versions chan map[string]string
+	if h.Versions != nil {
+		// For the ticket: asked beside the checks, so that they cost the
+		// run nothing unless a binary takes longer than the whole run,
+		// and then at most clientconf.VersionTimeout.
+		versions = make(chan map[string]string, 1)
+		bound := clientconf.VersionTimeout
+		if o.Timeout > 0 {
+			bound = min(bound, o.Timeout) // never past --timeout
+		}
+		clients := slices.Clone(env.Config.Clients) // the goroutine reads its own copy
+		go func() { versions <- h.Versions(ctx, clients, o.LookPath, bound) }()
 	}
-	type finished struct {
-		id  string
-		res *checks.Result
+	list := h.Checks
+	if list == nil {
+		list = graphFor(t, env.Config.Clients)
 	}
-	out := make(chan finished, len(list))
-	for _, c := range list {
-		go func(c checks.Check) {
-			deps := checks.Deps{}
-			// Results of finished dependencies are written before their
-			// channel is closed, so reading them after the wait is race-free.
-			wait := func(ids []string) (allOk bool) {
-				allOk = true
-				for _, id := range ids {
-					ch, ok := done[id]
-					if !ok {
-						continue
-					}
-					select {
-					case <-ch:
-						deps[id] = results[slot[id]]
-						allOk = allOk && deps[id].Status.Ok()
-					case <-ctx.Done():
-						allOk = false
-					}
-				}
-				return allOk
-			}
-			wait(c.Needs)
-			if !wait(c.Uses) {
-				wait(c.Fallback)
-			}
-			res := runOne(ctx, env, c, deps)
-			results[slot[c.ID]] = res
-			close(done[c.ID])
-			out <- finished{c.ID, res}
-		}(c)
-	}
-
-	collected := map[string]*checks.Result{}
-	deadline := time.NewTimer(time.Until(startDeadline(ctx)) + grace)
-	defer deadline.Stop()
-loop:
-	for len(collected) < len(list) {
-		select {
-		case f := <-out:
-			collected[f.id] = f.res
-			if observe != nil {
-				observe(f.res)
-			}
-		case <-deadline.C:
-			break loop
+	rep := diagnoseRun(env, checks.Run(ctx, env, list, h.Observe))
+	if versions != nil {
+		v := <-versions
+		for i := range rep.Clients {
+			rep.Clients[i].Version = v[rep.Clients[i].Name]
 		}
 	}
-	rep := &Report{Target: env.Target, Options: env.Opts, Config: env.Config, Started: start}
-	for _, c := range list {
-		res, ok := collected[c.ID]
-		if !ok {
-			res = &checks.Result{ID: c.ID, Status: checks.Fail, Summary: fmt.Sprintf("did not finish within --timeout %s", env.Opts.Timeout),
-				Evidence: &checks.Unfinished{TimedOut: true, After: env.Opts.Timeout.String()}}
-			if observe != nil {
-				observe(res)
-			}
-		}
-		rep.Results = append(rep.Results, res)
+	return rep
+}
+
+// graphFor is the whole graph, or only the configuration when the short
+// name does not resolve and every judged client resolves short names as
+// podman does: podman and buildah stop before the network, and so does
+// the run. A client that sends the name to docker.io needs the network.
+func graphFor(t checks.Target, clients []string) []checks.Check {
+	if t.Short != nil && t.Short.Error != "" && !slices.ContainsFunc(clients, func(c string) bool { return !clientconf.ResolvesShortNames(c) }) {
+		return []checks.Check{checks.ConfigCheck()}
 	}
+	return checks.All()
+}
+
+// ResolveShortName applies podman's short-name rules when podman or
+// buildah is among the clients judged for; the others (skopeo, docker,
+// containerd, crane, regctl) always mean docker.io.
+func ResolveShortName(t checks.Target, o checks.Options) (checks.Target, error) {
+	if t.ShortInput == "" || (len(o.Clients) > 0 && !slices.ContainsFunc(o.Clients, clientconf.ResolvesShortNames)) {
+		return t, nil
+	}
+	return checks.ResolveShortNameTTY(t, clientconf.LoadRegistriesConf(o.Sys()), o.TTY)
+}
+
+// diagnoseRun turns a finished graph into the report.
+func diagnoseRun(env *checks.Env, results []*checks.Result) *Report {
+	rep := &Report{Target: env.Target, Options: env.Opts, Config: env.Config, Results: results, Started: env.Started()}
 	rep.Product = DetectProduct(rep)
 	rep.Diagnoses = Diagnose(rep)
 	// Taken last, so that duration_ms is the whole run: configuration,
 	// checks and diagnosis.
-	rep.Duration = time.Since(start)
+	rep.Duration = time.Since(env.Started())
 	return rep
-}
-
-func startDeadline(ctx context.Context) time.Time {
-	d, _ := ctx.Deadline()
-	return d
-}
-
-// runOne runs a check unless a hard dependency did not pass. A panic in a
-// check becomes a failed result, never a crash of the run.
-func runOne(ctx context.Context, env *checks.Env, c checks.Check, deps checks.Deps) (res *checks.Result) {
-	start := time.Now()
-	defer func() {
-		if p := recover(); p != nil {
-			stack := strings.SplitN(string(debug.Stack()), "\n", 12)
-			res = &checks.Result{Status: checks.Fail, Summary: fmt.Sprintf("internal error: %v", p), Evidence: map[string]any{"panic": fmt.Sprint(p), "stack": stack}}
-		}
-		res.ID = c.ID
-		res.Duration = time.Since(start)
-	}()
-	for _, id := range c.Needs {
-		d := deps.Get(id)
-		if !d.Status.Ok() {
-			return &checks.Result{Status: checks.Skip, Summary: fmt.Sprintf("skipped: %s did not pass", id)}
-		}
-	}
-	if ctx.Err() != nil {
-		return &checks.Result{Status: checks.Skip, Summary: fmt.Sprintf("not started: --timeout %s reached", env.Opts.Timeout)}
-	}
-	r := c.Run(ctx, env, deps)
-	return &r
 }

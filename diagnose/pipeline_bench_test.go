@@ -66,9 +66,7 @@ func runPipelineOnce(b *testing.B, target string, o checks.Options) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	env := checks.NewEnv(context.Background(), t, o)
-	rep := Run(context.Background(), env, checks.All(), nil)
-	env.Close()
+	rep := Check(context.Background(), t, o, Hooks{})
 	if len(rep.Results) == 0 {
 		b.Fatal("no results")
 	}

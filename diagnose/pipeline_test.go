@@ -13,20 +13,20 @@ import (
 	"github.com/regdoctor/regdoctor/diagnose"
 )
 
-// syntheticEnv is an Env that touches neither the network nor the
-// machine's configuration; synthetic checks ignore it anyway.
-func syntheticEnv(t *testing.T, timeout time.Duration) *checks.Env {
+// runSynthetic runs list through diagnose.Check with a target and options
+// that touch neither the network nor the machine's configuration;
+// synthetic checks ignore them anyway.
+func runSynthetic(t *testing.T, timeout time.Duration, list []checks.Check, observe checks.Observer) *diagnose.Report {
 	t.Helper()
 	target, err := checks.ParseTarget("10.0.0.5:5000/team/app:1.0") // an IP: no DNS lookup
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := checks.NewEnv(context.Background(), target, checks.Options{
+	o := checks.Options{
 		Timeout: timeout, TLSVerify: true, CertsDirs: []string{}, Env: func(string) string { return "" },
 		SysRoot: t.TempDir(), Clients: []string{"podman"},
-	})
-	t.Cleanup(env.Close)
-	return env
+	}
+	return diagnose.Check(context.Background(), target, o, diagnose.Hooks{Checks: list, Observe: observe})
 }
 
 // probe records what each synthetic check saw of its dependencies.
@@ -77,7 +77,7 @@ func TestRunDependencies(t *testing.T) {
 		p.check("uses-up", checks.Pass, nil, []string{"up"}, []string{"broken"}),
 	}
 	var observed []string
-	rep := diagnose.Run(context.Background(), syntheticEnv(t, 5*time.Second), list, func(r *checks.Result) { observed = append(observed, r.ID) })
+	rep := runSynthetic(t, 5*time.Second, list, func(r *checks.Result) { observed = append(observed, r.ID) })
 
 	want := map[string]checks.Status{
 		"up": checks.Pass, "broken": checks.Fail, "warned": checks.Warn,
@@ -130,7 +130,7 @@ func TestRunRecoversFromPanic(t *testing.T) {
 		p.check("after", checks.Pass, []string{"panics"}, nil, nil),
 		p.check("independent", checks.Pass, nil, nil, nil),
 	}
-	rep := diagnose.Run(context.Background(), syntheticEnv(t, 5*time.Second), list, nil)
+	rep := runSynthetic(t, 5*time.Second, list, nil)
 	for _, id := range []string{"panics", "nil-map"} {
 		r := rep.Result(id)
 		ev, _ := r.Evidence.(map[string]any)
@@ -162,7 +162,7 @@ func TestRunReturnsAtTimeout(t *testing.T) {
 	}
 	const timeout = 300 * time.Millisecond
 	start := time.Now()
-	rep := diagnose.Run(context.Background(), syntheticEnv(t, timeout), list, nil)
+	rep := runSynthetic(t, timeout, list, nil)
 	if took := time.Since(start); took > 3*time.Second {
 		t.Fatalf("Run took %s with --timeout %s", took, timeout)
 	}
@@ -187,7 +187,7 @@ func TestRunHonoursCancellation(t *testing.T) {
 		<-ctx.Done()
 		return checks.Result{Status: checks.Fail, Summary: "gave up: " + ctx.Err().Error()}
 	}}}
-	rep := diagnose.Run(context.Background(), syntheticEnv(t, 300*time.Millisecond), list, nil)
+	rep := runSynthetic(t, 300*time.Millisecond, list, nil)
 	if r := rep.Result("waits"); r.Status != checks.Fail || !strings.HasPrefix(r.Summary, "gave up") {
 		t.Errorf("waits: %s %q, want the check's own result", r.Status, r.Summary)
 	}

@@ -54,9 +54,7 @@ func TestRepositoryChallengeAfterOpenPing(t *testing.T) {
 		}
 		o := checks.Options{Timeout: 5 * time.Second, TLSVerify: false, CertsDirs: []string{}, Clients: []string{"podman"},
 			SysRoot: t.TempDir(), Env: func(string) string { return "" }}
-		env := checks.NewEnv(context.Background(), tg, o)
-		defer env.Close()
-		return Run(context.Background(), env, checks.All(), nil)
+		return Check(context.Background(), tg, o, Hooks{})
 	}
 
 	// Anonymous tokens refused: the repository is private, not missing.

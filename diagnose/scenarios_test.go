@@ -59,9 +59,7 @@ func runPipeline(t *testing.T, target string, o checks.Options) *diagnose.Report
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := checks.NewEnv(context.Background(), tg, o)
-	defer env.Close()
-	return diagnose.Run(context.Background(), env, checks.All(), nil)
+	return diagnose.Check(context.Background(), tg, o, diagnose.Hooks{})
 }
 
 // runScenario runs the pipeline against a fixture with scenarioOptions.

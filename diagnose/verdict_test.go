@@ -106,9 +106,7 @@ func TestFailedStepNoRuleKnows(t *testing.T) {
 			list[i].Run = func(context.Context, *checks.Env, checks.Deps) checks.Result { panic("boom") }
 		}
 	}
-	env := checks.NewEnv(context.Background(), tg, scenarioOptions(t, reg))
-	defer env.Close()
-	rep := diagnose.Run(context.Background(), env, list, nil)
+	rep := diagnose.Check(context.Background(), tg, scenarioOptions(t, reg), diagnose.Hooks{Checks: list})
 	if rep.Healthy() {
 		t.Fatalf("a crashed layers check, yet healthy: %+v", rep.Diagnoses)
 	}

@@ -99,7 +99,7 @@ const (
 	// run" (503) is the true one.
 	minProbeRun = time.Second
 	// runOverhead covers what the pipeline does after its timeout
-	// (diagnose.Run waits 200ms for checks to notice it, then diagnoses),
+	// (checks.Run waits 200ms for checks to notice it, then diagnose.Check diagnoses),
 	// so that the report is written before the deadline.
 	runOverhead = 300 * time.Millisecond
 )

@@ -169,51 +169,12 @@ func (f *checkFlags) traceTo(stderr io.Writer) io.Writer {
 	return nil
 }
 
-// resolveShortName applies podman's short-name rules when podman or
-// buildah is among the clients judged for; the others (skopeo, docker,
-// containerd, crane) always mean docker.io.
-func resolveShortName(t checks.Target, o checks.Options) (checks.Target, error) {
-	if t.ShortInput == "" || (len(o.Clients) > 0 && !slices.ContainsFunc(o.Clients, clientconf.ResolvesShortNames)) {
-		return t, nil
-	}
-	return checks.ResolveShortNameTTY(t, clientconf.LoadRegistriesConf(o.Sys()), o.TTY)
-}
-
 // clientVersions asks the judged clients' binaries for their versions;
 // tests replace it so that goldens do not depend on what is installed.
 var clientVersions = clientconf.Versions
 
 func runCheck(ctx context.Context, t checks.Target, o checks.Options, trace io.Writer, observe diagnose.Observer) *diagnose.Report {
-	env := checks.NewEnv(ctx, t, o)
-	env.Trace = trace
-	defer env.Close()
-	// The versions are for the ticket: asked beside the checks, so that
-	// they cost the run nothing unless a binary takes longer than the
-	// whole pipeline, and then at most clientconf.VersionTimeout.
-	versions := make(chan map[string]string, 1)
-	bound := clientconf.VersionTimeout
-	if o.Timeout > 0 {
-		bound = min(bound, o.Timeout) // never past --timeout
-	}
-	clients := slices.Clone(env.Config.Clients) // the goroutine reads its own copy
-	go func() { versions <- clientVersions(ctx, clients, o.LookPath, bound) }()
-	rep := runPipeline(ctx, env, t, observe)
-	v := <-versions
-	for i := range rep.Clients {
-		rep.Clients[i].Version = v[rep.Clients[i].Name]
-	}
-	return rep
-}
-
-func runPipeline(ctx context.Context, env *checks.Env, t checks.Target, observe diagnose.Observer) *diagnose.Report {
-	list := checks.All()
-	if t.Short != nil && t.Short.Error != "" && !slices.ContainsFunc(env.Config.Clients, func(c string) bool { return !clientconf.ResolvesShortNames(c) }) {
-		// podman and buildah stop before the network; so does the
-		// diagnosis, unless a client that sends the name to docker.io
-		// is judged too.
-		list = []checks.Check{checks.ConfigCheck()}
-	}
-	return diagnose.Run(ctx, env, list, observe)
+	return diagnose.Check(ctx, t, o, diagnose.Hooks{Observe: observe, Trace: trace, Versions: clientVersions})
 }
 
 // progress returns a progress line when a person watches the table on a

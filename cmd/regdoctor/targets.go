@@ -63,7 +63,7 @@ func resolveTarget(t *probe.Target, base checks.Options) error {
 	if err := t.Validate(); err != nil {
 		return err
 	}
-	p, err := resolveShortName(t.Parsed, t.Options(base))
+	p, err := diagnose.ResolveShortName(t.Parsed, t.Options(base))
 	if err != nil {
 		return err
 	}
