@@ -6,14 +6,19 @@ import (
 	"strings"
 )
 
-// ConfigCheck reports what was read from the client's configuration.
+// ConfigCheck reports what was read from the client's configuration. Its
+// evidence is its own copy: env.Config is shared by every check of the run
+// and read-only once NewEnv has loaded it. Whether a client is configured
+// for plain HTTP is asked here, inside the run, because docker's
+// insecure-registries CIDRs need the host's addresses.
 func ConfigCheck() Check {
 	return Check{
 		ID:    IDConfig,
 		Title: "client configuration",
 		Run: func(ctx context.Context, env *Env, _ Deps) Result {
-			cc := env.Config
-			cc.InsecureOK, cc.InsecureWhy = cc.Insecure()
+			ev := *env.Config
+			cc := &ev
+			cc.InsecureOK, cc.InsecureWhy = env.Config.Insecure()
 			var parts []string
 			if cc.Creds != nil {
 				parts = append(parts, fmt.Sprintf("credentials for %s from %s", cc.Creds.Key, cc.Creds.Source))
