@@ -81,55 +81,10 @@ func (f facts) tags() (*checks.TagsEvidence, *checks.TagList) {
 
 func (f facts) creds() *checks.Credentials { return f.rep.Config.Creds }
 
-// exchanges lists every HTTP exchange of the run, for rules that look
-// across layers (rate limits, malformed bodies).
-func (f facts) exchanges() []*checks.Exchange {
-	var xs []*checks.Exchange
-	add := func(x *checks.Exchange) {
-		if x != nil {
-			xs = append(xs, x)
-		}
-	}
-	if p := f.https(); p != nil {
-		add(p.Exchange)
-	}
-	if tk := f.token(); tk != nil {
-		for _, a := range []*checks.TokenAttempt{tk.Anonymous, tk.Credentials} {
-			if a != nil {
-				add(a.Exchange)
-			}
-		}
-	}
-	if m := f.manifest(); m != nil {
-		// Not m.Head: podman, skopeo and crane never send it, so what
-		// HEAD alone got is head-get-mismatch's, judged per client.
-		add(m.Get)
-	}
-	if b := f.blob(); b != nil {
-		add(b.Manifest)
-		if f.blobRefusal() == "" {
-			// A refused download to storage is blob-storage-unreachable's.
-			add(b.Get)
-		}
-	}
-	if ev := f.layers(); ev != nil {
-		for _, l := range ev.Layers {
-			if l.Storage == "" {
-				add(l.Get)
-			}
-		}
-	}
-	if tg, _ := f.tags(); tg != nil {
-		for _, p := range tg.Pages {
-			add(p)
-		}
-	}
-	if p := f.push(); p != nil {
-		add(p.Start)
-		add(p.Patch)
-	}
-	return xs
-}
+// exchanges lists every HTTP exchange of the run that a pull makes, for
+// rules that look across layers (rate limits, malformed bodies); each
+// evidence type says which of its exchanges those are (checks.Exchanger).
+func (f facts) exchanges() []*checks.Exchange { return checks.Exchanges(f.rep.Results) }
 
 // denied reports an authorization failure on a registry request. A
 // request whose credentials were withheld, or whose token the registry
