@@ -85,6 +85,10 @@ func (c Challenge) MarshalJSON() ([]byte, error) {
 	return json.Marshal(plain(c.shown()))
 }
 
+// Challenge is the challenge of x's WWW-Authenticate headers that a client
+// would answer (pickChallenge).
+func (x *Exchange) Challenge() Challenge { return pickChallenge(x.HeaderValues("WWW-Authenticate")) }
+
 // pickChallenge chooses among a 401's WWW-Authenticate headers the one a
 // client would answer: the first Basic or Bearer, as containers/image
 // (docker/docker_client.go setupRequestAuth, over parseAuthHeader's one
@@ -135,7 +139,7 @@ func AuthChallenge() Check {
 		Uses:     []string{IDPingHTTPS},
 		Fallback: []string{IDPingHTTP},
 		Run: func(ctx context.Context, env *Env, deps Deps) Result {
-			ep, ok := ChooseEndpoint(deps)
+			ep, ok := ChooseEndpoint(deps.Get(IDPingHTTPS), deps.Get(IDPingHTTP))
 			if !ok {
 				return skipped("no endpoint answered as a registry")
 			}
@@ -144,7 +148,7 @@ func AuthChallenge() Check {
 			case http.StatusOK:
 				c = Challenge{Scheme: "none"}
 			default:
-				c = pickChallenge(ep.Ping.HeaderValues("WWW-Authenticate"))
+				c = ep.Ping.Challenge()
 			}
 			c.Endpoint, c.PlainHTTP = ep.Base, ep.PlainHTTP
 			res := Result{Evidence: &c, Data: &c, Status: Pass}

@@ -282,3 +282,17 @@ func TestCredentialsNotSentOverPlainHTTP(t *testing.T) {
 		}
 	}
 }
+
+// The challenge a client answers is the first Basic or Bearer among the
+// headers, whichever check or rule asks (Exchange.Challenge).
+func TestExchangeChallengePicksWhatClientsAnswer(t *testing.T) {
+	x := &Exchange{Headers: map[string]string{}}
+	x.header = http.Header{"Www-Authenticate": {`Negotiate`, `Bearer realm="https://auth.example.com/token",service="reg",error="invalid_token"`}}
+	c := x.Challenge()
+	if c.Scheme != "bearer" || c.Realm != "https://auth.example.com/token" || c.Error != "invalid_token" {
+		t.Errorf("challenge %+v, want the Bearer one", c)
+	}
+	if c := (&Exchange{}).Challenge(); c.Scheme != "none" && c.Scheme != "" {
+		t.Errorf("no header: challenge %+v", c)
+	}
+}

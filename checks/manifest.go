@@ -84,7 +84,7 @@ func Manifest() Check {
 				// /v2/ was open but the repository is not (Quay, zot): do
 				// the token dance on the repository's own challenge, as
 				// clients do, and ask again.
-				if ch := ParseChallenge(ev.Get.Header("WWW-Authenticate")); ch.Scheme == "bearer" {
+				if ch := ev.Get.Challenge(); ch.Scheme == "bearer" {
 					ch.Endpoint = c.Endpoint
 					ev.Token = FetchTokens(ctx, env, &ch, "repository:"+t.Repository+":pull")
 					if att := ev.Token.ClientAttempt(); att.Obtained {

@@ -113,7 +113,7 @@ func mirrorManifest(ctx context.Context, env *Env, m *MirrorProbe) {
 	}
 	auth := ""
 	if m.Ping.Status == http.StatusUnauthorized {
-		ch := ParseChallenge(m.Ping.Header("WWW-Authenticate"))
+		ch := m.Ping.Challenge()
 		switch {
 		case ch.Scheme == "basic" && cr != nil && cr.Password != "":
 			auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(cr.Username+":"+cr.Password))

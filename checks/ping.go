@@ -101,15 +101,16 @@ type Endpoint struct {
 	Ping      *PingEvidence
 }
 
-// ChooseEndpoint prefers HTTPS. When only plain HTTP answers as a registry,
-// the later checks still run over it, so that one run reports what would
-// fail after the user has fixed the scheme.
-func ChooseEndpoint(deps Deps) (Endpoint, bool) {
-	if r := deps.Get(IDPingHTTPS); r.Status.Ok() {
+// ChooseEndpoint picks the endpoint from the results of the two pings
+// (either may be nil): it prefers HTTPS. When only plain HTTP answers as a
+// registry, the later checks still run over it, so that one run reports
+// what would fail after the user has fixed the scheme.
+func ChooseEndpoint(httpsPing, httpPing *Result) (Endpoint, bool) {
+	if r := httpsPing; r != nil && r.Status.Ok() {
 		p := r.Evidence.(*PingEvidence)
 		return Endpoint{Base: baseOf(p.URL), Ping: p}, true
 	}
-	if r := deps.Get(IDPingHTTP); r.Evidence != nil {
+	if r := httpPing; r != nil && r.Evidence != nil {
 		// A plain-HTTP ping that a redirect took to HTTPS found no
 		// plain-HTTP registry: go-containerregistry judges insecure by the
 		// final request's scheme (pingSingle).

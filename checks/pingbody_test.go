@@ -62,11 +62,11 @@ func TestPingReadsOnlyAPrefix(t *testing.T) {
 func TestPlainHTTPPingRedirectedToHTTPS(t *testing.T) {
 	x := &Exchange{Method: http.MethodGet, URL: "http://reg.example.com/v2/", Status: http.StatusUnauthorized, RedirectedTo: "https://reg.example.com/v2/"}
 	deps := Deps{IDPingHTTPS: {Status: Fail}, IDPingHTTP: {Status: Pass, Evidence: &PingEvidence{Exchange: x, RegistryAPI: true}}}
-	if ep, ok := ChooseEndpoint(deps); ok {
+	if ep, ok := ChooseEndpoint(deps.Get(IDPingHTTPS), deps.Get(IDPingHTTP)); ok {
 		t.Errorf("endpoint %+v chosen over plain HTTP", ep)
 	}
 	x.RedirectedTo = "http://reg.example.com/registry/v2/"
-	if ep, ok := ChooseEndpoint(deps); !ok || ep.Base != "http://reg.example.com" || !ep.PlainHTTP {
+	if ep, ok := ChooseEndpoint(deps.Get(IDPingHTTPS), deps.Get(IDPingHTTP)); !ok || ep.Base != "http://reg.example.com" || !ep.PlainHTTP {
 		t.Errorf("endpoint %+v %v, want plain HTTP at the host asked", ep, ok)
 	}
 }

@@ -79,6 +79,11 @@ func (f facts) tags() (*checks.TagsEvidence, *checks.TagList) {
 	return ev, list
 }
 
+// endpoint is the base URL the pull goes to, as the pings chose it.
+func (f facts) endpoint() (checks.Endpoint, bool) {
+	return checks.ChooseEndpoint(f.res(checks.IDPingHTTPS), f.res(checks.IDPingHTTP))
+}
+
 func (f facts) creds() *checks.Credentials { return f.rep.Config.Creds }
 
 // exchanges lists every HTTP exchange of the run that a pull makes, for

@@ -67,7 +67,7 @@ func exchangeFault(x *checks.Exchange, ping bool) string {
 // it says nothing about the user's login or rights.
 func rejectedToken(x *checks.Exchange) bool {
 	return x != nil && x.Auth == "bearer" && x.Status == http.StatusUnauthorized &&
-		checks.ParseChallenge(x.Header("WWW-Authenticate")).Error == "invalid_token"
+		x.Challenge().Error == "invalid_token"
 }
 
 // noAnswer words what a server that accepted the connection did not do.

@@ -38,7 +38,7 @@ func pullSteps(f facts) []PullStep {
 		// podman resolves the short name before any request, and stops.
 		return []PullStep{{Step: "short-name", Check: checks.IDConfig, Status: checks.Fail, Summary: sn.Error}}
 	}
-	ep, ok := checks.ChooseEndpoint(checks.Deps{checks.IDPingHTTPS: f.res(checks.IDPingHTTPS), checks.IDPingHTTP: f.res(checks.IDPingHTTP)})
+	ep, ok := f.endpoint()
 	switch {
 	case !ok:
 		// Nothing answered as a registry: show where the connection broke.

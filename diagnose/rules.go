@@ -83,7 +83,7 @@ func ruleNoRegistry(f facts, ds []Diagnosis) []Diagnosis {
 	if f.rep.Target.Short != nil && f.rep.Target.Short.Error != "" {
 		return nil // podman stops before the network, and so did the run
 	}
-	if _, ok := checks.ChooseEndpoint(checks.Deps{checks.IDPingHTTPS: f.res(checks.IDPingHTTPS), checks.IDPingHTTP: f.res(checks.IDPingHTTP)}); ok {
+	if _, ok := f.endpoint(); ok {
 		return nil
 	}
 	for _, d := range ds {

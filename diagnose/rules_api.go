@@ -61,7 +61,7 @@ func notARegistryPage(f facts) []Diagnosis {
 }
 
 func (f facts) endpointPing() *checks.PingEvidence {
-	ep, ok := checks.ChooseEndpoint(checks.Deps{checks.IDPingHTTPS: f.res(checks.IDPingHTTPS), checks.IDPingHTTP: f.res(checks.IDPingHTTP)})
+	ep, ok := f.endpoint()
 	if !ok {
 		return nil
 	}
