@@ -13,7 +13,7 @@ import (
 // as the server sent them, for the token request; written out (JSON,
 // summaries) they are redacted, see shown.
 type Challenge struct {
-	Scheme  string            `json:"scheme"` // "bearer", "basic", or "none" when /v2/ needs no auth
+	Scheme  AuthScheme        `json:"scheme"`
 	Realm   string            `json:"realm,omitempty"`
 	Service string            `json:"service,omitempty"`
 	Scope   string            `json:"scope,omitempty"`
@@ -37,7 +37,7 @@ func ParseChallenge(h string) Challenge {
 	if scheme == "" || strings.Contains(scheme, "=") {
 		return c
 	}
-	c.Scheme = strings.ToLower(scheme)
+	c.Scheme = AuthScheme(strings.ToLower(scheme))
 	for len(rest) > 0 && len(c.Params) < 32 {
 		rest = strings.TrimLeft(rest, " ,\t")
 		key, after, ok := strings.Cut(rest, "=")
@@ -98,7 +98,7 @@ func pickChallenge(values []string) Challenge {
 	var first Challenge
 	for i, v := range values {
 		c := ParseChallenge(v)
-		if c.Scheme == "basic" || c.Scheme == "bearer" {
+		if c.Scheme == SchemeBasic || c.Scheme == SchemeBearer {
 			return c
 		}
 		if i == 0 {
@@ -146,7 +146,7 @@ func AuthChallenge() Check {
 			var c Challenge
 			switch ep.Ping.Status {
 			case http.StatusOK:
-				c = Challenge{Scheme: "none"}
+				c = Challenge{Scheme: SchemeNone}
 			default:
 				c = ep.Ping.Challenge()
 			}
@@ -163,7 +163,7 @@ func AuthChallenge() Check {
 			case "":
 				res.Status, res.Summary = Fail, fmt.Sprintf("401 with an unparseable WWW-Authenticate header %q", truncate(c.Raw, 80))
 			default:
-				res.Status, res.Summary = Fail, fmt.Sprintf("unsupported auth scheme %q", fit(c.Scheme, 64))
+				res.Status, res.Summary = Fail, fmt.Sprintf("unsupported auth scheme %q", fit(string(c.Scheme), 64))
 			}
 			return res
 		},

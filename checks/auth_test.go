@@ -44,7 +44,7 @@ func TestParseChallenge(t *testing.T) {
 		{in: `Bearer ,,, =,=`, scheme: "bearer", params: map[string]string{}},
 	} {
 		c := ParseChallenge(tc.in)
-		if c.Scheme != tc.scheme || c.Realm != tc.realm || c.Service != tc.service || c.Scope != tc.scope {
+		if string(c.Scheme) != tc.scheme || c.Realm != tc.realm || c.Service != tc.service || c.Scope != tc.scope {
 			t.Errorf("ParseChallenge(%q) = scheme %q realm %q service %q scope %q; want %q %q %q %q",
 				tc.in, c.Scheme, c.Realm, c.Service, c.Scope, tc.scheme, tc.realm, tc.service, tc.scope)
 		}
@@ -160,7 +160,7 @@ func TestAuthChecks(t *testing.T) {
 	challenge := func(scheme, realm func(reg *fixtures.Registry) string, service string, plain bool) func(*testing.T, *fixtures.Registry, *Result) {
 		return func(t *testing.T, reg *fixtures.Registry, res *Result) {
 			c := evidence[*Challenge](t, res)
-			if c.Scheme != scheme(reg) || c.Realm != realm(reg) || c.Service != service || c.PlainHTTP != plain {
+			if string(c.Scheme) != scheme(reg) || c.Realm != realm(reg) || c.Service != service || c.PlainHTTP != plain {
 				t.Errorf("challenge %+v, want scheme %q realm %q service %q plain %v", c, scheme(reg), realm(reg), service, plain)
 			}
 			wantBase := "https://" + reg.Host

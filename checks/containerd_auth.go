@@ -43,7 +43,7 @@ func ContainerdAuth() Check {
 				return skipped("not needed: containerd is not judged")
 			}
 			c, _ := deps.Get(IDAuthChallenge).Data.(*Challenge)
-			if c == nil || c.Scheme != "bearer" {
+			if c == nil || c.Scheme != SchemeBearer {
 				return skipped("not needed: no bearer challenge")
 			}
 			if r := deps.Get(IDTokenRealm); r.Status == Fail {

@@ -17,8 +17,8 @@ import (
 
 // RegistryError is one entry of a registry's {"errors":[...]} body.
 type RegistryError struct {
-	Code    string `json:"code"`
-	Message string `json:"message,omitempty"`
+	Code    ErrorCode `json:"code"`
+	Message string    `json:"message,omitempty"`
 }
 
 // Exchange is the evidence of one HTTP request. Its exported fields are
@@ -67,9 +67,9 @@ type Exchange struct {
 }
 
 // HasCode reports whether the body carried a registry error code.
-func (x *Exchange) HasCode(code string) bool {
+func (x *Exchange) HasCode(code ErrorCode) bool {
 	for _, e := range x.Errors {
-		if strings.EqualFold(e.Code, code) {
+		if strings.EqualFold(string(e.Code), string(code)) {
 			return true
 		}
 	}
@@ -463,7 +463,7 @@ func (x *Exchange) parseErrors(data []byte, complete bool) {
 			return
 		}
 		for _, e := range body.Errors[:min(len(body.Errors), maxErrors)] {
-			x.Errors = append(x.Errors, RegistryError{Code: clean(e.Code, 64), Message: clean(e.Message, 256)})
+			x.Errors = append(x.Errors, RegistryError{Code: ErrorCode(clean(string(e.Code), 64)), Message: clean(e.Message, 256)})
 		}
 		return
 	}

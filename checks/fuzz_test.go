@@ -28,7 +28,7 @@ func FuzzParseChallenge(f *testing.F) {
 		if len(c.Realm) > len(h) || len(c.Service) > len(h) || len(c.Scope) > len(h) {
 			t.Errorf("realm %q, service %q or scope %q is longer than the header %q", c.Realm, c.Service, c.Scope, h)
 		}
-		if c.Scheme != strings.ToLower(c.Scheme) || strings.ContainsAny(c.Scheme, " =") {
+		if s := string(c.Scheme); s != strings.ToLower(s) || strings.ContainsAny(s, " =") {
 			t.Errorf("scheme %q is not a lower-case token", c.Scheme)
 		}
 		if c.Scheme == "" && len(c.Params) != 0 {

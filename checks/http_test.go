@@ -182,7 +182,7 @@ func TestParseErrors(t *testing.T) {
 		x.parseErrors([]byte(tc.body), true)
 		var codes []string
 		for _, e := range x.Errors {
-			codes = append(codes, e.Code)
+			codes = append(codes, string(e.Code))
 		}
 		if fmt.Sprint(codes) != fmt.Sprint(tc.codes) || x.Malformed != tc.malformed {
 			t.Errorf("%s: codes %v malformed %v, want %v %v", tc.name, codes, x.Malformed, tc.codes, tc.malformed)

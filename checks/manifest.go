@@ -80,11 +80,11 @@ func Manifest() Check {
 			c := deps.Get(IDAuthChallenge).Data.(*Challenge)
 			ev := &ManifestEvidence{URL: c.Endpoint + "/v2/" + t.Repository + "/manifests/" + t.Reference}
 			body := ev.resolve(ctx, env, auth)
-			if ev.Get.Status == http.StatusUnauthorized && c.Scheme == "none" {
+			if ev.Get.Status == http.StatusUnauthorized && c.Scheme == SchemeNone {
 				// /v2/ was open but the repository is not (Quay, zot): do
 				// the token dance on the repository's own challenge, as
 				// clients do, and ask again.
-				if ch := ev.Get.Challenge(); ch.Scheme == "bearer" {
+				if ch := ev.Get.Challenge(); ch.Scheme == SchemeBearer {
 					ch.Endpoint = c.Endpoint
 					ev.Token = FetchTokens(ctx, env, &ch, "repository:"+t.Repository+":pull")
 					if att := ev.Token.ClientAttempt(); att.Obtained {

@@ -115,9 +115,9 @@ func mirrorManifest(ctx context.Context, env *Env, m *MirrorProbe) {
 	if m.Ping.Status == http.StatusUnauthorized {
 		ch := m.Ping.Challenge()
 		switch {
-		case ch.Scheme == "basic" && cr != nil && cr.Password != "":
+		case ch.Scheme == SchemeBasic && cr != nil && cr.Password != "":
 			auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(cr.Username+":"+cr.Password))
-		case ch.Scheme == "bearer":
+		case ch.Scheme == SchemeBearer:
 			att := requestToken(ctx, env, &ch, "repository:"+m.Repository+":pull", cr)
 			if !att.Obtained {
 				m.Image = MirrorNeedsLogin

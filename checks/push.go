@@ -39,7 +39,7 @@ func Push() Check {
 			c := deps.Get(IDAuthChallenge).Data.(*Challenge)
 			ev := &PushEvidence{Bytes: pushProbeSize}
 			auth, why := Authorization(env, deps)
-			if c.Scheme == "bearer" {
+			if c.Scheme == SchemeBearer {
 				ev.Token = FetchTokens(ctx, env, c, "repository:"+env.Target.Repository+":pull,push")
 				att := ev.Token.ClientAttempt()
 				if !att.Obtained {

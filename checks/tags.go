@@ -91,7 +91,7 @@ func Tags() Check {
 				if ev.Count == 0 {
 					res.Summary = env.Target.Repository + " exists but has no tags"
 				}
-			case last.Status == http.StatusNotFound || last.HasCode("NAME_UNKNOWN"):
+			case last.Status == http.StatusNotFound || last.HasCode(ErrCodeNameUnknown):
 				ev.RepoMissing = true
 				res.Status, res.Summary = Fail, "repository "+env.Target.Repository+" is unknown (NAME_UNKNOWN)"
 				list.Repositories = catalog(ctx, env, c, ev)
@@ -107,7 +107,7 @@ func Tags() Check {
 // needs its own scope; many registries refuse it, which is fine.
 func catalog(ctx context.Context, env *Env, c *Challenge, ev *TagsEvidence) []string {
 	auth := ""
-	if c.Scheme == "bearer" {
+	if c.Scheme == SchemeBearer {
 		t := FetchTokens(ctx, env, c, "registry:catalog:*").ClientAttempt()
 		if !t.Obtained {
 			return nil

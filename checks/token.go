@@ -158,8 +158,8 @@ func Token() Check {
 		Uses:  []string{IDAuthChallenge, IDTokenRealm},
 		Run: func(ctx context.Context, env *Env, deps Deps) Result {
 			c := deps.Get(IDAuthChallenge).Data.(*Challenge)
-			if c.Scheme != "bearer" {
-				return skipped("no token needed: challenge is " + c.Scheme)
+			if c.Scheme != SchemeBearer {
+				return skipped("no token needed: challenge is " + string(c.Scheme))
 			}
 			if r := deps.Get(IDTokenRealm); r.Status == Fail {
 				return skipped("the realm URL is malformed (see token-realm)")

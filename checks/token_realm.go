@@ -30,8 +30,8 @@ func TokenRealm() Check {
 		Uses:  []string{IDAuthChallenge},
 		Run: func(ctx context.Context, env *Env, deps Deps) Result {
 			c := deps.Get(IDAuthChallenge).Data.(*Challenge)
-			if c.Scheme != "bearer" {
-				return skipped("no token realm: challenge is " + c.Scheme)
+			if c.Scheme != SchemeBearer {
+				return skipped("no token realm: challenge is " + string(c.Scheme))
 			}
 			ev := ValidateRealm(c.Realm, c.Endpoint)
 			res := Result{Evidence: ev, Status: Pass, Summary: "realm " + ev.Realm + " is well-formed"}

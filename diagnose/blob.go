@@ -110,7 +110,7 @@ func ruleLayers(f facts) []Diagnosis {
 func blobAnswer(f facts, what string, x *checks.Exchange) []Diagnosis {
 	at := fmt.Sprintf("GET %s answered %s", x.URL, x.Outcome())
 	switch {
-	case x.Status == http.StatusNotFound || x.HasCode("BLOB_UNKNOWN") || x.HasCode("MANIFEST_UNKNOWN"):
+	case x.Status == http.StatusNotFound || x.HasCode(checks.ErrCodeBlobUnknown) || x.HasCode(checks.ErrCodeManifestUnknown):
 		rem := fixOf(BlobUnknown, fixArgs{t: f.t, g: groups{"product": f.rep.Product.Name}})
 		return one(newDiagnosis(BlobUnknown,
 			fmt.Sprintf("%s resolves %s, but %s is not there: %s. Clients fail the pull at that blob.", f.t.Registry, f.t.ImageRef(), what, at), rem...))

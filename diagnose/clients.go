@@ -13,13 +13,21 @@ import (
 	"github.com/regdoctor/regdoctor/clientconf"
 )
 
+// Verdict is whether a client pulls. Part of the JSON contract.
+type Verdict string
+
+const (
+	Pulls Verdict = "ok"
+	Fails Verdict = "fails"
+)
+
 // ClientVerdict says whether one client would pull this reference, given
 // its own configuration. Part of the JSON contract.
 type ClientVerdict struct {
-	Name        string `json:"name"`
-	Verdict     string `json:"verdict"` // "ok" or "fails"
-	Reason      string `json:"reason"`
-	Credentials string `json:"credentials,omitempty"` // the stored entry this client would use
+	Name        string  `json:"name"`
+	Verdict     Verdict `json:"verdict"`
+	Reason      string  `json:"reason"`
+	Credentials string  `json:"credentials,omitempty"` // the stored entry this client would use
 	// Version is the first line the client's binary printed for
 	// --version, when it answered within clientconf.VersionTimeout.
 	Version string `json:"version,omitempty"`
@@ -210,12 +218,12 @@ func verdicts(f facts, ds []Diagnosis) ([]ClientVerdict, []Diagnosis) {
 	fixLoginFile(f, ds)
 	out := make([]ClientVerdict, 0, len(clients))
 	for _, c := range clients {
-		v := ClientVerdict{Name: c, Verdict: "ok", Reason: "no diagnosis affects " + c}
+		v := ClientVerdict{Name: c, Verdict: Pulls, Reason: "no diagnosis affects " + c}
 		if cr := f.rep.Config.CredsFor(c); cr != nil {
 			v.Credentials = fmt.Sprintf("%s from %s (key %q)", cr.Username, cr.Source, cr.Key)
 		}
 		if why := shortNameElsewhere(f, c); why != "" {
-			v.Verdict, v.Reason = "fails", why
+			v.Verdict, v.Reason = Fails, why
 			out = append(out, v)
 			continue
 		}
@@ -240,15 +248,15 @@ func verdicts(f facts, ds []Diagnosis) ([]ClientVerdict, []Diagnosis) {
 				v.spared = true
 				continue
 			}
-			v.Verdict, v.Reason = "fails", string(d.Code)+": "+d.Title
+			v.Verdict, v.Reason = Fails, string(d.Code)+": "+d.Title
 			if why != "" {
 				v.Reason += " (" + why + ")"
 			}
 			break
 		}
-		if v.Verdict == "ok" {
+		if v.Verdict == Pulls {
 			if why := ownFailure(f, c); why != "" {
-				v.Verdict, v.Reason = "fails", why
+				v.Verdict, v.Reason = Fails, why
 			}
 		}
 		out = append(out, v)
@@ -380,7 +388,7 @@ func ruleOwnFailures(f facts, verdicts []ClientVerdict, ds []Diagnosis) []Diagno
 	}
 	var failing []string
 	for _, v := range verdicts {
-		if v.Verdict == "fails" {
+		if v.Verdict == Fails {
 			failing = append(failing, v.Name+": "+v.Reason)
 		}
 	}
@@ -695,7 +703,7 @@ func mirrorEntry(m *checks.MirrorProbe) string {
 // no credentials: the realm refused the anonymous token request, or
 // granted no pull, or the registry wants Basic credentials.
 func anonymousRefused(f facts) bool {
-	if c := f.challenge(); c != nil && c.Scheme == "basic" {
+	if c := f.challenge(); c != nil && c.Scheme == checks.SchemeBasic {
 		return true
 	}
 	tk := f.token()

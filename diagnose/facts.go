@@ -101,5 +101,5 @@ func denied(x *checks.Exchange) bool {
 // manifestDenied: the registry refused the manifest as unauthorised.
 func (f facts) manifestDenied() bool {
 	m := f.manifest()
-	return m != nil && m.Get != nil && (denied(m.Get) || m.Get.HasCode("DENIED"))
+	return m != nil && m.Get != nil && (denied(m.Get) || m.Get.HasCode(checks.ErrCodeDenied))
 }

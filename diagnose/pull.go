@@ -55,7 +55,7 @@ func pullSteps(f facts) []PullStep {
 		add("ping", checks.IDPingHTTPS)
 	}
 	add("challenge", checks.IDAuthChallenge)
-	if c := f.challenge(); c != nil && c.Scheme == "bearer" {
+	if c := f.challenge(); c != nil && c.Scheme == checks.SchemeBearer {
 		add("token", checks.IDToken)
 	}
 	if f.t.Repository == "" {
@@ -195,7 +195,7 @@ func stepExplained(verdicts []ClientVerdict, ds []Diagnosis) bool {
 		hasError = hasError || d.Severity == Error
 	}
 	for _, v := range verdicts {
-		if v.Verdict == "ok" && !v.spared {
+		if v.Verdict == Pulls && !v.spared {
 			return false
 		}
 		spared = spared || v.spared
@@ -207,7 +207,7 @@ func stepExplained(verdicts []ClientVerdict, ds []Diagnosis) bool {
 // regdoctor tried it, because a diagnosis of that step spares it.
 func everyClientSpared(verdicts []ClientVerdict) bool {
 	for _, v := range verdicts {
-		if !v.spared || v.Verdict != "ok" {
+		if !v.spared || v.Verdict != Pulls {
 			return false
 		}
 	}

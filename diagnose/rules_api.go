@@ -160,7 +160,7 @@ func uniq(s []string) []string {
 func ruleRateLimited(f facts) []Diagnosis {
 	var limited []*checks.Exchange
 	for _, x := range f.exchanges() {
-		if x.Status == http.StatusTooManyRequests || x.HasCode("TOOMANYREQUESTS") {
+		if x.Status == http.StatusTooManyRequests || x.HasCode(checks.ErrCodeTooManyRequests) {
 			limited = append(limited, x)
 		}
 	}

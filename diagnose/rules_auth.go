@@ -95,7 +95,7 @@ func ruleAuth(f facts) []Diagnosis {
 				capitalize(where), x.Status, http.StatusText(x.Status), f.t.Registry, authFileList(f)),
 			loginRemedies(f)...))
 	case tk != nil && tk.Credentials != nil && tk.Credentials.Exchange != nil && tk.Credentials.Exchange.Status == http.StatusUnauthorized,
-		c.Scheme == "basic" && m != nil && m.Get != nil && m.Get.Status == http.StatusUnauthorized && m.Get.Auth != "":
+		c.Scheme == checks.SchemeBasic && m != nil && m.Get != nil && m.Get.Status == http.StatusUnauthorized && m.Get.Auth != "":
 		var first []string
 		if strings.HasPrefix(cr.Username, "robot") && !strings.Contains(cr.Username, "$") {
 			// `docker login -u robot$ci` in a shell logs in as "robot".

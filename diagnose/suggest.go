@@ -80,7 +80,7 @@ func ruleRepoAndTag(f facts) []Diagnosis {
 func codesOf(x *checks.Exchange) string {
 	s := fmt.Sprintf("%d", x.Status)
 	for _, e := range x.Errors {
-		s += " " + e.Code
+		s += " " + string(e.Code)
 	}
 	return s
 }

@@ -125,7 +125,7 @@ func WriteTable(w io.Writer, rep *diagnose.Report, p Palette) error {
 	}
 	for _, c := range rep.Clients {
 		mark := p.pass.Sprint("✓")
-		if c.Verdict != "ok" {
+		if c.Verdict != diagnose.Pulls {
 			mark = p.fail.Sprint("✗")
 		}
 		writeDim(w, fmt.Sprintf("%s %-10s ", mark, c.Name), 13, c.Reason, p)
