@@ -12,34 +12,10 @@ import (
 // rules are independent and their order does not matter: Diagnose sorts.
 type rule func(f facts) []Diagnosis
 
-var rules = []rule{
-	ruleConfig,
-	ruleClientConfig,
-	ruleMirrors,
-	ruleDNS,
-	ruleProxy,
-	ruleConnection,
-	rulePlainHTTP,
-	ruleTLS,
-	ruleClientCert,
-	ruleLegacyTLS,
-	ruleNotARegistry,
-	ruleMisbehaving,
-	ruleRateLimited,
-	ruleRealm,
-	ruleRealmUnreachable,
-	ruleTokenAnswer,
-	ruleAuth,
-	ruleClockSkew,
-	ruleRepoAndTag,
-	ruleHeadGet,
-	ruleBlob,
-	ruleLayers,
-	ruleManifestInvalid,
-	ruleMediaType,
-	rulePlatform,
-	rulePush,
-}
+// rules are registered where they live, one list per layer
+// (rules_LAYER.go), in the catalogue's order: two findings of one code
+// merge in this order.
+var rules = slices.Concat(configRules, networkRules, tlsRules, apiRules, authRules, contentRules, pushRules)
 
 // Diagnose applies every rule to a finished report.
 func Diagnose(rep *Report) []Diagnosis {

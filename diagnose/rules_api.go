@@ -9,7 +9,15 @@ import (
 	"github.com/regdoctor/regdoctor/checks"
 )
 
-// Rules for the registry API: is it one, does it answer as one, what it serves.
+// Rules for the registry API: is it one, does it answer as one, what it
+// serves. The content rules come after auth's: a repository, a tag or a
+// blob can only be judged once the token is had. Their helpers live in
+// suggest.go (tags), blob.go, manifest.go and mediatype.go.
+
+var (
+	apiRules     = []rule{ruleNotARegistry, ruleMisbehaving, ruleRateLimited}
+	contentRules = []rule{ruleRepoAndTag, ruleHeadGet, ruleBlob, ruleLayers, ruleManifestInvalid, ruleMediaType, rulePlatform}
+)
 
 func ruleNotARegistry(f facts) []Diagnosis {
 	for _, p := range []*checks.PingEvidence{f.https(), f.http()} {

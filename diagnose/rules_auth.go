@@ -9,7 +9,10 @@ import (
 	"github.com/regdoctor/regdoctor/checks"
 )
 
-// Rules for authentication: the realm, the token, credentials, clocks.
+// Rules for authentication: the realm, the token (token.go), credentials,
+// clocks.
+
+var authRules = []rule{ruleRealm, ruleRealmUnreachable, ruleTokenAnswer, ruleAuth, ruleClockSkew}
 
 func ruleRealm(f facts) []Diagnosis {
 	ev := f.realm()

@@ -10,6 +10,8 @@ import (
 
 // Rules for the network: DNS, proxies, connections, plain HTTP.
 
+var networkRules = []rule{ruleDNS, ruleProxy, ruleConnection, rulePlainHTTP}
+
 func ruleDNS(f facts) []Diagnosis {
 	ev := f.dns()
 	if ev == nil || f.res(checks.IDDNS).Status != checks.Fail {

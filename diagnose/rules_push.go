@@ -10,6 +10,8 @@ import (
 
 // Rules for the opt-in push check.
 
+var pushRules = []rule{rulePush}
+
 func rulePush(f facts) []Diagnosis {
 	p := f.push()
 	if p == nil {

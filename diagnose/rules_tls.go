@@ -11,7 +11,10 @@ import (
 	"github.com/regdoctor/regdoctor/checks"
 )
 
-// Rules for TLS: trust, dates, names.
+// Rules for TLS: trust, dates, names; client certificates
+// (clientcert.go) and legacy protocol versions (legacytls.go).
+
+var tlsRules = []rule{ruleTLS, ruleClientCert, ruleLegacyTLS}
 
 func ruleTLS(f facts) []Diagnosis {
 	if !f.rep.Options.TLSVerify {
