@@ -43,11 +43,7 @@ var tlsCodes = []Entry{
 	{Code: TLSUnknownAuthority, Severity: Error, Layer: LayerTLS,
 		Title:   "The certificate is signed by an authority the client does not trust",
 		decides: authorityDecides,
-		fix: func(a fixArgs) []string {
-			f := a.facts()
-			d, _ := tlsDiagnosis(f, checks.KindUnknownCA, "", nil)
-			return d.Remediation
-		},
+		fix:     tlsFix(checks.KindUnknownCA),
 		messages: []clientMessage{
 			msg(TLSUnknownAuthority, clientAnyGo, `x509: certificate signed by unknown authority`, "signed by unknown authority"),
 			msg(TLSUnknownAuthority, clientAnyGo, `x509: (?:“[^”]*” )?certificate is not trusted`, "certificate is not trusted"),
@@ -59,9 +55,7 @@ var tlsCodes = []Entry{
 		fix: func(a fixArgs) []string {
 			t := a.t
 			host := a.t.Hostname()
-			f := a.facts()
-			d, _ := tlsDiagnosis(f, checks.KindCertExpired, "", nil)
-			return append(d.Remediation, "See the dates: `echo | openssl s_client -connect "+t.HostPort("https")+" -servername "+host+" 2>/dev/null | openssl x509 -noout -dates`.")
+			return append(tlsFix(checks.KindCertExpired)(a), "See the dates: `echo | openssl s_client -connect "+t.HostPort("https")+" -servername "+host+" 2>/dev/null | openssl x509 -noout -dates`.")
 		},
 		messages: []clientMessage{
 			msg(TLSCertExpired, clientAnyGo, `x509: certificate has expired or is not yet valid(?:: current time \S+ is (?:after|before) \S+)?`, "certificate has expired or is not yet valid").
@@ -71,11 +65,7 @@ var tlsCodes = []Entry{
 	{Code: TLSHostnameMismatch, Severity: Error, Layer: LayerTLS,
 		Title:   "The certificate does not name the registry host",
 		decides: verifyDecides,
-		fix: func(a fixArgs) []string {
-			f := a.facts()
-			d, _ := tlsDiagnosis(f, checks.KindHostname, "", nil)
-			return d.Remediation
-		},
+		fix:     tlsFix(checks.KindHostname),
 		messages: []clientMessage{
 			msg(TLSHostnameMismatch, clientAnyGo, `x509: certificate is valid for [^\n"]*?, not (?P<host>`+pHost+`)|x509: certificate is valid for \d+ (?:IP SANs|names), but none matched (?P<host>`+pHost+`)`, "x509: certificate is valid for"),
 			msg(TLSHostnameMismatch, clientAnyGo, `x509: cannot validate certificate for (?P<host>\S+) because it doesn't contain any IP SANs`, "doesn't contain any IP SANs"),
@@ -114,4 +104,13 @@ var tlsCodes = []Entry{
 				means("A 400 to the very first request, GET /v2/, comes from a proxy in front of the registry; skopeo 1.9 drops nginx's page, which most often says \"No required SSL certificate was sent\"."),
 		},
 	},
+}
+
+// tlsFix is the TLS rule's own remedy for kind, for a run that found
+// nothing: the rule and explain share one wording.
+func tlsFix(kind checks.ErrKind) func(fixArgs) []string {
+	return func(a fixArgs) []string {
+		d, _ := tlsDiagnosis(a.facts(), kind, "", nil)
+		return d.Remediation
+	}
 }
