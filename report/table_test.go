@@ -2,9 +2,7 @@ package report
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,9 +14,8 @@ import (
 	"github.com/regdoctor/regdoctor/checks"
 	"github.com/regdoctor/regdoctor/clientconf"
 	"github.com/regdoctor/regdoctor/diagnose"
+	"github.com/regdoctor/regdoctor/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
 
 // tableReports are a failing and a healthy run, with the long summaries
 // real runs have (a certificate chain, a CA path, a 404 body).
@@ -72,23 +69,7 @@ func TestTableGolden(t *testing.T) {
 				if err := WriteTable(&buf, rep, NewPalette(false).WithWidth(width)); err != nil {
 					t.Fatal(err)
 				}
-				got := buf.Bytes()
-				golden := filepath.Join("testdata", fmt.Sprintf("table-%s-%d.golden", name, width))
-				if *update {
-					if err := os.MkdirAll("testdata", 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(golden, got, 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatalf("%v (run with -update to create it)", err)
-				}
-				if !bytes.Equal(got, want) {
-					t.Errorf("output differs from %s (run with -update if intended):\n--- want\n%s\n--- got\n%s", golden, want, got)
-				}
+				golden.Compare(t, filepath.Join("testdata", fmt.Sprintf("table-%s-%d.golden", name, width)), buf.Bytes())
 			})
 		}
 	}

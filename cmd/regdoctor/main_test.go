@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"flag"
-	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -19,10 +17,9 @@ import (
 	"github.com/regdoctor/regdoctor/checks"
 	"github.com/regdoctor/regdoctor/fixtures"
 	"github.com/regdoctor/regdoctor/fixtures/fixturetest"
+	"github.com/regdoctor/regdoctor/internal/golden"
 	"github.com/regdoctor/regdoctor/report"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden.json from the current output")
 
 // cliTimeout keeps server-not-responding short; the fixtures are local.
 const cliTimeout = "2s"
@@ -259,22 +256,7 @@ func TestJSONGolden(t *testing.T) {
 			}
 			assertJSONShape(t, r.stdout)
 			got := normalise(t, r.stdout, reg, dirs)
-			golden := filepath.Join("testdata", name+".golden.json")
-			if *update {
-				if err := os.MkdirAll("testdata", 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("output differs from %s (run with -update if intended):\n%s", golden, lineDiff(string(want), string(got)))
-			}
+			golden.Compare(t, filepath.Join("testdata", name+".golden.json"), got)
 		})
 	}
 }
@@ -293,25 +275,6 @@ func fixedTicketContext(t *testing.T) {
 		return v
 	}
 	t.Cleanup(func() { report.Host, clientVersions = host, versions })
-}
-
-// lineDiff lists the lines that differ, enough to see what changed.
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	for i := 0; i < max(len(w), len(g)) && b.Len() < 4000; i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			fmt.Fprintf(&b, "line %d:\n- %s\n+ %s\n", i+1, wl, gl)
-		}
-	}
-	return b.String()
 }
 
 // assertJSONShape checks the keys the JSON contract promises.
