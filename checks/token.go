@@ -59,6 +59,10 @@ type TokenAttempt struct {
 	// Undecodable says why the realm's 200 answer does not decode as the
 	// clients decode it.
 	Undecodable string `json:"undecodable,omitempty"`
+	// CraneDecodes: the answer is undecodable for the others, but
+	// go-containerregistry's narrower decode reads a token from it, so
+	// crane pulls (Obtained is then true, and the pull goes on with it).
+	CraneDecodes bool `json:"crane_decodes,omitempty"`
 	// ExpiresIn is the token lifetime the realm announced, in seconds.
 	ExpiresIn int `json:"expires_in,omitempty"`
 	// BodyBytes is the size of the realm's answer.
@@ -176,6 +180,8 @@ func Token() Check {
 			}
 			res := Result{Evidence: ev, Data: att.token}
 			switch {
+			case att.Obtained && att.CraneDecodes:
+				res.Status, res.Summary = Warn, fmt.Sprintf("token for %s obtained as %s, but only crane decodes the answer: %s", orRegistry(scope), att.As, att.Undecodable)
 			case att.Obtained:
 				res.Status, res.Summary = Pass, fmt.Sprintf("token for %s obtained as %s", orRegistry(scope), att.As)
 				if att.BodyBytes > CraneTokenLimit {
@@ -332,7 +338,23 @@ func requestTokenOn(ctx context.Context, env *Env, c *Challenge, scope string, c
 	if err := json.Unmarshal(body, &resp); err != nil {
 		x.Malformed = true
 		att.Undecodable = clean(err.Error(), 200)
-		return att
+		// go-containerregistry decodes only token, access_token,
+		// refresh_token and expires_in (pkg/v1/remote/transport/bearer.go
+		// Token, v0.22.1): an issued_at that is no time does not stop
+		// crane. The pull goes on with its token, to show what crane meets
+		// next; the diagnosis fails the others.
+		var ggcr struct {
+			Token        string `json:"token"`
+			AccessToken  string `json:"access_token"`
+			RefreshToken string `json:"refresh_token"`
+			ExpiresIn    int    `json:"expires_in"`
+		}
+		if json.Unmarshal(body, &ggcr) == nil && (ggcr.Token != "" || ggcr.AccessToken != "") {
+			att.CraneDecodes = true
+			resp.Token, resp.AccessToken, resp.ExpiresIn = ggcr.Token, ggcr.AccessToken, ggcr.ExpiresIn
+		} else {
+			return att
+		}
 	}
 	att.token = resp.Token
 	if att.token == "" {

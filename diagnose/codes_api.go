@@ -37,7 +37,9 @@ var apiCodes = []Entry{
 		},
 	},
 	{Code: RegistryMisbehaving, Severity: Error, Layer: LayerAPI,
-		Title: "The registry answers, but not as the registry API specifies",
+		Title:   "The registry answers, but not as the registry API specifies",
+		lowered: "info when crane alone is judged and the only fault is a token answer crane decodes",
+		decides: misbehavingDecides,
 		fix: func(a fixArgs) []string {
 			return []string{
 				"Check the registry's (and any proxy's) logs at the time of the failure; `regdoctor check --trace` shows every exchange.",

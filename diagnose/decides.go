@@ -13,6 +13,44 @@ import (
 // breaks one (Entry.decides), from the clients' source: which settings
 // they read, which requests they send, what they verify.
 
+// misbehavingDecides: a registry that breaks the protocol fails every
+// client, but for a token answer that only go-containerregistry decodes
+// (checks.TokenAttempt.CraneDecodes: an issued_at that is no time, which
+// containers/image, containerd, moby and regclient decode as a time and
+// refuse): when that is all that is wrong, crane pulls.
+func misbehavingDecides(f facts, c string) (bool, string) {
+	if c != "crane" {
+		return true, ""
+	}
+	read := craneReadsToken(f)
+	if read == nil {
+		return true, ""
+	}
+	if reasons, _ := misbehavingReasons(f, read); len(reasons) > 0 {
+		return true, ""
+	}
+	return false, "crane decodes the token answer without issued_at (go-containerregistry's Token) and pulls with it"
+}
+
+// craneReadsToken names the token exchanges whose answer crane decodes
+// and the others do not; nil when there are none.
+func craneReadsToken(f facts) func(*checks.Exchange) bool {
+	tk := f.token()
+	if tk == nil {
+		return nil
+	}
+	var xs []*checks.Exchange
+	for _, a := range []*checks.TokenAttempt{tk.Anonymous, tk.Credentials} {
+		if a != nil && a.CraneDecodes {
+			xs = append(xs, a.Exchange)
+		}
+	}
+	if len(xs) == 0 {
+		return nil
+	}
+	return func(x *checks.Exchange) bool { return slices.Contains(xs, x) }
+}
+
 // notLoggedInDecides: a client with credentials of its own pulls.
 func notLoggedInDecides(f facts, c string) (bool, string) {
 	if f.rep.Config.CredsFor(c) != nil && f.creds() == nil {

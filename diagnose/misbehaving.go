@@ -10,7 +10,7 @@ import (
 
 // protocolFaults lists how the exchanges of a run broke the protocol, for
 // registry-misbehaving, and remedies specific to what was seen.
-func protocolFaults(f facts) (reasons, remedies []string) {
+func protocolFaults(f facts, skip func(*checks.Exchange) bool) (reasons, remedies []string) {
 	if t := f.tls(); t != nil && t.ErrorKind == checks.KindReset {
 		reasons = append(reasons, fmt.Sprintf("%s resets the connection in the middle of the TLS handshake", t.Address))
 		remedies = append(remedies, "A reset during the handshake comes from the TLS endpoint itself or a middlebox: a load balancer without a route for this host name (SNI), a firewall or IPS cutting TLS, or a server that requires client certificates or TLS versions this client does not offer. `openssl s_client -connect "+t.Address+" -servername "+f.t.Hostname()+"` shows where it stops.")
@@ -19,6 +19,9 @@ func protocolFaults(f facts) (reasons, remedies []string) {
 	for _, x := range f.exchanges() {
 		if certRefused && x == f.httpsExchange() {
 			continue // tls-client-cert-required explains it
+		}
+		if skip != nil && skip(x) {
+			continue
 		}
 		why := exchangeFault(x, x == f.httpsExchange())
 		if why == "" {

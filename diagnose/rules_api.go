@@ -118,7 +118,18 @@ func notARegistryRemedies(f facts, x *checks.Exchange, pingURL string) []string 
 }
 
 func ruleMisbehaving(f facts) []Diagnosis {
-	var reasons []string
+	reasons, remedies := misbehavingReasons(f, nil)
+	if len(reasons) == 0 {
+		return nil
+	}
+	return one(newDiagnosis(RegistryMisbehaving,
+		"The registry does not follow the distribution API: "+strings.Join(uniq(reasons), "; ")+".",
+		append(uniq(remedies), fixOf(RegistryMisbehaving, fixArgs{t: f.t})...)...))
+}
+
+// misbehavingReasons lists how the registry broke the protocol, leaving
+// out the exchanges skip names (nil: none).
+func misbehavingReasons(f facts, skip func(*checks.Exchange) bool) (reasons, remedies []string) {
 	for _, r := range f.rep.Results {
 		if _, cut := r.Evidence.(*checks.Unfinished); cut && r.ID != checks.IDTLS && r.ID != checks.IDPingHTTPS {
 			reasons = append(reasons, fmt.Sprintf("the %s step got no complete answer within --timeout %s", r.ID, f.rep.Options.Timeout))
@@ -136,14 +147,8 @@ func ruleMisbehaving(f facts) []Diagnosis {
 	// An opaque (non-JWT) token is no fault: the token spec leaves its
 	// form to the token server, and clients pass it on unread. A token the
 	// registry then refuses is, and protocolFaults names it (rejectedToken).
-	faults, remedies := protocolFaults(f)
-	reasons = append(reasons, faults...)
-	if len(reasons) == 0 {
-		return nil
-	}
-	return one(newDiagnosis(RegistryMisbehaving,
-		"The registry does not follow the distribution API: "+strings.Join(uniq(reasons), "; ")+".",
-		append(uniq(remedies), fixOf(RegistryMisbehaving, fixArgs{t: f.t})...)...))
+	faults, remedies := protocolFaults(f, skip)
+	return append(reasons, faults...), remedies
 }
 
 func (f facts) httpsExchange() *checks.Exchange {

@@ -64,13 +64,7 @@ func verdictsOf(rep *report) map[string]clientVerdict {
 // client's outcome still differ, "scenario/client" (or "scenario/*" for
 // every client) → why. They are logged, not failed; TestPullCorpus fails
 // on the ones that hit podman. One that agrees again is logged too.
-var knownDisagreement = map[string]string{
-	// containers/image, containerd and docker decode issued_at as a time
-	// and fail the pull; crane's transport.Token has no issued_at field.
-	// regdoctor's token check decodes the answer as the first three do,
-	// so registry-misbehaving fails every client.
-	"token-bad-issued-at/crane": "crane ignores issued_at; regdoctor's registry-misbehaving fails every client",
-}
+var knownDisagreement = map[string]string{}
 
 func knownFor(scenario, client string) (string, bool) {
 	if why, ok := knownDisagreement[scenario+"/"+client]; ok {
