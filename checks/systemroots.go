@@ -1,7 +1,9 @@
 package checks
 
 import (
+	"bytes"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/pem"
 	"os"
 	"runtime"
@@ -66,13 +68,25 @@ type systemBundle struct {
 
 type bundleCert struct {
 	subject string // raw DER of the subject, as x509.Certificate.RawSubject
+	pem     []byte // the PEM block, BEGIN to END line
 	der     []byte
 	once    sync.Once
 	cert    *x509.Certificate // nil if it does not parse, as Go skips it
 }
 
+// parsed is the certificate as AppendCertsFromPEM would add it: the block
+// goes through pem.Decode and its filter, and must hold the DER the quick
+// scan of readBundle found, or it is no candidate. So the scan can only
+// leave roots out (then the whole pool decides), never add one Go would
+// not have.
 func (c *bundleCert) parsed() *x509.Certificate {
-	c.once.Do(func() { c.cert, _ = x509.ParseCertificate(c.der) })
+	c.once.Do(func() {
+		block, _ := pem.Decode(c.pem)
+		if block == nil || block.Type != "CERTIFICATE" || len(block.Headers) != 0 || !bytes.Equal(block.Bytes, c.der) {
+			return
+		}
+		c.cert, _ = x509.ParseCertificate(c.der)
+	})
 	return c.cert
 }
 
@@ -89,7 +103,10 @@ var loadBundle = sync.OnceValue(func() *systemBundle {
 	return readBundle(files)
 })
 
-// readBundle reads the first of files that can be read.
+// readBundle reads the first of files that can be read. It finds the
+// certificates with a scan of its own rather than pem.Decode, which perf
+// put at 4.4% of a whole check's CPU (0.6 ms for Debian's 146 roots); the
+// few roots that match a chain go through pem.Decode in parsed.
 func readBundle(files []string) *systemBundle {
 	for _, f := range files {
 		data, err := os.ReadFile(f)
@@ -97,22 +114,51 @@ func readBundle(files []string) *systemBundle {
 			continue
 		}
 		b := &systemBundle{}
-		for len(data) > 0 {
-			var block *pem.Block
-			if block, data = pem.Decode(data); block == nil {
+		for rest := data; ; {
+			i := bytes.Index(rest, pemCertBegin)
+			if i < 0 {
 				break
 			}
-			// AppendCertsFromPEM's own filter.
-			if block.Type != "CERTIFICATE" || len(block.Headers) != 0 {
+			rest = rest[i:]
+			j := bytes.Index(rest, pemCertEnd)
+			if j < 0 {
+				break
+			}
+			block := rest[:j+len(pemCertEnd)]
+			rest = rest[len(block):]
+			der, ok := quickPEMBody(block[len(pemCertBegin) : len(block)-len(pemCertEnd)])
+			if !ok {
 				continue
 			}
-			if subject, ok := rawSubject(block.Bytes); ok {
-				b.certs = append(b.certs, &bundleCert{subject: string(subject), der: block.Bytes})
+			if subject, ok := rawSubject(der); ok {
+				b.certs = append(b.certs, &bundleCert{subject: string(subject), pem: block, der: der})
 			}
 		}
 		return b
 	}
 	return nil
+}
+
+var (
+	pemCertBegin = []byte("-----BEGIN CERTIFICATE-----")
+	pemCertEnd   = []byte("-----END CERTIFICATE-----")
+)
+
+// quickPEMBody decodes the base64 between a BEGIN and an END line
+// (base64's Decode skips the line ends). A body with headers (a colon:
+// base64 has none), spaces or anything else is left out, as
+// AppendCertsFromPEM leaves out blocks with headers; parsed has the last
+// word anyway.
+func quickPEMBody(body []byte) ([]byte, bool) {
+	if bytes.IndexByte(body, ':') >= 0 || bytes.IndexByte(body, ' ') >= 0 || bytes.IndexByte(body, '\t') >= 0 {
+		return nil, false
+	}
+	der := make([]byte, base64.StdEncoding.DecodedLen(len(body)))
+	n, err := base64.StdEncoding.Decode(der, body)
+	if err != nil {
+		return nil, false
+	}
+	return der[:n], true
 }
 
 // bundleRoots is a pool of the bundle's roots whose subject is the issuer

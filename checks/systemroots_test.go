@@ -193,3 +193,51 @@ func newTestPKI(t *testing.T) *testPKI {
 func pemOf(c *x509.Certificate) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
 }
+
+// TestQuickScanFindsWhatPEMDecodeFinds: readBundle's own scan finds the
+// certificates that a pem.Decode loop with AppendCertsFromPEM's filter
+// finds, in this machine's bundle and in one with CRLF line ends, blank
+// lines and text between blocks; blocks the filter refuses (headers,
+// another type) it leaves out; and no candidate is one pem.Decode would
+// not give.
+func TestQuickScanFindsWhatPEMDecodeFinds(t *testing.T) {
+	pki := newTestPKI(t)
+	sys, _ := os.ReadFile("/etc/ssl/certs/ca-certificates.crt")
+	crlf := bytes.ReplaceAll(pemOf(pki.inter), []byte("\n"), []byte("\r\n"))
+	headers := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Headers: map[string]string{"Proc-Type": "4,ENCRYPTED"}, Bytes: pki.leaf.Raw})
+	trusted := pem.EncodeToMemory(&pem.Block{Type: "TRUSTED CERTIFICATE", Bytes: pki.expired.Raw})
+	var data []byte
+	for _, part := range [][]byte{sys, []byte("# a comment\n\n"), pemOf(pki.root), crlf, headers, trusted, []byte("junk -----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n"), pemOf(pki.stranger)} {
+		data = append(append(data, part...), '\n')
+	}
+	path := filepath.Join(t.TempDir(), "bundle.pem")
+	writeFile(t, path, string(data))
+
+	var want [][]byte
+	for rest := data; len(rest) > 0; {
+		var block *pem.Block
+		if block, rest = pem.Decode(rest); block == nil {
+			break
+		}
+		if block.Type == "CERTIFICATE" && len(block.Headers) == 0 {
+			if _, ok := rawSubject(block.Bytes); ok {
+				want = append(want, block.Bytes)
+			}
+		}
+	}
+	b := readBundle([]string{path})
+	if b == nil || len(b.certs) != len(want) {
+		t.Fatalf("readBundle found %d certificates, pem.Decode %d", len(b.certs), len(want))
+	}
+	for i, c := range b.certs {
+		if !bytes.Equal(c.der, want[i]) {
+			t.Errorf("certificate %d differs from pem.Decode's", i)
+		}
+		if c.parsed() == nil {
+			t.Errorf("certificate %d: parsed() refused what pem.Decode gives", i)
+		}
+	}
+	if len(want) < 4 {
+		t.Errorf("only %d certificates: the test's bundle lost some", len(want))
+	}
+}
