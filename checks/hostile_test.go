@@ -454,7 +454,7 @@ func FuzzTraceBody(f *testing.F) {
 	f.Add([]byte(`{"access_token" : "x", "password":"p"} https://u:p@h/x?_state=s&sig=1`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		out := fit(redactTokens(string(body)), traceBody)
-		if jwtLike.MatchString(out) {
+		if jwtLike().MatchString(out) {
 			t.Errorf("traced body %q holds a JWT", out)
 		}
 		if len(out) > traceBody+len("…") {

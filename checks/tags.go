@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 )
@@ -128,11 +127,11 @@ func catalog(ctx context.Context, env *Env, c *Challenge, ev *TagsEvidence) []st
 	return cat.Repositories
 }
 
-var linkNext = regexp.MustCompile(`<([^>]+)>\s*;\s*rel="?next"?`)
+var linkNext = compileOnUse(`<([^>]+)>\s*;\s*rel="?next"?`)
 
 // nextLink resolves an RFC 5988 Link header against the current URL.
 func nextLink(cur, link string) string {
-	m := linkNext.FindStringSubmatch(link)
+	m := linkNext().FindStringSubmatch(link)
 	if m == nil {
 		return ""
 	}

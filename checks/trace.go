@@ -159,7 +159,7 @@ func (env *Env) connInfo(info httptrace.GotConnInfo) string {
 // replaced by the JWT's decoded claims, so the trace explains the token
 // without giving it away.
 func redactTokens(s string) string {
-	s = secretJSONField.ReplaceAllStringFunc(s, func(field string) string {
+	s = secretJSONField().ReplaceAllStringFunc(s, func(field string) string {
 		name, _, _ := strings.Cut(field, ":")
 		value := strings.Trim(field[len(name)+1:], " \t\r\n\"")
 		if c, ok := DecodeJWT(value); ok {

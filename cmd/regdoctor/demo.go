@@ -215,7 +215,7 @@ func runScenario(ctx context.Context, sc fixtures.Scenario, base *checkFlags) de
 		o.Clients = []string{"podman"} // the same verdicts on every machine
 	}
 	o.Env = reg.Getenv // hides the user's HOME, proxies and auth files
-	return demoRun{sc: sc, rep: runCheck(ctx, t, o, nil, nil), opts: f}
+	return demoRun{sc: sc, rep: runCheck(ctx, t, o, nil, nil, f.asksVersions()), opts: f}
 }
 
 // emptyRoot is a directory with no configuration in it.

@@ -86,16 +86,17 @@ func (tf *targetFlags) runner(f *checkFlags, stderr io.Writer, watching, many bo
 		shared = &lockedWriter{w: trace}
 	}
 	progress := f.progress(stderr, watching)
+	askVersions := f.asksVersions()
 	run := func(ctx context.Context, t checks.Target, o checks.Options) *diagnose.Report {
 		trace := trace
 		if shared != nil {
 			trace = &prefixWriter{w: shared, prefix: "[" + t.ImageRef() + "] "}
 		}
 		if progress == nil {
-			return runCheck(ctx, t, o, trace, nil)
+			return runCheck(ctx, t, o, trace, nil, askVersions)
 		}
 		defer progress.Clear()
-		return runCheck(ctx, t, o, trace, progress.Observer(t.ImageRef()))
+		return runCheck(ctx, t, o, trace, progress.Observer(t.ImageRef()), askVersions)
 	}
 	return run
 }

@@ -49,3 +49,34 @@ func TestTicketContext(t *testing.T) {
 		t.Errorf("config_files_read %q lacks the auth file %s", doc.Files, reg.AuthFile)
 	}
 }
+
+// TestOnlyJSONAsksVersions: the table and the Prometheus text never show
+// the clients' versions, so a check that prints them starts no client
+// binary; -o json and -o jsonl do, for the ticket.
+func TestOnlyJSONAsksVersions(t *testing.T) {
+	reg := fixturetest.Start(t, "logged-in")
+	dirs := isolate(t, reg.AuthFile)
+	bin := t.TempDir()
+	for _, output := range []string{"table", "prometheus", "json", "jsonl"} {
+		marker := filepath.Join(bin, "asked-"+output)
+		// A binary per output: the process caches each path's answer.
+		sub := filepath.Join(bin, output)
+		if err := os.Mkdir(sub, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		script := "#!/bin/sh\n: > '" + marker + "'\necho 'podman version 9.8.7'\n"
+		if err := os.WriteFile(filepath.Join(sub, "podman"), []byte(script), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("PATH", sub)
+		r := cli(checkArgs(reg, dirs, "-o", output, "--authfile", reg.AuthFile)...)
+		if r.code != 0 {
+			t.Fatalf("-o %s: exit %d\n%s%s", output, r.code, r.stdout, r.stderr)
+		}
+		_, err := os.Stat(marker)
+		asked := err == nil
+		if want := output == "json" || output == "jsonl"; asked != want {
+			t.Errorf("-o %s: podman --version run = %v, want %v", output, asked, want)
+		}
+	}
+}
