@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/regdoctor/regdoctor/internal/safetext"
 )
 
 // Challenge is a parsed WWW-Authenticate header. Its fields hold the values
@@ -32,7 +34,7 @@ type Challenge struct {
 // empty scheme.
 func ParseChallenge(h string) Challenge {
 	h = strings.TrimSpace(h)
-	c := Challenge{Raw: fit(redactChallenge(h), 512), Params: map[string]string{}}
+	c := Challenge{Raw: safetext.Fit(redactChallenge(h), 512), Params: map[string]string{}}
 	scheme, rest, _ := strings.Cut(h, " ")
 	if scheme == "" || strings.Contains(scheme, "=") {
 		return c
@@ -64,7 +66,7 @@ func ParseChallenge(h string) Challenge {
 // in the realm's query, a password in its userinfo, a parameter named like
 // a secret) and made printable.
 func (c Challenge) shown() Challenge {
-	value := func(s string) string { return fit(redactURLSecrets(s), 512) }
+	value := func(s string) string { return safetext.Fit(redactURLSecrets(s), 512) }
 	c.Realm, c.Service, c.Scope, c.Error = value(c.Realm), value(c.Service), value(c.Scope), value(c.Error)
 	if c.Params != nil {
 		params := make(map[string]string, len(c.Params))
@@ -72,7 +74,7 @@ func (c Challenge) shown() Challenge {
 			if slices.Contains(challengeSecretNames, strings.ToLower(k)) {
 				v = "REDACTED"
 			}
-			params[fit(k, 64)] = value(v)
+			params[safetext.Fit(k, 64)] = value(v)
 		}
 		c.Params = params
 	}
@@ -161,9 +163,9 @@ func AuthChallenge() Check {
 			case "basic":
 				res.Summary = fmt.Sprintf("Basic realm=%q", shown.Realm)
 			case "":
-				res.Status, res.Summary = Fail, fmt.Sprintf("401 with an unparseable WWW-Authenticate header %q", truncate(c.Raw, 80))
+				res.Status, res.Summary = Fail, fmt.Sprintf("401 with an unparseable WWW-Authenticate header %q", safetext.Truncate(c.Raw, 80))
 			default:
-				res.Status, res.Summary = Fail, fmt.Sprintf("unsupported auth scheme %q", fit(string(c.Scheme), 64))
+				res.Status, res.Summary = Fail, fmt.Sprintf("unsupported auth scheme %q", safetext.Fit(string(c.Scheme), 64))
 			}
 			return res
 		},

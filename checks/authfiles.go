@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/regdoctor/regdoctor/clientconf"
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // Credentials are the stored credentials a client would use for the target.
@@ -214,7 +215,7 @@ type authFileJSON struct {
 	CredsStore  string               `json:"credsStore"`
 }
 
-func (cc *ClientConfig) loadAuth(ctx context.Context, t Target, o Options) {
+func (cc *ClientConfig) loadAuth(ctx context.Context, t target.Target, o Options) {
 	want := registryKeys(t.Registry)
 	dockerCfg := dockerConfigPath(o)
 	cc.authPaths = map[string][]authPath{}
@@ -383,7 +384,7 @@ func (cc *ClientConfig) authPathsOf(client string) []authPath {
 // config file), so such an entry is never used. Another explicit port is
 // another registry (a Nexus group and hosted connector on one host),
 // not a misfiled login, and is left alone.
-func (cc *ClientConfig) findMisfiledCreds(t Target) {
+func (cc *ClientConfig) findMisfiledCreds(t target.Target) {
 	for _, af := range cc.AuthFiles {
 		for _, k := range af.Keys {
 			key := normalizeKey(strings.TrimSuffix(k, " (credHelper)"))
@@ -409,7 +410,7 @@ func (cc *ClientConfig) findMisfiledCreds(t Target) {
 // credsFrom finds the target's entry in one parsed auth file.
 // With store, credsStore is asked as docker/cli does; without it, as
 // containers/image reads the file, which has no credsStore.
-func (cc *ClientConfig) credsFrom(ctx context.Context, path string, f *authFileJSON, want []string, t Target, store bool) *Credentials {
+func (cc *ClientConfig) credsFrom(ctx context.Context, path string, f *authFileJSON, want []string, t target.Target, store bool) *Credentials {
 	if !store {
 		f = &authFileJSON{Auths: f.Auths, CredHelpers: f.CredHelpers}
 	}

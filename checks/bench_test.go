@@ -1,6 +1,10 @@
 package checks
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/regdoctor/regdoctor/target"
+)
 
 // Microbenchmarks of the parsers on the hot path of every run.
 
@@ -15,7 +19,7 @@ func BenchmarkParseChallenge(b *testing.B) {
 func BenchmarkParseTarget(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := ParseTarget("mirror.docker.com:5000/library/myredis:1.0.0"); err != nil {
+		if _, err := target.Parse("mirror.docker.com:5000/library/myredis:1.0.0"); err != nil {
 			b.Fatal(err)
 		}
 	}

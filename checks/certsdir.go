@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/regdoctor/regdoctor/clientconf"
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // DefaultCertsDirs are the certs.d roots in the order containers/image
@@ -41,7 +42,7 @@ const podmanFamily = "podman, skopeo and buildah"
 // directory for the registry; docker reads only its own. Directories and
 // files that look meant for the registry but are not read are kept as
 // IgnoredCAs, to explain an unknown authority.
-func (cc *ClientConfig) loadTrust(t Target, o Options) {
+func (cc *ClientConfig) loadTrust(t target.Target, o Options) {
 	cc.Trust = newTrust()
 	cc.SystemRoots = systemRootsSource(o.getenv)
 	if o.CertDir != "" {
@@ -102,7 +103,7 @@ func (cc *ClientConfig) loadTrust(t Target, o Options) {
 
 // altRegistryNames are the names a certs.d directory is often given for
 // the registry that clients do not match: with or without the default port.
-func altRegistryNames(t Target) []string {
+func altRegistryNames(t target.Target) []string {
 	switch t.Port() {
 	case "":
 		return []string{net.JoinHostPort(t.Hostname(), "443")}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/regdoctor/regdoctor/clientconf"
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // The certs.d mistakes behind "x509: certificate signed by unknown
@@ -73,7 +74,7 @@ func TestCertsDirLookup(t *testing.T) {
 			for _, f := range tc.files(d) {
 				writeFile(t, f, ca)
 			}
-			tg, err := ParseTarget(tc.target)
+			tg, err := target.Parse(tc.target)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -143,7 +144,7 @@ func TestCertsDirHostileFiles(t *testing.T) {
 				t.Fatal(err)
 			}
 			tc.setup(t, dir)
-			tg, err := ParseTarget(testRegistry + "/app")
+			tg, err := target.Parse(testRegistry + "/app")
 			if err != nil {
 				t.Fatal(err)
 			}

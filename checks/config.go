@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/regdoctor/regdoctor/clientconf"
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // CertDir describes one certs.d directory that was consulted.
@@ -91,7 +92,7 @@ type ClientConfig struct {
 }
 
 // LoadClientConfig reads credentials, trust and proxy settings for t.
-func LoadClientConfig(ctx context.Context, t Target, o Options) *ClientConfig {
+func LoadClientConfig(ctx context.Context, t target.Target, o Options) *ClientConfig {
 	cc := &ClientConfig{runTimeout: o.Timeout}
 	cc.pickClients(o)
 	cc.loadAuth(ctx, t, o) // which files count, and for whom, depends on the clients
@@ -136,7 +137,7 @@ func (cc *ClientConfig) RegistryFor(client string) *clientconf.Registry {
 }
 
 // loadClients reads the configuration of every client regdoctor judges for.
-func (cc *ClientConfig) loadClients(ctx context.Context, t Target, o Options) {
+func (cc *ClientConfig) loadClients(ctx context.Context, t target.Target, o Options) {
 	sys := o.Sys()
 	cc.Containers = clientconf.LoadRegistriesConf(sys)
 	if r, ok := cc.Containers.Find(t.Registry + "/" + t.Repository); ok {
@@ -211,7 +212,7 @@ func (cc *ClientConfig) Insecure() (bool, string) {
 
 // AcceptsInsecure reports whether client would talk plain HTTP (or skip TLS
 // verification) to t's registry, and which setting makes it so.
-func (cc *ClientConfig) AcceptsInsecure(client string, t Target) (bool, string) {
+func (cc *ClientConfig) AcceptsInsecure(client string, t target.Target) (bool, string) {
 	switch client {
 	case "podman", "buildah", "skopeo":
 		if r := cc.RegistryFor(client); r != nil && r.Insecure {
@@ -244,7 +245,7 @@ func (cc *ClientConfig) AcceptsInsecure(client string, t Target) (bool, string) 
 
 // hostIPs resolves the registry host for dockerd's CIDR rules, briefly:
 // the DNS check proper reports lookup failures.
-func hostIPs(ctx context.Context, t Target) []string {
+func hostIPs(ctx context.Context, t target.Target) []string {
 	if ip := net.ParseIP(t.Hostname()); ip != nil {
 		return []string{ip.String()}
 	}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/regdoctor/regdoctor/clientconf"
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // testRegistry is an IP literal: a host name would cost a DNS lookup per config load.
@@ -54,9 +55,9 @@ func envFrom(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
-func loadConfig(t *testing.T, target string, o Options) *ClientConfig {
+func loadConfig(t *testing.T, ref string, o Options) *ClientConfig {
 	t.Helper()
-	tg, err := ParseTarget(target)
+	tg, err := target.Parse(ref)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,7 +360,7 @@ func TestMisfiledCredentialsByPort(t *testing.T) {
 		{"https://10.0.0.5/v2/", "10.0.0.5:5000/app", true},
 		{"10.0.0.6", "10.0.0.5:5000/app", false},
 	} {
-		tg, err := ParseTarget(c.target)
+		tg, err := target.Parse(c.target)
 		if err != nil {
 			t.Fatal(err)
 		}

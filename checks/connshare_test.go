@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // TestOneConnectionForTCPThenTLSThenPing: the tcp check's connection is
@@ -34,7 +36,7 @@ func TestOneConnectionForTCPThenTLSThenPing(t *testing.T) {
 	defer srv.Close()
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "ca.crt"), string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})))
-	tg, err := ParseTarget(strings.TrimPrefix(srv.URL, "https://"))
+	tg, err := target.Parse(strings.TrimPrefix(srv.URL, "https://"))
 	if err != nil {
 		t.Fatal(err)
 	}

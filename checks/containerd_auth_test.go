@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // TestContainerdAuth: with a username and password containerd POSTs an
@@ -46,7 +48,7 @@ func TestContainerdAuth(t *testing.T) {
 			host := strings.TrimPrefix(srv.URL, "http://")
 			dockerDir := t.TempDir()
 			writeFile(t, filepath.Join(dockerDir, "config.json"), authJSON(t, map[string]string{host: "alice:s3cret"}))
-			target, err := ParseTarget(host + "/team/app:1")
+			target, err := target.Parse(host + "/team/app:1")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // A plain-HTTP registry whose challenge names an https realm on another
@@ -44,7 +46,7 @@ func TestNoCredentialsToARealmFromAPlainHTTPChallenge(t *testing.T) {
 
 	for _, tlsVerify := range []bool{true, false} {
 		gotAuth.Store("")
-		tg, err := ParseTarget(host + "/team/app:1")
+		tg, err := target.Parse(host + "/team/app:1")
 		if err != nil {
 			t.Fatal(err)
 		}

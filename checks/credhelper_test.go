@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/regdoctor/regdoctor/clientconf"
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // helperGrace is what a run may take past its deadline on a loaded
@@ -52,7 +53,7 @@ func installHelper(t *testing.T, name, script string) string {
 // NewEnv took.
 func helperEnv(t *testing.T, auth string, timeout time.Duration) (*Env, time.Duration) {
 	t.Helper()
-	tg, err := ParseTarget(testRegistry + "/team/app")
+	tg, err := target.Parse(testRegistry + "/team/app")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +143,7 @@ func TestRunClockStartsBeforeConfig(t *testing.T) {
 	// A caller's earlier deadline wins.
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	tg, _ := ParseTarget(testRegistry + "/team/app")
+	tg, _ := target.Parse(testRegistry + "/team/app")
 	e := NewEnv(ctx, tg, Options{Timeout: time.Hour, CertsDirs: []string{}, Env: envFrom(nil), SysRoot: t.TempDir(), Clients: []string{"podman"}})
 	defer e.Close()
 	if d, _ := ctx.Deadline(); !e.Deadline().Equal(d) {

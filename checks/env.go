@@ -12,12 +12,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/regdoctor/regdoctor/target"
 	"golang.org/x/net/http/httpproxy"
 )
 
 // Env is shared, read-only state for one run of the pipeline.
 type Env struct {
-	Target Target
+	Target target.Target
 	Opts   Options
 	Config *ClientConfig
 	// Trace, when set, receives every HTTP exchange, redacted.
@@ -40,7 +41,7 @@ type Env struct {
 // NewEnv starts the run's clock, reads the client configuration within
 // o.Timeout (credential helpers included), and prepares an HTTP client
 // that verifies TLS the way the user's client would. An Env serves one run.
-func NewEnv(ctx context.Context, t Target, o Options) *Env {
+func NewEnv(ctx context.Context, t target.Target, o Options) *Env {
 	if o.Timeout <= 0 {
 		o.Timeout = 10 * time.Second
 	}

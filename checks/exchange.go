@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/regdoctor/regdoctor/internal/safetext"
 )
 
 // RegistryError is one entry of a registry's {"errors":[...]} body.
@@ -229,7 +231,7 @@ func (env *Env) Do(ctx context.Context, r request) (*Exchange, []byte) {
 	x.Headers = map[string]string{}
 	for _, h := range recorded {
 		if v := resp.Header.Get(h); v != "" {
-			x.Headers[h] = fit(redactHeader(h, v), 512)
+			x.Headers[h] = safetext.Fit(redactHeader(h, v), 512)
 		}
 	}
 	if r.Prefix > 0 && r.Method != http.MethodHead {

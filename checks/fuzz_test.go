@@ -51,38 +51,6 @@ func FuzzParseChallenge(f *testing.F) {
 	})
 }
 
-func FuzzParseTarget(f *testing.F) {
-	for _, s := range []string{
-		"registry.example.com", "host:5000/team/app:1.0", "redis:latest", "docker.io", "[::1]:5000/app",
-		"https://quay.io/org/app@" + digest, "docker://localhost/app", "UPPER/Case::bad", "", "a:b:c/d",
-	} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		tg, err := ParseTarget(s)
-		if err != nil {
-			if tg != (Target{}) {
-				t.Errorf("ParseTarget(%q) failed (%v) but returned %+v", s, err, tg)
-			}
-			return
-		}
-		if tg.Input != s || tg.Registry == "" || tg.Host == "" || (tg.Repository == "") != (tg.Reference == "") {
-			t.Fatalf("ParseTarget(%q) = %+v is incomplete", s, tg)
-		}
-		if tg.IsDigest != strings.Contains(tg.Reference, ":") {
-			t.Errorf("ParseTarget(%q): IsDigest %v for reference %q", s, tg.IsDigest, tg.Reference)
-		}
-		// What regdoctor prints as the image must parse back to the same target.
-		again, err := ParseTarget(tg.ImageRef())
-		if err != nil {
-			t.Fatalf("ParseTarget(%q) = %+v, but its ImageRef %q does not parse: %v", s, tg, tg.ImageRef(), err)
-		}
-		if core(again) != core(tg) {
-			t.Errorf("ParseTarget(%q) = %+v, but ImageRef %q parses to %+v", s, tg, tg.ImageRef(), again)
-		}
-	})
-}
-
 func FuzzParseErrors(f *testing.F) {
 	f.Add(404, []byte(`{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}`))
 	f.Add(500, []byte(`{"errors":[{"code":`))

@@ -7,6 +7,7 @@ import (
 
 	"github.com/regdoctor/regdoctor/fixtures"
 	"github.com/regdoctor/regdoctor/fixtures/fixturetest"
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // testTimeout bounds every network step against a fixture. The fixtures are
@@ -17,9 +18,9 @@ const testTimeout = 2 * time.Second
 // files, certs.d and proxy settings, the way `regdoctor demo` does.
 func fixtureEnv(t *testing.T, reg *fixtures.Registry, tweak ...func(*Options)) *Env {
 	t.Helper()
-	target, err := ParseTarget(reg.Target)
+	target, err := target.Parse(reg.Target)
 	if err != nil {
-		t.Fatalf("ParseTarget(%q): %v", reg.Target, err)
+		t.Fatalf("target.Parse(%q): %v", reg.Target, err)
 	}
 	o := Options{
 		Timeout:   testTimeout,

@@ -23,6 +23,10 @@ import (
 	"testing"
 	"time"
 	"unicode"
+
+	"github.com/regdoctor/regdoctor/internal/safetext"
+
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // Hostile servers, one behaviour at a time, against Env.Do: every read is
@@ -32,7 +36,7 @@ import (
 // hostileEnv is an Env for a test server, isolated from the machine.
 func hostileEnv(t *testing.T, serverURL string, creds *Credentials, tlsVerify bool) *Env {
 	t.Helper()
-	tg, err := ParseTarget(strings.TrimPrefix(strings.TrimPrefix(serverURL, "http://"), "https://"))
+	tg, err := target.Parse(strings.TrimPrefix(strings.TrimPrefix(serverURL, "http://"), "https://"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -396,8 +400,8 @@ func TestPrintable(t *testing.T) {
 		"bad \xff byte":       `bad \xff byte`,
 		"\u202eevil":          `\u202eevil`, // right-to-left override
 	} {
-		if got := printable(in); got != want {
-			t.Errorf("printable(%q) = %q, want %q", in, got, want)
+		if got := safetext.Printable(in); got != want {
+			t.Errorf("safetext.Printable(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -453,7 +457,7 @@ func FuzzTraceBody(f *testing.F) {
 	f.Add([]byte("\x1b[2J<html>bearer abcdefghijkl</html>"))
 	f.Add([]byte(`{"access_token" : "x", "password":"p"} https://u:p@h/x?_state=s&sig=1`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		out := fit(redactTokens(string(body)), traceBody)
+		out := safetext.Fit(redactTokens(string(body)), traceBody)
 		if jwtLike().MatchString(out) {
 			t.Errorf("traced body %q holds a JWT", out)
 		}
@@ -534,7 +538,7 @@ func TestInsecureClientConfigAllowsCredentialsOverHTTP(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { log.record(r) }))
 	defer srv.Close()
 	host := strings.TrimPrefix(srv.URL, "http://")
-	tg, err := ParseTarget(host)
+	tg, err := target.Parse(host)
 	if err != nil {
 		t.Fatal(err)
 	}

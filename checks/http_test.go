@@ -17,6 +17,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/regdoctor/regdoctor/target"
 )
 
 func TestClassify(t *testing.T) {
@@ -226,7 +228,7 @@ func TestDoRecordsWithoutSecrets(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	tg, err := ParseTarget(strings.TrimPrefix(srv.URL, "http://"))
+	tg, err := target.Parse(strings.TrimPrefix(srv.URL, "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,8 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+
+	"github.com/regdoctor/regdoctor/internal/safetext"
 )
 
 // manifestDoc is what clients read from a manifest body: an image
@@ -147,7 +149,7 @@ func parseManifest(contentType string, body []byte) (doc *manifestDoc, problem, 
 	}
 	var d manifestDoc
 	if err := json.Unmarshal(trimmed, &d); err != nil {
-		return nil, "the body does not parse as a manifest: " + truncate(err.Error(), 120), ""
+		return nil, "the body does not parse as a manifest: " + safetext.Truncate(err.Error(), 120), ""
 	}
 	if d.SchemaVersion == 0 && d.Config == nil && len(d.Manifests) == 0 && len(d.Layers) == 0 {
 		return &d, "the body is a JSON document with no schemaVersion, config, layers or manifests: no manifest at all", ""

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // MirrorProbe is what one configured mirror answered.
@@ -32,7 +34,7 @@ type MirrorProbe struct {
 
 // mirrorCredentials are the stored credentials a client would use for the
 // mirror's host, looked up as for any registry.
-func mirrorCredentials(ctx context.Context, env *Env, t Target) *Credentials {
+func mirrorCredentials(ctx context.Context, env *Env, t target.Target) *Credentials {
 	// The files podman reads: registries.conf's mirrors are its own.
 	cc := &ClientConfig{Clients: []string{"podman"}}
 	cc.loadAuth(ctx, t, env.Opts)
@@ -107,7 +109,7 @@ func Mirrors() Check {
 func mirrorManifest(ctx context.Context, env *Env, m *MirrorProbe) {
 	m.Image = mirrorImageUnknown
 	host := strings.TrimPrefix(strings.TrimPrefix(m.Location, "https://"), "http://")
-	cr := mirrorCredentials(ctx, env, Target{Registry: host, Host: host, Repository: m.Repository})
+	cr := mirrorCredentials(ctx, env, target.Target{Registry: host, Host: host, Repository: m.Repository})
 	if cr != nil {
 		m.Credentials = cr.Source + " (key " + cr.Key + ")"
 	}

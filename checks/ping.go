@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/regdoctor/regdoctor/internal/safetext"
 )
 
 // PingEvidence is the answer to GET /v2/ on one scheme.
@@ -57,7 +59,7 @@ func (p *PingEvidence) describe() string {
 	switch {
 	case p.RegistryAPI && x.Status == http.StatusUnauthorized:
 		scheme, _, _ := strings.Cut(x.Shown("WWW-Authenticate"), " ")
-		return fmt.Sprintf("%s answers (401, %s challenge)%s", api, fit(scheme, 32), via)
+		return fmt.Sprintf("%s answers (401, %s challenge)%s", api, safetext.Fit(scheme, 32), via)
 	case p.RegistryAPI && x.HasAPIHeader():
 		return fmt.Sprintf("%s answers (%d)%s", api, x.Status, via)
 	case p.RegistryAPI:
@@ -85,10 +87,10 @@ func describeErr(x *Exchange) string {
 	case KindDNS:
 		return "host does not resolve"
 	case KindClientCert:
-		return "the server refused the TLS connection over the client certificate: " + truncate(x.Error, 120)
+		return "the server refused the TLS connection over the client certificate: " + safetext.Truncate(x.Error, 120)
 	case KindUnknownCA, KindCertExpired, KindHostname:
 		if i := strings.LastIndex(x.Error, "x509: "); i >= 0 {
-			return truncate(x.Error[i:], 120)
+			return safetext.Truncate(x.Error[i:], 120)
 		}
 	}
 	return fmt.Sprintf("%s: %s", x.ErrorKind, x.Error)

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // TestLaterRunsPredialTheRealm: a run that found its token realm on
@@ -45,7 +47,7 @@ func TestLaterRunsPredialTheRealm(t *testing.T) {
 			// needs only the challenge.
 			dir := t.TempDir()
 			writeFile(t, filepath.Join(dir, "ca.crt"), string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: realm.Certificate().Raw})))
-			tg, err := ParseTarget("127.0.0.1:1/team/app:1.0")
+			tg, err := target.Parse("127.0.0.1:1/team/app:1.0")
 			if err != nil {
 				t.Fatal(err)
 			}

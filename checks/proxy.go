@@ -8,9 +8,10 @@ import (
 	"strings"
 
 	"github.com/regdoctor/regdoctor/clientconf"
+	"github.com/regdoctor/regdoctor/target"
 )
 
-func (cc *ClientConfig) loadProxy(t Target, o Options) {
+func (cc *ClientConfig) loadProxy(t target.Target, o Options) {
 	req := &http.Request{URL: &url.URL{Scheme: "https", Host: t.Host}}
 	u, err := proxyFunc(o)(req)
 	if err != nil {

@@ -10,13 +10,6 @@ import (
 	"sync"
 )
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
-}
-
 // redactURL removes a password and upload state from a URL before it is shown.
 func redactURL(u *url.URL) string {
 	c := *u

@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/regdoctor/regdoctor/internal/safetext"
 )
 
 // --trace output: every HTTP exchange, with what was sent and what came
@@ -40,7 +40,7 @@ func traceHeaderValue(k, v string) string {
 		}
 		return "REDACTED"
 	}
-	return fit(redactHeader(k, v), traceValue)
+	return safetext.Fit(redactHeader(k, v), traceValue)
 }
 
 func (env *Env) trace(x *Exchange, st *exchangeState, h http.Header, body []byte) {
@@ -91,7 +91,7 @@ func (env *Env) trace(x *Exchange, st *exchangeState, h http.Header, body []byte
 		}
 	}
 	if len(body) > 0 {
-		fmt.Fprintf(&b, "<   body (%d bytes): %s\n", len(body), fit(redactTokens(string(body)), traceBody))
+		fmt.Fprintf(&b, "<   body (%d bytes): %s\n", len(body), safetext.Fit(redactTokens(string(body)), traceBody))
 	}
 	if x.Error != "" {
 		if x.Status == 0 {
@@ -205,40 +205,4 @@ func (c *JWTClaims) describe() string {
 // clean makes server- or file-supplied text fit for evidence, tables and
 // the trace: secrets removed, control characters (terminal escapes from a
 // hostile server) made visible, at most n bytes.
-func clean(s string, n int) string { return fit(redactBody(s), n) }
-
-// fit makes s printable in at most n bytes (and an ellipsis).
-func fit(s string, n int) string { return truncate(printable(truncate(s, n)), n) }
-
-// printable escapes control characters and invalid UTF-8, so nothing a
-// server sends can move the cursor or recolour the user's terminal.
-func printable(s string) string {
-	ok := true
-	for _, r := range s {
-		if r == utf8.RuneError || !unicode.IsPrint(r) && r != ' ' {
-			ok = false
-			break
-		}
-	}
-	if ok {
-		return s
-	}
-	var b strings.Builder
-	for i, r := range s {
-		switch {
-		case r == utf8.RuneError:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case !unicode.IsPrint(r) && r != ' ':
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
+func clean(s string, n int) string { return safetext.Fit(redactBody(s), n) }

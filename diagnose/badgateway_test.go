@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/regdoctor/regdoctor/checks"
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // A proxy whose upstream is down answers 502 pages over plain HTTP. Every
@@ -23,7 +24,7 @@ func TestPlainHTTPBadGatewayIsNotHealthy(t *testing.T) {
 	}))
 	defer srv.Close()
 	for _, verify := range []bool{false, true} {
-		tg, err := checks.ParseTarget(strings.TrimPrefix(srv.URL, "http://") + "/team/app:1.0")
+		tg, err := target.Parse(strings.TrimPrefix(srv.URL, "http://") + "/team/app:1.0")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/regdoctor/regdoctor/checks"
 	"github.com/regdoctor/regdoctor/fixtures"
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // BenchmarkClosest suggests tags from a large repository, the worst case
@@ -31,7 +32,7 @@ func BenchmarkDiagnose(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		t, err := checks.ParseTarget(reg.Target)
+		t, err := target.Parse(reg.Target)
 		if err != nil {
 			b.Fatal(err)
 		}

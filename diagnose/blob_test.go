@@ -5,12 +5,13 @@ import (
 	"testing"
 
 	"github.com/regdoctor/regdoctor/checks"
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // What storage answers decides the first remedy: the clocks for an expired
 // or skewed URL, the bucket for a missing object, the path otherwise.
 func TestBlobStorageRemedies(t *testing.T) {
-	tg, err := checks.ParseTarget("registry.example.com/team/app:1.0")
+	tg, err := target.Parse("registry.example.com/team/app:1.0")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/regdoctor/regdoctor/checks"
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // clientCertRefusal says how the server refused the connection for want of
@@ -86,7 +87,7 @@ func ruleClientCert(f facts) []Diagnosis {
 }
 
 // clientCertRemedies says where each client takes its client certificate from.
-func clientCertRemedies(t checks.Target) []string {
+func clientCertRemedies(t target.Target) []string {
 	hp := t.Registry
 	return []string{
 		"Get a client certificate (and its key) issued by a CA the server accepts from the registry's administrator.",

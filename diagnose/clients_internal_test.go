@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/regdoctor/regdoctor/checks"
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // TestContainerdHeadDigest: containerd resolves a tag by HEAD and fetches
@@ -38,7 +39,7 @@ func TestContainerdHeadDigest(t *testing.T) {
 				Get:        &checks.Exchange{Method: "GET", Status: 200, Headers: hdr(tc.getD)},
 				BodyDigest: tc.bodyD,
 			}
-			tg := checks.Target{Registry: "r.example.com", Repository: "app", Reference: "1.0", IsDigest: tc.digestRef}
+			tg := target.Target{Registry: "r.example.com", Repository: "app", Reference: "1.0", IsDigest: tc.digestRef}
 			rep := &Report{Target: tg, Config: &checks.ClientConfig{Clients: []string{"podman", "containerd"}},
 				Results: []*checks.Result{{ID: checks.IDManifest, Status: checks.Pass, Evidence: ev}}}
 			vs, _ := verdicts(facts{rep: rep, t: tg}, nil)

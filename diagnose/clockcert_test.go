@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/regdoctor/regdoctor/checks"
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // When the certificate is out of its dates by the local clock but valid by
@@ -45,7 +46,7 @@ func TestExpiredCertificateOrWrongLocalClock(t *testing.T) {
 			srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
 			srv.StartTLS()
 			defer srv.Close()
-			tg, err := checks.ParseTarget(strings.TrimPrefix(srv.URL, "https://"))
+			tg, err := target.Parse(strings.TrimPrefix(srv.URL, "https://"))
 			if err != nil {
 				t.Fatal(err)
 			}

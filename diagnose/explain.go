@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/regdoctor/regdoctor/checks"
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // This file answers "what does this error line mean?" offline: it matches
@@ -88,7 +89,7 @@ type explainer struct {
 
 // found is a target named in the text.
 type found struct {
-	t     checks.Target
+	t     target.Target
 	arg   string // usable as `regdoctor check ARG`: as written, qualified if it was a short name
 	short string // the name as written when it named no registry ("redis:7")
 	ok    bool
@@ -274,7 +275,7 @@ func (e *explainer) result() Explanation {
 }
 
 // placeholderTarget fills remediation text when the text names no registry.
-var placeholderTarget = checks.Target{Registry: "REGISTRY", Host: "REGISTRY", Repository: "REPOSITORY", Reference: "TAG"}
+var placeholderTarget = target.Target{Registry: "REGISTRY", Host: "REGISTRY", Repository: "REPOSITORY", Reference: "TAG"}
 
 // ---- reading the line ----
 

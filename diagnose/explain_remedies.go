@@ -4,7 +4,7 @@ import (
 	"net"
 	"strings"
 
-	"github.com/regdoctor/regdoctor/checks"
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // What explain tells the user to do, and the check that confirms it.
@@ -46,7 +46,7 @@ func pushFlags(a fixArgs) string {
 // of the evidence (g: host, file, mirror, realm, storage, platform), and
 // whether a push failed.
 type fixArgs struct {
-	t    checks.Target
+	t    target.Target
 	g    groups
 	push bool
 }
@@ -73,21 +73,21 @@ func fixOf(code Code, a fixArgs) []string { return entryOf(code).fix(a) }
 
 // explainRemediation is the generic fix for a code, with the registry the
 // text names (or placeholders).
-func explainRemediation(code Code, t checks.Target, g groups, push bool) []string {
+func explainRemediation(code Code, t target.Target, g groups, push bool) []string {
 	if fix := entryOf(code).fix; fix != nil {
 		return fix(fixArgs{t: t, g: g, push: push})
 	}
 	return []string{"Read `regdoctor docs " + string(code) + "`."}
 }
 
-func portOr443(t checks.Target) string {
+func portOr443(t target.Target) string {
 	if p := t.Port(); p != "" {
 		return p
 	}
 	return "443"
 }
 
-func isDockerHub(t checks.Target) bool {
+func isDockerHub(t target.Target) bool {
 	switch t.Host {
 	case "registry-1.docker.io", "index.docker.io", "docker.io":
 		return true
@@ -95,7 +95,7 @@ func isDockerHub(t checks.Target) bool {
 	return false
 }
 
-func imageRef(t checks.Target) string {
+func imageRef(t target.Target) string {
 	if t.Repository == "" {
 		return t.Registry + "/REPOSITORY:TAG"
 	}

@@ -5,7 +5,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/regdoctor/regdoctor/checks"
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // Which registry and image an error line is about.
@@ -128,7 +128,7 @@ func parseFound(s string, image bool) found {
 	if s == "" || len(s) > 512 || !safeArg.MatchString(s) {
 		return found{}
 	}
-	t, err := checks.ParseTarget(s)
+	t, err := target.Parse(s)
 	if err != nil {
 		return found{}
 	}
@@ -140,7 +140,7 @@ func parseFound(s string, image bool) found {
 		// does; podman prints the name it resolved). Say so, or check would
 		// resolve it again through registries.conf.
 		q := "docker.io/" + s
-		if t, err = checks.ParseTarget(q); err != nil {
+		if t, err = target.Parse(q); err != nil {
 			return found{}
 		}
 		return found{t: t, arg: q, short: s, ok: true}
@@ -158,11 +158,11 @@ func shortTarget(name string, tg found) found {
 	if name == "" || len(name) > 512 || !safeArg.MatchString(name) {
 		return found{}
 	}
-	t, err := checks.ParseTarget(name)
+	t, err := target.Parse(name)
 	if err != nil || t.ShortInput == "" {
 		return found{}
 	}
-	return found{t: checks.Target{Input: name, Repository: t.ShortInput}, arg: name, short: name, ok: true}
+	return found{t: target.Target{Input: name, Repository: t.ShortInput}, arg: name, short: name, ok: true}
 }
 
 // foundFromURL reads registry, repository and tag or digest from a

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/regdoctor/regdoctor/checks"
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // explainCase is one real error text. code is the only (or, with also, the
@@ -515,7 +515,7 @@ func checkMatch(t *testing.T, m ExplainMatch) {
 		if !strings.HasSuffix(m.CheckCommand, " "+m.Target) {
 			t.Errorf("check command %q does not end in target %q", m.CheckCommand, m.Target)
 		}
-		tg, err := checks.ParseTarget(m.Target)
+		tg, err := target.Parse(m.Target)
 		if err != nil {
 			t.Errorf("target %q does not parse: %v", m.Target, err)
 		} else if m.Diagnosis.Code == "short-name-unresolved" {

@@ -4,12 +4,13 @@ import (
 	"net/http"
 
 	"github.com/regdoctor/regdoctor/checks"
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // facts gives rules typed access to the evidence of one run.
 type facts struct {
 	rep *Report
-	t   checks.Target
+	t   target.Target
 }
 
 func (f facts) res(id string) *checks.Result { return f.rep.Result(id) }

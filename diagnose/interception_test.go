@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/regdoctor/regdoctor/checks"
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // An unknown authority has three likely causes besides a private CA nobody
@@ -27,7 +28,7 @@ func TestUntrustedWhy(t *testing.T) {
 		{"private registry, private CA", "registry.example.com/team/app:1", "/etc/ssl/certs/ca-certificates.crt", chain("CN=Example Corp Root CA"), "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tg, err := checks.ParseTarget(tc.target)
+			tg, err := target.Parse(tc.target)
 			if err != nil {
 				t.Fatal(err)
 			}

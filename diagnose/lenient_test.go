@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/regdoctor/regdoctor/checks"
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // Registries that bend conventions the clients do not insist on. Each test
@@ -165,7 +166,7 @@ func runMini(t *testing.T, m *miniRegistry, clients ...string) *Report {
 	if len(clients) == 0 {
 		clients = []string{"podman"}
 	}
-	tg, err := checks.ParseTarget(host + "/" + miniRepo + ":" + miniTag)
+	tg, err := target.Parse(host + "/" + miniRepo + ":" + miniTag)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/regdoctor/regdoctor/checks"
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // imageConfigTypes are the config media types of container images.
@@ -66,6 +66,6 @@ func isSchema1(mediaType string) bool {
 }
 
 // refWithoutTag is registry/repository, as helm wants it after oci://.
-func refWithoutTag(t checks.Target) string {
+func refWithoutTag(t target.Target) string {
 	return t.Registry + "/" + t.Repository
 }

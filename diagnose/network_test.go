@@ -11,15 +11,16 @@ import (
 	"time"
 
 	"github.com/regdoctor/regdoctor/checks"
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // These network failures need no fixture server: a name under .invalid
 // (RFC 6761) never resolves, and a closed loopback port stands in for a
 // dead proxy.
 
-func runWithEnv(t *testing.T, target string, env map[string]string) *Report {
+func runWithEnv(t *testing.T, ref string, env map[string]string) *Report {
 	t.Helper()
-	tg, err := checks.ParseTarget(target)
+	tg, err := target.Parse(ref)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/regdoctor/regdoctor/checks"
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // TestPingWithoutAPIHeader: a 200 or a 401 on /v2/ without
@@ -148,7 +149,7 @@ func TestWebUIIsNotARegistry(t *testing.T) {
 				srv = quietTLSServer(ui(tc.notFound))
 			}
 			defer srv.Close()
-			tg, err := checks.ParseTarget(strings.TrimPrefix(strings.TrimPrefix(srv.URL, "https://"), "http://") + tc.ref)
+			tg, err := target.Parse(strings.TrimPrefix(strings.TrimPrefix(srv.URL, "https://"), "http://") + tc.ref)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -12,11 +12,12 @@ import (
 
 	"github.com/regdoctor/regdoctor/checks"
 	"github.com/regdoctor/regdoctor/clientconf"
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // Report is the outcome of one run against one target.
 type Report struct {
-	Target    checks.Target
+	Target    target.Target
 	Options   checks.Options
 	Config    *checks.ClientConfig
 	Results   []*checks.Result // in display order
@@ -96,7 +97,7 @@ type Hooks struct {
 // (read inside the run's deadline, by checks.NewEnv), the short-name
 // gate, the graph of checks, the diagnosis and the clients' verdicts.
 // Every command, the demo, serve and the probe runner go through it.
-func Check(ctx context.Context, t checks.Target, o checks.Options, h Hooks) *Report {
+func Check(ctx context.Context, t target.Target, o checks.Options, h Hooks) *Report {
 	env := checks.NewEnv(ctx, t, o)
 	env.Trace = h.Trace
 	defer env.Close()
@@ -131,7 +132,7 @@ func Check(ctx context.Context, t checks.Target, o checks.Options, h Hooks) *Rep
 // name does not resolve and every judged client resolves short names as
 // podman does: podman and buildah stop before the network, and so does
 // the run. A client that sends the name to docker.io needs the network.
-func graphFor(t checks.Target, clients []string) []checks.Check {
+func graphFor(t target.Target, clients []string) []checks.Check {
 	if t.Short != nil && t.Short.Error != "" && !slices.ContainsFunc(clients, func(c string) bool { return !clientconf.ResolvesShortNames(c) }) {
 		return []checks.Check{checks.ConfigCheck()}
 	}
@@ -141,11 +142,11 @@ func graphFor(t checks.Target, clients []string) []checks.Check {
 // ResolveShortName applies podman's short-name rules when podman or
 // buildah is among the clients judged for; the others (skopeo, docker,
 // containerd, crane, regctl) always mean docker.io.
-func ResolveShortName(t checks.Target, o checks.Options) (checks.Target, error) {
+func ResolveShortName(t target.Target, o checks.Options) (target.Target, error) {
 	if t.ShortInput == "" || (len(o.Clients) > 0 && !slices.ContainsFunc(o.Clients, clientconf.ResolvesShortNames)) {
 		return t, nil
 	}
-	return checks.ResolveShortNameTTY(t, clientconf.LoadRegistriesConf(o.Sys()), o.TTY)
+	return target.ResolveShortNameTTY(t, clientconf.LoadRegistriesConf(o.Sys()), o.TTY)
 }
 
 // diagnoseRun turns a finished graph into the report.

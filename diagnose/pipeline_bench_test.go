@@ -9,6 +9,7 @@ import (
 	"github.com/regdoctor/regdoctor/checks"
 	"github.com/regdoctor/regdoctor/fixtures"
 	"github.com/regdoctor/regdoctor/fixtures/fixturetest"
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // BenchmarkPipeline runs the whole pipeline in-process, as `regdoctor
@@ -61,8 +62,8 @@ func pipelineBenchOptions(reg *fixtures.Registry) checks.Options {
 		Env: func(string) string { return "" }}
 }
 
-func runPipelineOnce(b *testing.B, target string, o checks.Options) {
-	t, err := checks.ParseTarget(target)
+func runPipelineOnce(b *testing.B, ref string, o checks.Options) {
+	t, err := target.Parse(ref)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/regdoctor/regdoctor/checks"
 	"github.com/regdoctor/regdoctor/diagnose"
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // runSynthetic runs list through diagnose.Check with a target and options
@@ -18,7 +19,7 @@ import (
 // synthetic checks ignore them anyway.
 func runSynthetic(t *testing.T, timeout time.Duration, list []checks.Check, observe checks.Observer) *diagnose.Report {
 	t.Helper()
-	target, err := checks.ParseTarget("10.0.0.5:5000/team/app:1.0") // an IP: no DNS lookup
+	target, err := target.Parse("10.0.0.5:5000/team/app:1.0") // an IP: no DNS lookup
 	if err != nil {
 		t.Fatal(err)
 	}

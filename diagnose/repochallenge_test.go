@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/registry"
 
 	"github.com/regdoctor/regdoctor/checks"
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // Some registries (Quay, zot) answer /v2/ anonymously and challenge only on
@@ -48,7 +49,7 @@ func TestRepositoryChallengeAfterOpenPing(t *testing.T) {
 	host := strings.TrimPrefix(srv.URL, "http://")
 
 	run := func() *Report {
-		tg, err := checks.ParseTarget(host + "/team/app:1.0")
+		tg, err := target.Parse(host + "/team/app:1.0")
 		if err != nil {
 			t.Fatal(err)
 		}

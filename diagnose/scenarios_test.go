@@ -13,6 +13,7 @@ import (
 	"github.com/regdoctor/regdoctor/diagnose"
 	"github.com/regdoctor/regdoctor/fixtures"
 	"github.com/regdoctor/regdoctor/fixtures/fixturetest"
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // scenarioTimeout keeps server-not-responding short; the fixtures are local.
@@ -52,10 +53,10 @@ func scenarioOptions(t *testing.T, reg *fixtures.Registry) checks.Options {
 	return o
 }
 
-// runPipeline runs every check and the diagnosis against target.
-func runPipeline(t *testing.T, target string, o checks.Options) *diagnose.Report {
+// runPipeline runs every check and the diagnosis against ref.
+func runPipeline(t *testing.T, ref string, o checks.Options) *diagnose.Report {
 	t.Helper()
-	tg, err := checks.ParseTarget(target)
+	tg, err := target.Parse(ref)
 	if err != nil {
 		t.Fatal(err)
 	}

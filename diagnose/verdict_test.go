@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/regdoctor/regdoctor/checks"
+	"github.com/regdoctor/regdoctor/target"
 
 	"github.com/regdoctor/regdoctor/diagnose"
 	"github.com/regdoctor/regdoctor/fixtures"
@@ -96,7 +97,7 @@ func pullsThroughMirror(v diagnose.ClientVerdict) bool {
 // still makes the run unhealthy, with pull-step-failed naming the step.
 func TestFailedStepNoRuleKnows(t *testing.T) {
 	reg := fixturetest.Start(t, "healthy")
-	tg, err := checks.ParseTarget(reg.Target)
+	tg, err := target.Parse(reg.Target)
 	if err != nil {
 		t.Fatal(err)
 	}

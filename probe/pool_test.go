@@ -9,6 +9,7 @@ import (
 
 	"github.com/regdoctor/regdoctor/checks"
 	"github.com/regdoctor/regdoctor/diagnose"
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // slack is what a loaded 2-core CI may add to any measured duration.
@@ -83,7 +84,7 @@ type timedRunner struct {
 	release  chan struct{}
 }
 
-func (r *timedRunner) run(ctx context.Context, t checks.Target, o checks.Options) *diagnose.Report {
+func (r *timedRunner) run(ctx context.Context, t target.Target, o checks.Options) *diagnose.Report {
 	r.mu.Lock()
 	r.timeouts = append(r.timeouts, o.Timeout)
 	r.mu.Unlock()

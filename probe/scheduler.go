@@ -7,11 +7,12 @@ import (
 
 	"github.com/regdoctor/regdoctor/checks"
 	"github.com/regdoctor/regdoctor/diagnose"
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // Runner checks one target. The command passes the real pipeline; tests
 // pass fakes.
-type Runner func(ctx context.Context, t checks.Target, o checks.Options) *diagnose.Report
+type Runner func(ctx context.Context, t target.Target, o checks.Options) *diagnose.Report
 
 // Outcome is what one run of one target produced.
 type Outcome struct {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/regdoctor/regdoctor/checks"
 	"github.com/regdoctor/regdoctor/diagnose"
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // waitFor bounds a wait for something the code under test must do.
@@ -34,7 +35,7 @@ type fakeRunner struct {
 	runs              sync.Map // registry -> *atomic.Int32
 }
 
-func (f *fakeRunner) run(ctx context.Context, t checks.Target, o checks.Options) *diagnose.Report {
+func (f *fakeRunner) run(ctx context.Context, t target.Target, o checks.Options) *diagnose.Report {
 	n := f.inFlight.Add(1)
 	defer f.inFlight.Add(-1)
 	for m := f.maxSeen.Load(); n > m && !f.maxSeen.CompareAndSwap(m, n); m = f.maxSeen.Load() {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/regdoctor/regdoctor/checks"
 	"github.com/regdoctor/regdoctor/diagnose"
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // countingRunner never touches the network: it counts its runs and, when
@@ -24,7 +25,7 @@ type countingRunner struct {
 	hold bool
 }
 
-func (r *countingRunner) run(ctx context.Context, t checks.Target, o checks.Options) *diagnose.Report {
+func (r *countingRunner) run(ctx context.Context, t target.Target, o checks.Options) *diagnose.Report {
 	r.runs.Add(1)
 	if r.hold {
 		select {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/regdoctor/regdoctor/checks"
 	"github.com/regdoctor/regdoctor/clientconf"
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // Target is one registry or image to check, with its own settings. Zero
@@ -35,7 +36,7 @@ type Target struct {
 	Labels map[string]string `yaml:"labels,omitempty"`
 
 	// Parsed is Ref as the checks see it, set by Validate.
-	Parsed checks.Target `yaml:"-"`
+	Parsed target.Target `yaml:"-"`
 	// refuseAddr guards every connection of the run (/probe's guard
 	// against link-local and metadata addresses, redirects included).
 	refuseAddr func(netip.Addr) bool
@@ -93,7 +94,7 @@ func (t *Target) UnmarshalYAML(n *yaml.Node) error {
 
 // Validate parses the reference and checks the settings.
 func (t *Target) Validate() error {
-	p, err := checks.ParseTarget(t.Ref)
+	p, err := target.Parse(t.Ref)
 	if err != nil {
 		return err
 	}

@@ -15,12 +15,13 @@ import (
 	"github.com/regdoctor/regdoctor/clientconf"
 	"github.com/regdoctor/regdoctor/diagnose"
 	"github.com/regdoctor/regdoctor/internal/golden"
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // tableReports are a failing and a healthy run, with the long summaries
 // real runs have (a certificate chain, a CA path, a 404 body).
 func tableReports() map[string]*diagnose.Report {
-	tg := checks.Target{Input: "registry.example.com:5000/library/myredis:v1.0.0", Registry: "registry.example.com:5000", Host: "registry.example.com:5000", Repository: "library/myredis", Reference: "v1.0.0"}
+	tg := target.Target{Input: "registry.example.com:5000/library/myredis:v1.0.0", Registry: "registry.example.com:5000", Host: "registry.example.com:5000", Repository: "library/myredis", Reference: "v1.0.0"}
 	res := func(id string, st checks.Status, ms int, summary string) *checks.Result {
 		return &checks.Result{ID: id, Status: st, Summary: summary, Duration: time.Duration(ms) * time.Millisecond}
 	}

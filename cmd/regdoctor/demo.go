@@ -17,6 +17,7 @@ import (
 	"github.com/regdoctor/regdoctor/diagnose"
 	"github.com/regdoctor/regdoctor/fixtures"
 	"github.com/regdoctor/regdoctor/report"
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // demoTimeout keeps the dead-server scenario short; fixtures are local.
@@ -202,7 +203,7 @@ func runScenario(ctx context.Context, sc fixtures.Scenario, base *checkFlags) de
 		return demoRun{sc: sc, err: err}
 	}
 	f.noColor = base.noColor
-	t, err := checks.ParseTarget(reg.Target)
+	t, err := target.Parse(reg.Target)
 	if err != nil {
 		return demoRun{sc: sc, err: err}
 	}

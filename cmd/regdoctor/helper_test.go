@@ -18,10 +18,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/regdoctor/regdoctor/checks"
 	"github.com/regdoctor/regdoctor/fixtures"
 	"github.com/regdoctor/regdoctor/fixtures/fixturetest"
 	"github.com/regdoctor/regdoctor/report"
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // helperTimeout is --timeout for the credential-helper tests; helperSlack
@@ -77,7 +77,7 @@ func installHelper(t *testing.T, name, script, registry string, store bool) stri
 
 func registryOf(t *testing.T, reg *fixtures.Registry) string {
 	t.Helper()
-	tg, err := checks.ParseTarget(reg.Target)
+	tg, err := target.Parse(reg.Target)
 	if err != nil {
 		t.Fatal(err)
 	}

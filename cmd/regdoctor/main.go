@@ -24,6 +24,7 @@ import (
 	"github.com/regdoctor/regdoctor/diagnose"
 	"github.com/regdoctor/regdoctor/probe"
 	"github.com/regdoctor/regdoctor/report"
+	"github.com/regdoctor/regdoctor/target"
 )
 
 const usage = `regdoctor: find out why a container registry pull or push fails.
@@ -200,7 +201,7 @@ func (f *checkFlags) traceTo(stderr io.Writer) io.Writer {
 // tests replace it so that goldens do not depend on what is installed.
 var clientVersions = clientconf.Versions
 
-func runCheck(ctx context.Context, t checks.Target, o checks.Options, trace io.Writer, observe diagnose.Observer, askVersions bool) *diagnose.Report {
+func runCheck(ctx context.Context, t target.Target, o checks.Options, trace io.Writer, observe diagnose.Observer, askVersions bool) *diagnose.Report {
 	h := diagnose.Hooks{Observe: observe, Trace: trace}
 	if askVersions {
 		h.Versions = clientVersions

@@ -19,6 +19,7 @@ import (
 	"github.com/regdoctor/regdoctor/diagnose"
 	"github.com/regdoctor/regdoctor/probe"
 	"github.com/regdoctor/regdoctor/report"
+	"github.com/regdoctor/regdoctor/target"
 )
 
 // targetFlags pick the targets and bound how many run at once; check and
@@ -87,7 +88,7 @@ func (tf *targetFlags) runner(f *checkFlags, stderr io.Writer, watching, many bo
 	}
 	progress := f.progress(stderr, watching)
 	askVersions := f.asksVersions()
-	run := func(ctx context.Context, t checks.Target, o checks.Options) *diagnose.Report {
+	run := func(ctx context.Context, t target.Target, o checks.Options) *diagnose.Report {
 		trace := trace
 		if shared != nil {
 			trace = &prefixWriter{w: shared, prefix: "[" + t.ImageRef() + "] "}

@@ -1,4 +1,4 @@
-package checks
+package target
 
 import (
 	"strings"
@@ -7,7 +7,7 @@ import (
 
 const digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
-// parsed is what ParseTarget must get right about where and what to check.
+// parsed is what Parse must get right about where and what to check.
 type parsed struct {
 	Registry, Host, Repository, Reference string
 	IsDigest                              bool
@@ -46,9 +46,9 @@ func TestParseTarget(t *testing.T) {
 		{"docker.io/library/redis:7", parsed{Registry: "docker.io", Host: "registry-1.docker.io", Repository: "library/redis", Reference: "7"}},
 		{"registry.hub.docker.com/library/redis", parsed{Registry: "registry.hub.docker.com", Host: "registry-1.docker.io", Repository: "library/redis", Reference: "latest"}},
 	} {
-		got, err := ParseTarget(tc.in)
+		got, err := Parse(tc.in)
 		if err != nil || core(got) != tc.want || got.Input != tc.in {
-			t.Errorf("ParseTarget(%q) = %+v, %v;\nwant %+v", tc.in, got, err, tc.want)
+			t.Errorf("Parse(%q) = %+v, %v;\nwant %+v", tc.in, got, err, tc.want)
 		}
 	}
 }
@@ -63,9 +63,9 @@ func TestParseTargetNumericTag(t *testing.T) {
 		{"node:20", "library/node", "20"},
 		{"postgres:16", "library/postgres", "16"},
 	} {
-		got, err := ParseTarget(tc.in)
+		got, err := Parse(tc.in)
 		if err != nil || got.Registry != "docker.io" || got.Repository != tc.repo || got.Reference != tc.ref {
-			t.Errorf("ParseTarget(%q) = %+v, %v; want docker.io/%s:%s", tc.in, got, err, tc.repo, tc.ref)
+			t.Errorf("Parse(%q) = %+v, %v; want docker.io/%s:%s", tc.in, got, err, tc.repo, tc.ref)
 		}
 	}
 }
@@ -84,8 +84,8 @@ func TestParseTargetErrors(t *testing.T) {
 		"host:5000/app:" + strings.Repeat("t", 200),
 		strings.Repeat("a", 5000),
 	} {
-		if got, err := ParseTarget(in); err == nil {
-			t.Errorf("ParseTarget(%q) = %+v, want an error", in, got)
+		if got, err := Parse(in); err == nil {
+			t.Errorf("Parse(%q) = %+v, want an error", in, got)
 		}
 	}
 }
@@ -101,9 +101,9 @@ func TestTargetMethods(t *testing.T) {
 		{"redis", "registry-1.docker.io", "", "registry-1.docker.io:443", "registry-1.docker.io:80", "docker.io/library/redis:latest"},
 		{"host:5000/app@" + digest, "host", "5000", "host:5000", "host:5000", "host:5000/app@" + digest},
 	} {
-		tg, err := ParseTarget(tc.in)
+		tg, err := Parse(tc.in)
 		if err != nil {
-			t.Fatalf("ParseTarget(%q): %v", tc.in, err)
+			t.Fatalf("Parse(%q): %v", tc.in, err)
 		}
 		got := [...]string{tg.Hostname(), tg.Port(), tg.HostPort("https"), tg.HostPort("http"), tg.ImageRef()}
 		want := [...]string{tc.hostname, tc.port, tc.https, tc.http, tc.ref}
@@ -111,7 +111,7 @@ func TestTargetMethods(t *testing.T) {
 			t.Errorf("%q: Hostname, Port, HostPort(https), HostPort(http), ImageRef = %q, want %q", tc.in, got, want)
 		}
 	}
-	tg, _ := ParseTarget("host:5000/app@" + digest)
+	tg, _ := Parse("host:5000/app@" + digest)
 	if got := tg.WithReference("1.0"); got != "host:5000/app:1.0" {
 		t.Errorf("WithReference = %q", got)
 	}
@@ -119,13 +119,13 @@ func TestTargetMethods(t *testing.T) {
 
 func TestParseTargetRejectsWhatNoClientAccepts(t *testing.T) {
 	for _, in := range []string{"-", "registry.example.com/Team/app", "registry.example.com/team/-app:1", "host.example.com:99999/x", "10.0.0.5:0"} {
-		if tg, err := ParseTarget(in); err == nil {
-			t.Errorf("ParseTarget(%q) = %+v, want an error", in, tg)
+		if tg, err := Parse(in); err == nil {
+			t.Errorf("Parse(%q) = %+v, want an error", in, tg)
 		}
 	}
 	for _, in := range []string{"registry.example.com/team/my_app__x.y-z:1", "10.0.0.5:65535/a/b/c@sha256:" + strings.Repeat("a", 64)} {
-		if _, err := ParseTarget(in); err != nil {
-			t.Errorf("ParseTarget(%q): %v", in, err)
+		if _, err := Parse(in); err != nil {
+			t.Errorf("Parse(%q): %v", in, err)
 		}
 	}
 }
@@ -137,12 +137,12 @@ func TestParseTargetWithCredentials(t *testing.T) {
 		"user:s3cretpw@registry.example.com:5000",
 		"robot$ci:s3cretpw@registry.example.com/Team/App",
 	} {
-		_, err := ParseTarget(in)
+		_, err := Parse(in)
 		if err == nil || strings.Contains(err.Error(), "s3cretpw") || !strings.Contains(err.Error(), "holds credentials") {
-			t.Errorf("ParseTarget(%q) = %v, want a refusal that does not echo the password", in, err)
+			t.Errorf("Parse(%q) = %v, want a refusal that does not echo the password", in, err)
 		}
 	}
-	if tg, err := ParseTarget("redis@sha256:" + strings.Repeat("ab", 32)); err != nil || !tg.IsDigest {
+	if tg, err := Parse("redis@sha256:" + strings.Repeat("ab", 32)); err != nil || !tg.IsDigest {
 		t.Errorf("a digest reference without a registry: %+v, %v", tg, err)
 	}
 }
@@ -158,7 +158,7 @@ func TestParseTargetSaysWhy(t *testing.T) {
 		{"registry.example.com//foo:1", "empty path component", "registry.example.com/foo:1"},
 		{"registry.example.com/foo@sha256:abc", "64 hexadecimal digits", ""},
 	} {
-		_, err := ParseTarget(tc.in)
+		_, err := Parse(tc.in)
 		if err == nil {
 			t.Errorf("%s: accepted", tc.in)
 			continue

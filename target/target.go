@@ -1,4 +1,8 @@
-package checks
+// Package target is what the user asked regdoctor to check: a registry or
+// an image reference, parsed and refused as the clients would, and a
+// short name resolved by podman's rules. Every other package takes it from
+// here; it depends on nothing of regdoctor's but clientconf.
+package target
 
 import (
 	"fmt"
@@ -10,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/regdoctor/regdoctor/clientconf"
+	"github.com/regdoctor/regdoctor/internal/safetext"
 )
 
 // Target is what the user asked regdoctor to check.
@@ -82,7 +87,7 @@ func whyInvalid(s string) string {
 	fixed := s
 	var why []string
 	if scheme, rest, ok := strings.Cut(fixed, "://"); ok && !strings.Contains(scheme, "/") {
-		why = append(why, "a reference has no scheme ("+fit(scheme, 32)+"://); clients take HOST/REPOSITORY[:TAG]")
+		why = append(why, "a reference has no scheme ("+safetext.Fit(scheme, 32)+"://); clients take HOST/REPOSITORY[:TAG]")
 		fixed = rest
 	}
 	if strings.ContainsAny(fixed, " \t") {
@@ -129,17 +134,17 @@ func whyInvalid(s string) string {
 	}
 	msg := strings.Join(why, "; ")
 	if _, err := name.ParseReference(fixed); err == nil && fixed != s {
-		msg += "; did you mean " + fit(fixed, 512) + "?"
+		msg += "; did you mean " + safetext.Fit(fixed, 512) + "?"
 	}
 	return msg
 }
 
 var digestRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
 
-// ParseTarget accepts a registry ("host:5000"), or an image reference with an
+// Parse accepts a registry ("host:5000"), or an image reference with an
 // optional tag or digest. Users paste URLs and transport prefixes, so
 // "https://", "http://" and "docker://" are tolerated.
-func ParseTarget(s string) (Target, error) {
+func Parse(s string) (Target, error) {
 	in := s
 	s = strings.TrimSpace(s)
 	for _, p := range []string{"docker://", "https://", "http://"} {
@@ -157,7 +162,7 @@ func ParseTarget(s string) (Target, error) {
 			user += ":…"
 		}
 		return Target{}, fmt.Errorf("the target holds credentials (%s@); clients take them from a login, not from the reference: `podman login %s` (or --authfile FILE), then check %s",
-			fit(user, 64), fit(host[strings.LastIndex(host, "@")+1:], 256), fit(strings.Replace(s, host, host[strings.LastIndex(host, "@")+1:], 1), 512))
+			safetext.Fit(user, 64), safetext.Fit(host[strings.LastIndex(host, "@")+1:], 256), safetext.Fit(strings.Replace(s, host, host[strings.LastIndex(host, "@")+1:], 1), 512))
 	}
 	if len(s) > 4096 {
 		return Target{}, fmt.Errorf("target is %d bytes long; not a registry reference", len(s))
@@ -181,9 +186,9 @@ func ParseTarget(s string) (Target, error) {
 	}
 	if err != nil {
 		if why := whyInvalid(s); why != "" {
-			return Target{}, fmt.Errorf("invalid reference %q: %s", fit(in, 512), why)
+			return Target{}, fmt.Errorf("invalid reference %q: %s", safetext.Fit(in, 512), why)
 		}
-		return Target{}, fmt.Errorf("invalid reference %q: %v", fit(in, 512), err)
+		return Target{}, fmt.Errorf("invalid reference %q: %v", safetext.Fit(in, 512), err)
 	}
 	t := Target{
 		Input:      in,
@@ -232,7 +237,7 @@ func ResolveShortNameTTY(t Target, rc *clientconf.RegistriesConf, tty bool) (Tar
 	if t.IsDigest {
 		sep = "@"
 	}
-	nt, err := ParseTarget(sn.Resolved + sep + t.Reference)
+	nt, err := Parse(sn.Resolved + sep + t.Reference)
 	if err != nil {
 		return t, fmt.Errorf("short name %q resolves to %q (%s in %s), which is not a valid reference: %v", t.ShortInput, sn.Resolved, sn.Via, sn.File, err)
 	}
