@@ -20,9 +20,12 @@ type TagsEvidence struct {
 	RepoMissing  bool        `json:"repository_missing,omitempty"`
 	Catalog      *Exchange   `json:"catalog,omitempty"`
 	Repositories []string    `json:"repositories,omitempty"` // the first 200 catalog entries
+	// All is every tag and catalog entry, for the rules' suggestions;
+	// the JSON shows only the first of them, above.
+	All *TagList `json:"-"`
 }
 
-// TagList is handed to the rules in full.
+// TagList is every tag (and catalog entry) the registry listed.
 type TagList struct {
 	Tags         []string
 	Repositories []string
@@ -79,7 +82,8 @@ func Tags() Check {
 			last := ev.Pages[len(ev.Pages)-1]
 			ev.Count = len(list.Tags)
 			ev.Tags = head(list.Tags, 50)
-			res := Result{Evidence: ev, Data: list}
+			ev.All = list
+			res := Result{Evidence: ev}
 			switch {
 			case last.Status == http.StatusOK || len(list.Tags) > 0:
 				noun := "tags"

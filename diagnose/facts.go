@@ -74,10 +74,11 @@ func (f facts) mirrors() *checks.MirrorsEvidence {
 }
 
 func (f facts) tags() (*checks.TagsEvidence, *checks.TagList) {
-	r := f.res(checks.IDTags)
-	ev, _ := r.Evidence.(*checks.TagsEvidence)
-	list, _ := r.Data.(*checks.TagList)
-	return ev, list
+	ev, _ := f.res(checks.IDTags).Evidence.(*checks.TagsEvidence)
+	if ev == nil {
+		return nil, nil
+	}
+	return ev, ev.All
 }
 
 // endpoint is the base URL the pull goes to, as the pings chose it.
