@@ -12,8 +12,9 @@ import (
 // them. It leaves out what only some clients send (HEAD), what regdoctor
 // alone asks (the plain-HTTP ping, containerd's own token request, the
 // mirrors, the upload's cancel) and what is storage's, not the registry's.
-// Every evidence type that holds an *Exchange implements it (a test in
-// diagnose holds them to that), so a new check cannot silently escape.
+// Every evidence type that holds an *Exchange implements it
+// (TestEveryEvidenceWithExchangesIsAnExchanger), so a new check cannot
+// silently escape.
 type Exchanger interface {
 	Exchanges() []*Exchange
 }
@@ -69,17 +70,16 @@ func (m *ManifestEvidence) Exchanges() []*Exchange {
 // Exchanges: the platform manifest, and the download unless storage
 // refused it (that is blob-storage-unreachable's).
 func (b *BlobEvidence) Exchanges() []*Exchange {
-	if b.StorageRefused() {
+	if StorageFailed(b.Get, b.Storage) {
 		return []*Exchange{b.Manifest}
 	}
 	return []*Exchange{b.Manifest, b.Get}
 }
 
-// StorageRefused: the download was redirected to storage, and storage
-// failed it.
-func (b *BlobEvidence) StorageRefused() bool {
-	x := b.Get
-	return x != nil && b.Storage != "" && (x.Error != "" || (x.Status != http.StatusOK && x.Status != http.StatusPartialContent))
+// StorageFailed: download x was redirected to storage (the origin it
+// left for), and storage failed it.
+func StorageFailed(x *Exchange, storage string) bool {
+	return x != nil && storage != "" && (x.Error != "" || (x.Status != http.StatusOK && x.Status != http.StatusPartialContent))
 }
 
 // Exchanges: the layers the registry served itself.

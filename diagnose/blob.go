@@ -21,25 +21,22 @@ func (f facts) blobRefusal() string {
 // storageRefusal says how a download redirected to storage failed
 // there, or "".
 func storageRefusal(x *checks.Exchange, storage string) string {
-	if x == nil || storage == "" {
+	if !checks.StorageFailed(x, storage) {
 		return ""
 	}
 	if x.Error != "" {
 		return fmt.Sprintf("%s (%s)", withoutURL(x.Error), x.ErrorKind)
 	}
-	if x.Status != http.StatusOK && x.Status != http.StatusPartialContent {
-		s := fmt.Sprintf("%d %s", x.Status, http.StatusText(x.Status))
-		if code := storageErrorCode(x.Body); code != "" {
-			s += " (" + code
-			if _, msg, ok := strings.Cut(x.Body, "<Message>"); ok {
-				msg, _, _ = strings.Cut(msg, "</Message>")
-				s += ": " + msg
-			}
-			s += ")"
+	s := fmt.Sprintf("%d %s", x.Status, http.StatusText(x.Status))
+	if code := storageErrorCode(x.Body); code != "" {
+		s += " (" + code
+		if _, msg, ok := strings.Cut(x.Body, "<Message>"); ok {
+			msg, _, _ = strings.Cut(msg, "</Message>")
+			s += ": " + msg
 		}
-		return s
+		s += ")"
 	}
-	return ""
+	return s
 }
 
 // withoutURL drops the `Get "URL": ` Go puts before a request's error,

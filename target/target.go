@@ -215,15 +215,11 @@ func shortRepo(s string) string {
 	return s
 }
 
-// ResolveShortName applies podman's short-name rules (aliases, then the
-// unqualified-search registries) to a target typed without a registry.
-// Unresolvable names keep docker.io, docker's rule, with Short.Error set.
-func ResolveShortName(t Target, rc *clientconf.RegistriesConf) (Target, error) {
-	return ResolveShortNameTTY(t, rc, false)
-}
-
-// ResolveShortNameTTY is ResolveShortName for clients that have a terminal
-// to prompt on (tty) or not, which decides short-name-mode "enforcing".
+// ResolveShortNameTTY applies podman's short-name rules (aliases, then the
+// unqualified-search registries) to a target typed without a registry,
+// for a client with a terminal to prompt on (tty) or not, which decides
+// short-name-mode "enforcing". Unresolvable names keep docker.io,
+// docker's rule, with Short.Error set.
 func ResolveShortNameTTY(t Target, rc *clientconf.RegistriesConf, tty bool) (Target, error) {
 	if t.ShortInput == "" {
 		return t, nil
