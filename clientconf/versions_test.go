@@ -5,6 +5,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -46,5 +48,36 @@ func TestVersions(t *testing.T) {
 	}
 	if v, ok := versionCache.Load(filepath.Join(dir, "skopeo")); !ok || v != "" {
 		t.Errorf("a failing binary should be cached as silent: %q %v", v, ok)
+	}
+}
+
+// Concurrent runs of one process ask each binary once: the targets of
+// check --parallel all start together, before any answer is cached.
+func TestVersionsConcurrentRunsAskOnce(t *testing.T) {
+	dir := t.TempDir()
+	count := filepath.Join(dir, "count")
+	// Each call appends a line, then takes long enough for the others to
+	// arrive while it is still running.
+	body := "#!/bin/sh\necho x >> " + count + "\nsleep 0.2\necho 'podman version 5.4.2'\n"
+	if err := os.WriteFile(filepath.Join(dir, "podman"), []byte(body), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	look := func(b string) (string, error) { return filepath.Join(dir, b), nil }
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			got := Versions(context.Background(), []string{"podman"}, look, 5*time.Second)
+			if got["podman"] != "podman version 5.4.2" {
+				t.Errorf("got %q", got)
+			}
+		})
+	}
+	wg.Wait()
+	calls, err := os.ReadFile(count)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(calls), "x"); n != 1 {
+		t.Errorf("16 concurrent runs started the binary %d times, want once", n)
 	}
 }
