@@ -39,6 +39,12 @@ type Result struct {
 	// bad (no registry on plain HTTP), which a green mark would misstate.
 	// The table shows a neutral mark; the JSON status stays pass.
 	Neutral bool
+	// settle, when set, completes Summary and Evidence after the checks
+	// waiting on this one have been released: they read only Status and
+	// Data, which settle must leave alone. The token check's anonymous
+	// attempt, which only the diagnosis reads, goes this way (Run calls
+	// settle before the result is observed, and within the run's deadline).
+	settle func(*Result)
 }
 
 // Check is one probe. Needs are hard dependencies: if any of them did not

@@ -66,8 +66,13 @@ func Run(ctx context.Context, env *Env, list []Check, observe Observer) []*Resul
 				wait(c.Fallback)
 			}
 			res := runOne(ctx, env, c, deps)
+			settle := res.settle
+			res.settle = nil
 			results[slot[c.ID]] = res
 			close(done[c.ID])
+			if settle != nil {
+				settleOne(res, settle)
+			}
 			out <- finished{c.ID, res}
 		}(c)
 	}
@@ -101,6 +106,20 @@ loop:
 		ordered = append(ordered, res)
 	}
 	return ordered
+}
+
+// settleOne completes a released result (Result.settle); its time counts
+// in the check's duration. A panic is reported in the summary: the
+// dependents have already gone on with the status.
+func settleOne(res *Result, settle func(*Result)) {
+	start := time.Now()
+	defer func() {
+		if p := recover(); p != nil {
+			res.Summary += fmt.Sprintf(" (internal error: %v)", p)
+		}
+		res.Duration += time.Since(start)
+	}()
+	settle(res)
 }
 
 // runOne runs a check unless a hard dependency did not pass. A panic in a

@@ -61,12 +61,23 @@ func runChecks(t *testing.T, env *Env) map[string]*Result {
 		}
 		res := Result{Status: Skip, Summary: "need did not pass"}
 		if allOk(c.Needs, deps) {
-			res = c.Run(ctx, env, deps)
+			res = runSettled(ctx, c, env, deps)
 		}
 		res.ID = c.ID
 		results[c.ID] = &res
 	}
 	return results
+}
+
+// runSettled is c.Run with its result completed (Result.settle), as Run
+// completes it.
+func runSettled(ctx context.Context, c Check, env *Env, deps Deps) Result {
+	res := c.Run(ctx, env, deps)
+	if settle := res.settle; settle != nil {
+		res.settle = nil
+		settleOne(&res, settle)
+	}
+	return res
 }
 
 func allOk(ids []string, deps Deps) bool {

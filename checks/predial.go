@@ -75,16 +75,12 @@ func (env *Env) rememberedRealm() (realmMemo, bool) {
 }
 
 // predialRealm dials the remembered realm in the background: one
-// connection for an HTTP/2 realm, else one per token request the run will
-// make. Not through a proxy, where the transport does TLS itself.
+// connection, which the token check's requests take one after the other
+// (tokensFirst). Not through a proxy, where the transport does TLS itself.
 func (env *Env) predialRealm() {
 	m, ok := env.rememberedRealm()
 	if !ok || env.Config.Proxy != "" {
 		return
-	}
-	n := 1
-	if !m.h2 && env.Config.Creds != nil {
-		n = 2 // the anonymous and the credentialed request run side by side
 	}
 	done := make(chan struct{})
 	env.stashMu.Lock()
@@ -93,21 +89,18 @@ func (env *Env) predialRealm() {
 	}
 	env.predials[m.addr] = done
 	env.stashMu.Unlock()
-	var wg sync.WaitGroup
-	for range n {
-		wg.Go(func() {
-			c, err := env.dialTLSFresh(env.clock.ctx, "tcp", m.addr)
-			if err != nil {
-				return
-			}
-			if tc, ok := c.(*tls.Conn); ok {
-				env.stashPredialled(m.addr, tc)
-			} else {
-				c.Close()
-			}
-		})
-	}
-	go func() { wg.Wait(); close(done) }()
+	go func() {
+		defer close(done)
+		c, err := env.dialTLSFresh(env.clock.ctx, "tcp", m.addr)
+		if err != nil {
+			return
+		}
+		if tc, ok := c.(*tls.Conn); ok {
+			env.stashPredialled(m.addr, tc)
+		} else {
+			c.Close()
+		}
+	}()
 }
 
 // awaitPredial waits for the pre-dials to addr still under way, so that a
