@@ -48,6 +48,10 @@ const (
 	benchRunsEnv  = "REGDOCTOR_BENCH_RUNS"
 	benchMDEnv    = "REGDOCTOR_BENCH_MD"
 	benchBaseEnv  = "REGDOCTOR_BENCH_BASELINE"
+	// benchHoldEnv names a file: case 1b writes its commands there as a
+	// shell script and keeps its servers up until the file is removed, so
+	// that a change can be timed and traced by hand between two runs.
+	benchHoldEnv = "REGDOCTOR_BENCH_HOLD"
 
 	benchOneWay   = 25 * time.Millisecond // 50 ms round trip through the latency proxy
 	benchRTT      = 2 * benchOneWay
@@ -480,13 +484,44 @@ func benchSystemBundle(t *testing.T, bt benchTools, runs int, out *benchOut) {
 	ref := reg.host + "/" + appRepo + ":" + appTag
 	bundle := bt.systemBundle(t)
 	bt.verifyEnv(t, reg.loggedIn, []string{"SSL_CERT_FILE=" + bundle}, ref, "")
-	stats := interleave(t, reg.loggedIn, runs, bt.bundleWay(reg.loggedIn, ref, bundle, 0)...)
+	cmds := bt.bundleWay(reg.loggedIn, ref, bundle, 0)
+	hold(t, reg.loggedIn, cmds)
+	stats := interleave(t, reg.loggedIn, runs, cmds...)
 	r := ratio(stats[0], stats[1])
 	comparison(out, "### 1b. Healthy, trust from the system bundle, realm on another origin\n\n"+
 		"As case 1, but every command trusts the CA through `SSL_CERT_FILE`: this machine's `/etc/ssl/certs/ca-certificates.crt` with the suite's CA appended, "+
 		"no `--cert-dir`, no certs.d (Go reads that file and still the `/etc/ssl/certs` directory). The realm is `https://localhost:PORT/token`, "+
 		"another origin: a TCP forwarder in front of the same token front.",
 		fmt.Sprintf("Target regdoctor ÷ skopeo ≤ 0.8: %s (%.2f).", verdict(r <= 0.8), r), stats)
+}
+
+// hold writes cmds as a script to $REGDOCTOR_BENCH_HOLD, when it is set,
+// and waits until the file is gone.
+func hold(t *testing.T, e *clientEnv, cmds []benchCmd) {
+	path := os.Getenv(benchHoldEnv)
+	if path == "" {
+		return
+	}
+	var b strings.Builder
+	b.WriteString("#!/bin/sh\n# the commands of " + t.Name() + "; remove this file to go on\ncd " + e.dir + "\n")
+	for _, c := range cmds {
+		b.WriteString("# " + c.label + "\nenv -i")
+		for _, kv := range append(slices.Clone(e.vars), c.extraEnv...) {
+			b.WriteString(" '" + kv + "'")
+		}
+		for _, a := range c.argv {
+			b.WriteString(" '" + a + "'")
+		}
+		b.WriteString("\n")
+	}
+	writeFile(t, path, b.String())
+	t.Logf("holding: %s", path)
+	for {
+		if _, err := os.Stat(path); err != nil {
+			return
+		}
+		time.Sleep(time.Second)
+	}
 }
 
 func benchFailing(t *testing.T, bt benchTools, runs int, out *benchOut) {

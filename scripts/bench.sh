@@ -10,6 +10,11 @@
 #   BENCH_QUIET_WAIT=600             # ...for at most this many seconds, then run anyway
 #   REGDOCTOR_BENCH_BASELINE=BIN     # an earlier regdoctor, timed beside this one ("(before)" rows)
 #
+# To time or trace a change by hand on case 1b's servers (the go test line
+# below with -run '^TestBench$/^1b'): REGDOCTOR_BENCH_HOLD=FILE writes the
+# case's commands to FILE as a shell script and keeps the servers up until
+# FILE is removed.
+#
 # Needs what `make integration` needs (docker-registry, skopeo, htpasswd)
 # plus GNU time (/usr/bin/time, Debian package "time") for peak RSS.
 set -eu
