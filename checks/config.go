@@ -94,6 +94,11 @@ type ClientConfig struct {
 // LoadClientConfig reads credentials, trust and proxy settings for t.
 func LoadClientConfig(ctx context.Context, t target.Target, o Options) *ClientConfig {
 	cc := &ClientConfig{runTimeout: o.Timeout}
+	// registries.conf does not depend on which clients are judged: parse
+	// it (TOML, the larger part of this function) while they are looked up
+	// on PATH and the auth files are read. loadClients then takes it from
+	// the per-process cache, waiting for the parse if it is not done.
+	go clientconf.LoadRegistriesConf(o.Sys())
 	cc.pickClients(o)
 	cc.loadAuth(ctx, t, o) // which files count, and for whom, depends on the clients
 	cc.loadClients(ctx, t, o)
