@@ -61,6 +61,11 @@ const (
 	manyTargets   = 100
 	manyParallel  = 16
 	startupTarget = 20 * time.Millisecond
+	// loopbackRuns multiplies the runs of the loopback cases (1, 1b, 2):
+	// a run takes 20 to 60 ms there, and its spread on 2 shared cores is as
+	// wide as the differences the ratios are about, so a median of 15
+	// moved by ±0.05 between two runs of the same binaries.
+	loopbackRuns = 3
 )
 
 // benchCmd is one command line the benchmark times.
@@ -411,8 +416,8 @@ func TestBench(t *testing.T) {
 	out := &benchOut{}
 	started := time.Now()
 	load0 := loadAvg()
-	out.f("Measured %s by `make bench` (scripts/bench.sh); %d timed runs of each command per case, interleaved (rotating order), after one untimed warm-up run each.\n\n",
-		started.UTC().Format("2006-01-02 15:04 MST"), runs)
+	out.f("Measured %s by `make bench` (scripts/bench.sh); %d timed runs of each command per case (%d in the loopback cases 1, 1b and 2), interleaved (rotating order), after one untimed warm-up run each.\n\n",
+		started.UTC().Format("2006-01-02 15:04 MST"), runs, loopbackRuns*runs)
 	out.f("Machine: %s\n\n", machine(bt))
 
 	if bt.baseline != "" {
@@ -471,7 +476,7 @@ func benchHealthy(t *testing.T, bt benchTools, runs int, out *benchOut) {
 	reg := startBenchRegistry(t, false, 0)
 	ref := reg.host + "/" + appRepo + ":" + appTag
 	bt.verify(t, reg.loggedIn, ref, "", "--cert-dir", bt.pki.certDir)
-	stats := interleave(t, reg.loggedIn, runs, bt.threeWay(reg.loggedIn, ref, 0, nil)...)
+	stats := interleave(t, reg.loggedIn, loopbackRuns*runs, bt.threeWay(reg.loggedIn, ref, 0, nil)...)
 	craneCheckCPU = median(stats[2].cpu)
 	ok := stats[0].median() <= stats[1].median()
 	comparison(out, "### 1. Healthy registry, token auth, stored credentials\n\n"+
@@ -486,7 +491,7 @@ func benchSystemBundle(t *testing.T, bt benchTools, runs int, out *benchOut) {
 	bt.verifyEnv(t, reg.loggedIn, []string{"SSL_CERT_FILE=" + bundle}, ref, "")
 	cmds := bt.bundleWay(reg.loggedIn, ref, bundle, 0)
 	hold(t, reg.loggedIn, cmds)
-	stats := interleave(t, reg.loggedIn, runs, cmds...)
+	stats := interleave(t, reg.loggedIn, loopbackRuns*runs, cmds...)
 	r := ratio(stats[0], stats[1])
 	comparison(out, "### 1b. Healthy, trust from the system bundle, realm on another origin\n\n"+
 		"As case 1, but every command trusts the CA through `SSL_CERT_FILE`: this machine's `/etc/ssl/certs/ca-certificates.crt` with the suite's CA appended, "+
@@ -536,7 +541,7 @@ func benchFailing(t *testing.T, bt benchTools, runs int, out *benchOut) {
 	for i, c := range cases {
 		ref := reg.host + "/" + c.ref
 		bt.verify(t, c.env, ref, c.code, "--cert-dir", bt.pki.certDir)
-		stats := interleave(t, c.env, runs, bt.threeWay(c.env, ref, 1, nil)...)
+		stats := interleave(t, c.env, loopbackRuns*runs, bt.threeWay(c.env, ref, 1, nil)...)
 		ok := stats[0].median() <= stats[1].median()
 		comparison(out, fmt.Sprintf("### 2%c. %s", 'a'+i, c.title),
 			fmt.Sprintf("regdoctor reports `%s`. Target regdoctor ÷ skopeo ≤ 1.0: %s (%.2f).", c.code, verdict(ok), ratio(stats[0], stats[1])), stats)
@@ -784,8 +789,8 @@ func benchManyTargets(t *testing.T, bt benchTools, runs int, out *benchOut) {
 		out.f("| `regdoctor check %s` | %s | %s | %s | %s | %s | %s / %s |\n", s.cmd.label, ms(s.median()), ms(slices.Min(s.walls)), ms(slices.Max(s.walls)),
 			ms(median(s.cpu)), ms(median(s.selfCPU)), mib(median(s.rss)), mib(slices.Max(s.rss)))
 	}
-	out.f("\nTargets: %d targets ≤ 3× one target: %s (%.2f×); peak RSS ≤ 64 MiB: %s (%s at most).\n\n",
-		manyTargets, verdict(r <= 3), r, verdict(peak <= 64<<10), mib(peak))
+	out.f("\n%d targets take %.2f× one target (issue 16 replaced the old target of 3×, which the CPU of 2 cores cannot meet, with the CPU per extra target below); "+
+		"peak RSS ≤ 64 MiB: %s (%s at most).\n\n", manyTargets, r, verdict(peak <= 64<<10), mib(peak))
 	perTarget := func(one, many *benchStats) (client, server time.Duration) {
 		return (median(many.cpu) - median(one.cpu)) / time.Duration(manyTargets-1),
 			(median(many.selfCPU) - median(one.selfCPU)) / time.Duration(manyTargets-1)
