@@ -12,6 +12,7 @@ import (
 	"os"
 	"regexp"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -209,7 +210,7 @@ func CheckWebConfig(path string) (tls bool, err error) {
 // backquoted is how YAML errors quote the value they could not decode
 // ("cannot unmarshal !!str `…`"): in a web configuration that may be a
 // password or a key.
-var backquoted = regexp.MustCompile("`[^`]*`")
+var backquoted = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile("`[^`]*`") }) // compiled on first use: check links serve
 
 // redactConfigError words err without the secrets a web configuration
 // holds. bcrypt's errors name the first character of what should have
@@ -224,7 +225,7 @@ func redactConfigError(err error) string {
 	return redact(err.Error())
 }
 
-func redact(s string) string { return backquoted.ReplaceAllString(s, "`…`") }
+func redact(s string) string { return backquoted().ReplaceAllString(s, "`…`") }
 
 // Serve serves srv on ln with the TLS and basic auth of the web
 // configuration file, re-read on every connection and request as the

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -127,14 +128,14 @@ func ValidatePlatform(p string) error {
 	return nil
 }
 
-var labelNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+var labelNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`) }) // compiled on first use
 
 // reservedLabels are set by regdoctor itself or by Prometheus on scrape.
 var reservedLabels = []string{"target", "check", "status", "code", "severity", "job", "instance"}
 
 func validLabelName(name string) error {
 	switch {
-	case !labelNameRE.MatchString(name):
+	case !labelNameRE().MatchString(name):
 		return fmt.Errorf("label %q: want a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)", name)
 	case strings.HasPrefix(name, "__"):
 		return fmt.Errorf("label %q: names starting with __ are reserved by Prometheus", name)
