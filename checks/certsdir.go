@@ -26,6 +26,22 @@ func DefaultCertsDirs(o Options) []string {
 	return append(dirs, sys.Path("/etc/containers/certs.d"), sys.Path("/etc/docker/certs.d"))
 }
 
+// hasCertsDir reports whether a certs.d root has a directory for the
+// registry, which may give it a CA of its own: then the system bundle is
+// read only if the chain needs it.
+func hasCertsDir(t target.Target, o Options) bool {
+	roots := o.CertsDirs
+	if roots == nil {
+		roots = DefaultCertsDirs(o)
+	}
+	for _, r := range roots {
+		if fi, err := os.Stat(filepath.Join(r, t.Registry)); err == nil && fi.IsDir() {
+			return true
+		}
+	}
+	return false
+}
+
 // IgnoredCA is a certificate file that looks meant for this registry but
 // that no client reads for it.
 type IgnoredCA struct {

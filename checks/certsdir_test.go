@@ -176,3 +176,23 @@ func symlink(t *testing.T, target, link string) {
 		t.Fatal(err)
 	}
 }
+
+// A certs.d directory for the registry holds off the early read of the
+// system bundle (NewEnv): its CA may be all the chain needs.
+func TestHasCertsDir(t *testing.T) {
+	root := t.TempDir()
+	tg, err := target.Parse("registry.example:5000/team/app:1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := Options{CertsDirs: []string{filepath.Join(root, "none"), root}}
+	if hasCertsDir(tg, o) {
+		t.Error("no directory for the registry, but hasCertsDir")
+	}
+	if err := os.MkdirAll(filepath.Join(root, "registry.example:5000"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if !hasCertsDir(tg, o) {
+		t.Error("a directory for the registry in the second root, but not hasCertsDir")
+	}
+}

@@ -46,17 +46,19 @@ func NewEnv(ctx context.Context, t target.Target, o Options) *Env {
 		o.Timeout = 10 * time.Second
 	}
 	env := &Env{Target: t, Opts: o, clock: startClock(ctx, o.Timeout)}
-	if o.TLSVerify && o.CertDir == "" {
-		// Unless certs.d gives the registry a CA of its own, the first
+	if o.TLSVerify && o.CertDir == "" && !hasCertsDir(t, o) {
+		// Without a certs.d directory for the registry, the first
 		// handshake will want the system bundle's roots: read the bundle
-		// (about 1 ms) while the configuration is read, DNS and TCP go on.
-		// It is read once per process, and only on Linux.
+		// (about 1 ms of CPU) while the configuration is read, not after.
 		go loadBundle()
 	}
 	env.Config = LoadClientConfig(env.clock.ctx, t, o)
 	env.predialRealm()
-	if o.TLSVerify && o.CertDir != "" && len(env.Config.Trust.local) == 0 {
-		go loadBundle() // --cert-dir named a directory without a CA
+	if o.TLSVerify && len(env.Config.Trust.local) == 0 {
+		// No local CA after all: read it now, while DNS and TCP go on (a
+		// second call waits for the first; the bundle is read once per
+		// process).
+		go loadBundle()
 	}
 	env.client = &http.Client{
 		Transport: env.transport(),
