@@ -156,11 +156,11 @@ func AuthChallenge() Check {
 			res := Result{Evidence: &c, Data: &c, Status: Pass}
 			shown := c.shown()
 			switch c.Scheme {
-			case "none":
+			case SchemeNone:
 				res.Summary = "/v2/ needs no authentication"
-			case "bearer":
+			case SchemeBearer:
 				res.Summary = fmt.Sprintf("Bearer realm=%q service=%q", shown.Realm, shown.Service)
-			case "basic":
+			case SchemeBasic:
 				res.Summary = fmt.Sprintf("Basic realm=%q", shown.Realm)
 			case "":
 				res.Status, res.Summary = Fail, fmt.Sprintf("401 with an unparseable WWW-Authenticate header %q", safetext.Truncate(c.Raw, 80))

@@ -26,20 +26,29 @@ func DefaultCertsDirs(o Options) []string {
 	return append(dirs, sys.Path("/etc/containers/certs.d"), sys.Path("/etc/docker/certs.d"))
 }
 
+// certsRoots are the certs.d roots searched when --cert-dir is not given.
+func certsRoots(o Options) []string {
+	if o.CertsDirs != nil {
+		return o.CertsDirs
+	}
+	return DefaultCertsDirs(o)
+}
+
+// registryCertsDir is root's directory for the registry, if it has one.
+func registryCertsDir(root string, t target.Target) (string, bool) {
+	dir := filepath.Join(root, t.Registry)
+	fi, err := os.Stat(dir)
+	return dir, err == nil && fi.IsDir()
+}
+
 // hasCertsDir reports whether a certs.d root has a directory for the
 // registry, which may give it a CA of its own: then the system bundle is
 // read only if the chain needs it.
 func hasCertsDir(t target.Target, o Options) bool {
-	roots := o.CertsDirs
-	if roots == nil {
-		roots = DefaultCertsDirs(o)
-	}
-	for _, r := range roots {
-		if fi, err := os.Stat(filepath.Join(r, t.Registry)); err == nil && fi.IsDir() {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(certsRoots(o), func(r string) bool {
+		_, ok := registryCertsDir(r, t)
+		return ok
+	})
 }
 
 // IgnoredCA is a certificate file that looks meant for this registry but
@@ -74,15 +83,12 @@ func (cc *ClientConfig) loadTrust(t target.Target, o Options) {
 		}
 		cc.Trust.add(cc.containerdCAs)
 	}
-	roots := o.CertsDirs
-	if roots == nil {
-		roots = DefaultCertsDirs(o)
-	}
+	roots := certsRoots(o)
 	dockerRoot := o.Sys().Path("/etc/docker/certs.d")
 	first := ""
 	for _, r := range roots {
-		dir := filepath.Join(r, t.Registry)
-		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		dir, ok := registryCertsDir(r, t)
+		if !ok {
 			continue
 		}
 		var readBy []string

@@ -149,14 +149,14 @@ func Manifest() Check {
 func Authorization(env *Env, deps Deps) (auth, skip string) {
 	c := deps.Get(IDAuthChallenge).Data.(*Challenge)
 	switch c.Scheme {
-	case "bearer":
+	case SchemeBearer:
 		r := deps.Get(IDToken)
 		tok, _ := r.Data.(string)
 		if !r.Status.Ok() || tok == "" {
 			return "", "no token (see token)"
 		}
 		return "Bearer " + tok, ""
-	case "basic":
+	case SchemeBasic:
 		cr := env.Config.Creds
 		// Over plain HTTP, Env.Do withholds them and says so in the evidence.
 		if cr == nil || cr.Username == "" {
