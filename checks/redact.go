@@ -4,10 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
-	"sync"
+
+	"github.com/regdoctor/regdoctor/internal/lazyre"
 )
 
 // redactURL removes a password and upload state from a URL before it is shown.
@@ -51,13 +51,13 @@ func redactURLString(s string) string {
 }
 
 var (
-	secretJSONField = compileOnUse(`(?i)"(token|access_token|refresh_token|password|auth|identitytoken|secret)"\s*:\s*"[^"]*"`)
-	jwtLike         = compileOnUse(`eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+`)
-	basicOrBearer   = compileOnUse(`(?i)(basic|bearer)\s+[A-Za-z0-9+/=._-]{8,}`)
+	secretJSONField = lazyre.New(`(?i)"(token|access_token|refresh_token|password|auth|identitytoken|secret)"\s*:\s*"[^"]*"`)
+	jwtLike         = lazyre.New(`eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+`)
+	basicOrBearer   = lazyre.New(`(?i)(basic|bearer)\s+[A-Za-z0-9+/=._-]{8,}`)
 	// secretQuery and userinfoPassword catch URLs inside text (Link
 	// headers, HTML pages, error messages).
-	secretQuery      = compileOnUse(`(?i)([?&;](?:` + strings.Join(secretParams, "|") + `)=)[^&\s"'<>#]*`)
-	userinfoPassword = compileOnUse(`(://[^/\s:@]*:)[^@\s/]*@`)
+	secretQuery      = lazyre.New(`(?i)([?&;](?:` + strings.Join(secretParams, "|") + `)=)[^&\s"'<>#]*`)
+	userinfoPassword = lazyre.New(`(://[^/\s:@]*:)[^@\s/]*@`)
 )
 
 // RedactText removes tokens, passwords and pre-signed URL signatures from
@@ -100,10 +100,10 @@ func redactURLSecrets(s string) string {
 var (
 	// challengeToken68 is a scheme followed by a token68 (RFC 7235) where
 	// auth-params belong: a credential, not a challenge.
-	challengeToken68 = compileOnUse(`(?i)(^|,)(\s*[A-Za-z][A-Za-z0-9_-]*\s+)[A-Za-z0-9._~+/-]+=*\s*(,|$)`)
+	challengeToken68 = lazyre.New(`(?i)(^|,)(\s*[A-Za-z][A-Za-z0-9_-]*\s+)[A-Za-z0-9._~+/-]+=*\s*(,|$)`)
 	// challengeSecretParam is an auth-param whose name says it holds a
 	// secret; only where a parameter starts, not inside a quoted URL.
-	challengeSecretParam = compileOnUse(`(?i)((?:^|[,\s])(?:` + strings.Join(challengeSecretNames, "|") + `))(\s*=\s*)("(?:[^"\\]|\\.)*"|[^,\s]*)`)
+	challengeSecretParam = lazyre.New(`(?i)((?:^|[,\s])(?:` + strings.Join(challengeSecretNames, "|") + `))(\s*=\s*)("(?:[^"\\]|\\.)*"|[^,\s]*)`)
 )
 
 // challengeSecretNames are auth-param names that say they hold a secret.
@@ -142,13 +142,4 @@ func redactError(err error) string {
 		return fmt.Sprintf("%s %q: %s", ue.Op, redactURLString(ue.URL), redactBody(ue.Err.Error()))
 	}
 	return redactBody(err.Error())
-}
-
-// compileOnUse is a regular expression compiled when first used, not by
-// the package's init: every regdoctor process links this package, and
-// `regdoctor version` or a check that never redacts a body matches none
-// of these (GODEBUG=inittrace=1 put checks' init at 0.16 ms, nearly all of
-// it these patterns).
-func compileOnUse(pattern string) func() *regexp.Regexp {
-	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
 }

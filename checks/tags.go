@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/regdoctor/regdoctor/internal/lazyre"
 )
 
 // TagsEvidence is the repository's tag list, gathered only when the
@@ -131,7 +133,7 @@ func catalog(ctx context.Context, env *Env, c *Challenge, ev *TagsEvidence) []st
 	return cat.Repositories
 }
 
-var linkNext = compileOnUse(`<([^>]+)>\s*;\s*rel="?next"?`)
+var linkNext = lazyre.New(`<([^>]+)>\s*;\s*rel="?next"?`)
 
 // nextLink resolves an RFC 5988 Link header against the current URL.
 func nextLink(cur, link string) string {

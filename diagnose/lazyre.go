@@ -2,7 +2,8 @@ package diagnose
 
 import (
 	"regexp"
-	"sync"
+
+	"github.com/regdoctor/regdoctor/internal/lazyre"
 )
 
 // lazyRE is a regular expression compiled on first use. explain's tables
@@ -11,18 +12,12 @@ import (
 // explain` matches against them, never `check`, `serve` or `version`.
 type lazyRE struct {
 	pattern string
-	once    sync.Once
-	re      *regexp.Regexp
+	get     func() *regexp.Regexp
 }
 
 // lazy checks nothing at init: TestExplainPatternsCompile compiles every
 // pattern, so a bad one fails the tests rather than a user's explain.
-func lazy(pattern string) *lazyRE { return &lazyRE{pattern: pattern} }
-
-func (l *lazyRE) get() *regexp.Regexp {
-	l.once.Do(func() { l.re = regexp.MustCompile(l.pattern) })
-	return l.re
-}
+func lazy(pattern string) *lazyRE { return &lazyRE{pattern: pattern, get: lazyre.New(pattern)} }
 
 func (l *lazyRE) String() string                       { return l.pattern }
 func (l *lazyRE) MatchString(s string) bool            { return l.get().MatchString(s) }

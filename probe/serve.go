@@ -10,10 +10,10 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"regexp"
 	"strconv"
-	"sync"
 	"time"
+
+	"github.com/regdoctor/regdoctor/internal/lazyre"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -210,7 +210,7 @@ func CheckWebConfig(path string) (tls bool, err error) {
 // backquoted is how YAML errors quote the value they could not decode
 // ("cannot unmarshal !!str `…`"): in a web configuration that may be a
 // password or a key.
-var backquoted = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile("`[^`]*`") }) // compiled on first use: check links serve
+var backquoted = lazyre.New("`[^`]*`")
 
 // redactConfigError words err without the secrets a web configuration
 // holds. bcrypt's errors name the first character of what should have

@@ -10,11 +10,11 @@ import (
 	"io"
 	"net/netip"
 	"reflect"
-	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/regdoctor/regdoctor/internal/lazyre"
 
 	"go.yaml.in/yaml/v3"
 
@@ -128,7 +128,7 @@ func ValidatePlatform(p string) error {
 	return nil
 }
 
-var labelNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`) }) // compiled on first use
+var labelNameRE = lazyre.New(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
 // reservedLabels are set by regdoctor itself or by Prometheus on scrape.
 var reservedLabels = []string{"target", "check", "status", "code", "severity", "job", "instance"}
