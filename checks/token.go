@@ -371,7 +371,9 @@ func requestTokenOn(ctx context.Context, env *Env, c *Challenge, scope string, c
 		// refresh_token and expires_in (pkg/v1/remote/transport/bearer.go
 		// Token, v0.22.1): an issued_at that is no time does not stop
 		// crane. The pull goes on with its token, to show what crane meets
-		// next; the diagnosis fails the others.
+		// next; the diagnosis fails the others. The struct is a copy of
+		// transport.Token's four fields: importing that package would link
+		// docker/cli's config and logrus into every command's start-up.
 		var ggcr struct {
 			Token        string `json:"token"`
 			AccessToken  string `json:"access_token"`
